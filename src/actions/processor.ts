@@ -1,0 +1,165 @@
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.ts'
+import { currentEpisodes, type DeviceState, step, type SubjectKind } from '../domain/device-state.ts'
+import { type ActionCandidate, dedupKey, isCurrent, planLedger } from '../domain/ledger.ts'
+import type { Reading } from '../domain/reading.ts'
+import type { RuleEvaluator } from '../rules/evaluator.ts'
+import type { Store } from '../store/store.ts'
+
+/** Rules evaluated when a reading arrives; silence is the sweep's. */
+const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error']
+const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence']
+const BATCH = 500
+
+/**
+ * Follows the journal of stored readings: folds each into its device's state, runs the rules, and
+ * commits the new states, the ledger's changes and the journal position in one transaction. A crash
+ * between ingest and processing loses nothing: processing resumes from the last committed position.
+ *
+ * One task at a time (a batch of readings, or a sweep), so device states never race.
+ */
+export class Processor {
+  private states = new Map<string, DeviceState>()
+  private position = 0
+  private chain: Promise<void> = Promise.resolve()
+  private wanted = false
+  private running = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private rules: RuleEvaluator,
+    private readonly log: Logger,
+    /** Called after a commit that wrote outbox messages. */
+    private readonly onActions: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const s of await this.store.deviceStates()) this.states.set(s.deviceId, s)
+    this.position = await this.store.journalPosition()
+    this.running = true
+    this.poke()
+  }
+
+  setRules(rules: RuleEvaluator): void {
+    this.rules = rules
+  }
+
+  /** New readings were stored: process them soon. Calls while a run is queued fold into it. */
+  poke(): void {
+    if (!this.running || this.wanted) return
+    this.wanted = true
+    this.enqueue(async () => {
+      this.wanted = false
+      await this.drainJournal()
+    })
+  }
+
+  /** Runs the silence rules over every device, with the clock's "now". */
+  sweep(): Promise<void> {
+    return this.enqueue(() => this.sweepNow())
+  }
+
+  /** Waits for work under way, and takes no more. */
+  async stop(): Promise<void> {
+    this.running = false
+    await this.chain
+  }
+
+  /** Resolves when every reading stored so far is processed. */
+  idle(): Promise<void> {
+    return this.enqueue(() => this.drainJournal())
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(task)
+    this.chain = run.catch((err: unknown) => {
+      this.log.error({ err }, 'processing failed; it will be tried again with the next reading')
+    })
+    return run
+  }
+
+  private async drainJournal(): Promise<void> {
+    for (;;) {
+      const entries = await this.store.journalAfter(this.position, BATCH)
+      if (entries.length === 0) return
+      const last = entries[entries.length - 1]?.position ?? this.position
+      await this.processBatch(entries.map((e) => e.reading), entries.map((e) => e.position), last)
+    }
+  }
+
+  private async processBatch(readings: Reading[], positions: number[], last: number): Promise<void> {
+    const touched = new Map<string, DeviceState>()
+    const candidates: ActionCandidate[] = []
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i] as Reading
+      const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
+      const info = (await this.store.device(r.deviceId))?.birth ?? {}
+      let after: DeviceState
+      if (before === undefined || r.ts > before.lastTs) {
+        after = step(before, r)
+        candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, after, info, r.ts)))
+      } else {
+        // A late reading: fold the device's history again in time order, and run the rules at
+        // this reading and every later one, as if the readings had come in order.
+        const history = await this.store.deviceHistory(r.deviceId, positions[i] as number)
+        let state: DeviceState | undefined
+        after = before
+        for (const h of history) {
+          state = step(state, h)
+          if (h.ts >= r.ts) candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, state, info, h.ts)))
+        }
+        if (state) after = state
+      }
+      touched.set(r.deviceId, after)
+    }
+    await this.commit(touched, candidates, last)
+  }
+
+  private async sweepNow(): Promise<void> {
+    const now = this.clock.now()
+    const candidates: ActionCandidate[] = []
+    if (!this.rules.hasRulesFor('silence')) return
+    for (const state of this.states.values()) {
+      const info = (await this.store.device(state.deviceId))?.birth ?? {}
+      candidates.push(...(await this.rules.evaluate(SWEEP_SUBJECTS, state, info, now)))
+    }
+    if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)
+  }
+
+  private async commit(
+    states: ReadonlyMap<string, DeviceState>,
+    candidates: ActionCandidate[],
+    position: number | undefined,
+  ): Promise<void> {
+    const byDevice = new Map<string, ActionCandidate[]>()
+    for (const deviceId of states.keys()) byDevice.set(deviceId, [])
+    for (const c of candidates) {
+      const list = byDevice.get(c.deviceId)
+      if (list) list.push(c)
+      else byDevice.set(c.deviceId, [c])
+    }
+    const create: ActionCandidate[] = []
+    const resolve: string[] = []
+    const resolveAtOnce = new Set<string>()
+    for (const [deviceId, list] of byDevice) {
+      const state = states.get(deviceId) ?? this.states.get(deviceId)
+      if (!state) continue
+      const episodes = currentEpisodes(state)
+      const plan = planLedger(await this.store.unresolvedActions(deviceId), list, episodes)
+      create.push(...plan.create)
+      resolve.push(...plan.resolve)
+      for (const c of plan.create) if (!isCurrent(c, episodes)) resolveAtOnce.add(dedupKey(c))
+    }
+    const messages = await this.store.commit({
+      states: [...states.values()],
+      ledger: { create, resolve, resolveAtOnce },
+      at: this.clock.now(),
+      ...(position === undefined ? {} : { position }),
+    })
+    // Only after the commit: memory never runs ahead of what is stored.
+    for (const [deviceId, s] of states) this.states.set(deviceId, s)
+    if (position !== undefined) this.position = position
+    if (messages > 0) this.onActions()
+  }
+}

@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox'
+import { Action, ActionStatus, Id } from '../contract/schemas.ts'
+import type { Transition } from '../domain/ledger.ts'
+import { badRequest, notFound } from '../errors.ts'
+import type { App, AppDeps } from './app.ts'
+
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+
+export const actionRoutes = (deps: AppDeps) => async (app: App) => {
+  app.get(
+    '/actions',
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' })),
+            deviceId: Type.Optional(Id),
+            siteId: Type.Optional(Id),
+            status: Type.Optional(ActionStatus),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(Action) }) },
+      },
+    },
+    async (request) => {
+      const { limit = 1000, ...filters } = request.query
+      return { items: await deps.store.actions({ ...filters, limit }) }
+    },
+  )
+
+  app.get('/actions/:id', { schema: { params: Params, response: { 200: Action } } }, async (request) => {
+    const action = await deps.store.action(request.params.id)
+    if (!action) throw notFound(`action ${request.params.id}`)
+    return action
+  })
+
+  const change = (verb: Transition) => async (request: { params: { id: string } }) => {
+    const result = await deps.store.transition(request.params.id, verb, deps.clock.now())
+    if (result === null) throw notFound(`action ${request.params.id}`)
+    if ('refused' in result) throw badRequest(result.refused)
+    if (result.changed) deps.onActionChanged()
+    return result.action
+  }
+  app.post('/actions/:id/ack', { schema: { params: Params, response: { 200: Action } } }, change('ack'))
+  app.post('/actions/:id/resolve', { schema: { params: Params, response: { 200: Action } } }, change('resolve'))
+}

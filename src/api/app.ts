@@ -1,0 +1,60 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.ts'
+import { PrintwardenError } from '../errors.ts'
+import type { IngestStats } from '../ingest/stats.ts'
+import type { RuleSet } from '../rules/loader.ts'
+import type { Store } from '../store/store.ts'
+import { actionRoutes } from './actions.ts'
+import { deviceRoutes } from './devices.ts'
+import { healthRoutes } from './health.ts'
+import { ruleRoutes } from './rules.ts'
+
+export interface AppDeps {
+  store: Store
+  clock: Clock
+  stats: IngestStats
+  rules: () => RuleSet
+  /** True when broker, store and rules are running. */
+  healthy: () => boolean
+  /** Called after a person changed an action, so its message goes out. */
+  onActionChanged: () => void
+  log: Logger
+}
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>
+
+/** Builds the HTTP API. It never listens: the caller decides (main.ts, or a test with inject()). */
+export function buildApp(deps: AppDeps): App {
+  const app = Fastify({ loggerInstance: deps.log }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
+    if (err instanceof PrintwardenError) {
+      return reply.status(err.statusCode).send({ error: err.code, message: err.message })
+    }
+    if ((err as FastifyError).validation) {
+      return reply.status(400).send({ error: 'PW_ERR_BAD_REQUEST', message: err.message })
+    }
+    const status = (err as FastifyError).statusCode ?? 500
+    if (status < 500) return reply.status(status).send({ error: 'PW_ERR_BAD_REQUEST', message: err.message })
+    // 5xx: the details go to the log, not to the client.
+    request.log.error({ err }, 'request failed')
+    return reply.status(500).send({ error: 'PW_ERR_INTERNAL', message: 'internal error; see the service log' })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
+  )
+
+  app.register(healthRoutes(deps))
+  app.register(actionRoutes(deps))
+  app.register(deviceRoutes(deps))
+  app.register(ruleRoutes(deps))
+  return app as unknown as App
+}

@@ -1,0 +1,8 @@
+import type { App, AppDeps } from './app.ts'
+
+export const ruleRoutes = (deps: AppDeps) => async (app: App) => {
+  app.get('/rules', async () => {
+    const { rules, failures } = deps.rules()
+    return { rules, failures }
+  })
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs'
+import { type Static, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import ms from 'ms'
+import { configError } from '../errors.ts'
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+
+/** The one schema of the configuration: the type is derived from it. */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'address the MQTT and HTTP listeners bind to' }),
+    mqttPort: Port,
+    wsPort: Port,
+    httpPort: Port,
+    dataDir: Type.String({ minLength: 1 }),
+    rulesDir: Type.String({ minLength: 1 }),
+    sweepIntervalMs: Type.Integer({ minimum: 10 }),
+    topicRoot: Type.String({ pattern: '^[^#+]+[^/#+]$' }),
+    maxPayloadBytes: Type.Integer({ minimum: 1024 }),
+    maxFutureSkewMs: Type.Integer({ minimum: 0 }),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  },
+  { additionalProperties: false },
+)
+export type Config = Readonly<Static<typeof ConfigSchema>>
+
+type Key = keyof Static<typeof ConfigSchema>
+
+interface OptionSpec {
+  key: Key
+  flag: string
+  description: string
+  defaultValue: string
+  parse: (raw: string) => unknown
+}
+
+const integer = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw)
+const duration = (raw: string): unknown => {
+  const trimmed = raw.trim()
+  // A bare number is taken as milliseconds, like everywhere else in Node.
+  if (/^\d+$/.test(trimmed)) return Number(trimmed)
+  const parsed = ms(trimmed as ms.StringValue)
+  return typeof parsed === 'number' && Number.isFinite(parsed) ? Math.round(parsed) : raw
+}
+const text = (raw: string): unknown => raw
+
+/**
+ * Every option the service takes, in one table: the command line, the environment
+ * (`PRINTWARDEN_` + the flag in upper snake case) and the config file are all read from it.
+ */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'mqttPort', flag: 'mqtt-port', defaultValue: '1883', parse: integer, description: 'TCP port of the embedded MQTT broker (0 = any free port)' },
+  { key: 'wsPort', flag: 'ws-port', defaultValue: '9001', parse: integer, description: 'port of MQTT over WebSocket (0 = any free port)' },
+  { key: 'httpPort', flag: 'http-port', defaultValue: '3000', parse: integer, description: 'port of the HTTP API (0 = any free port)' },
+  { key: 'host', flag: 'host', defaultValue: '127.0.0.1', parse: text, description: 'address to listen on (0.0.0.0 for every interface)' },
+  { key: 'dataDir', flag: 'data-dir', defaultValue: './data', parse: text, description: 'where everything the service keeps lives' },
+  { key: 'rulesDir', flag: 'rules-dir', defaultValue: './rules', parse: text, description: 'the rule files' },
+  { key: 'sweepIntervalMs', flag: 'sweep-interval', defaultValue: '60s', parse: duration, description: 'how often rules about silence are checked (500ms, 1s, 5m, …)' },
+  { key: 'topicRoot', flag: 'topic-root', defaultValue: 'fleet/v1', parse: text, description: 'MQTT topic root' },
+  { key: 'maxPayloadBytes', flag: 'max-payload', defaultValue: '262144', parse: integer, description: 'largest MQTT payload accepted, in bytes' },
+  { key: 'maxFutureSkewMs', flag: 'max-future-skew', defaultValue: '10m', parse: duration, description: 'how far ahead of the clock a reading may be' },
+  { key: 'logLevel', flag: 'log-level', defaultValue: 'info', parse: text, description: 'fatal, error, warn, info, debug, trace or silent' },
+]
+
+export const envName = (flag: string) => `PRINTWARDEN_${flag.replace(/-/g, '_').toUpperCase()}`
+
+export interface ConfigSources {
+  /** Contents of a JSON config file, keyed by flag name or by config key. */
+  file?: Record<string, unknown>
+  fileName?: string
+  env?: Record<string, string | undefined>
+  /** Flags given on the command line, keyed by config key, as strings. */
+  flags?: Partial<Record<Key, string>>
+}
+
+/**
+ * Builds the frozen configuration from defaults < file < environment < flags. A value that does not
+ * fit says where it came from, so the user knows which of the four to fix.
+ */
+export function buildConfig(sources: ConfigSources): Config {
+  const raw: Record<string, unknown> = {}
+  const origin: Record<string, string> = {}
+  const fileKeys = new Set(Object.keys(sources.file ?? {}))
+  for (const spec of OPTIONS) {
+    let value: unknown = spec.parse(spec.defaultValue)
+    let from = 'the default'
+    for (const name of [spec.flag, spec.key]) {
+      if (sources.file && name in sources.file) {
+        const v = sources.file[name]
+        value = typeof v === 'string' ? spec.parse(v) : v
+        from = `${sources.fileName ?? 'the config file'} (${name})`
+        fileKeys.delete(name)
+      }
+    }
+    const fromEnv = sources.env?.[envName(spec.flag)]
+    if (fromEnv !== undefined && fromEnv !== '') {
+      value = spec.parse(fromEnv)
+      from = `the environment (${envName(spec.flag)})`
+    }
+    const fromFlag = sources.flags?.[spec.key]
+    if (fromFlag !== undefined) {
+      value = spec.parse(fromFlag)
+      from = `the flag --${spec.flag}`
+    }
+    raw[spec.key] = value
+    origin[spec.key] = from
+  }
+  if (fileKeys.size > 0) {
+    throw configError(`${sources.fileName ?? 'the config file'} has unknown options: ${[...fileKeys].join(', ')}`)
+  }
+  const first = Value.Errors(ConfigSchema, raw).First()
+  if (first) {
+    const key = first.path.split('/')[1] ?? ''
+    const spec = OPTIONS.find((o) => o.key === key)
+    throw configError(
+      `--${spec?.flag ?? key} = ${JSON.stringify(raw[key])} from ${origin[key] ?? 'somewhere'}: ${first.message}`,
+    )
+  }
+  return Object.freeze(raw as Static<typeof ConfigSchema>)
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw configError(`cannot read the config file ${path}: ${(err as Error).message}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw configError(`the config file ${path} must hold a JSON object`)
+  }
+  return parsed as Record<string, unknown>
+}

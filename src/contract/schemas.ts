@@ -1,0 +1,113 @@
+/**
+ * The payload and API schemas of CONTRACT.md: one source for MQTT validation, the API's route
+ * schemas and the simulator. Types are derived from the schemas, never written beside them.
+ */
+import { type Static, Type } from '@sinclair/typebox'
+import { ID_PATTERN } from './topics.ts'
+
+export const MAX_BATCH = 1000
+
+/** ISO 8601 date-time that names its zone (`Z` or `±hh:mm`). */
+export const ISO_WITH_ZONE = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2})$'
+
+export const Timestamp = Type.Union([
+  Type.String({ pattern: ISO_WITH_ZONE, description: 'ISO 8601 with a zone' }),
+  Type.Integer({ minimum: 0, maximum: 8.64e15, description: 'epoch milliseconds' }),
+])
+
+export const Percent = Type.Number({ minimum: 0, maximum: 100 })
+
+export const WasteBoxState = Type.Union([Type.Literal('ok'), Type.Literal('nearFull'), Type.Literal('full')])
+
+export const DeviceStatus = Type.Union([
+  Type.Literal('ready'),
+  Type.Literal('printing'),
+  Type.Literal('sleep'),
+  Type.Literal('warning'),
+  Type.Literal('stopped'),
+  Type.Literal('error'),
+])
+
+export const Severity = Type.Union([Type.Literal('critical'), Type.Literal('warning'), Type.Literal('info')])
+
+export const DeviceError = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 64 }),
+  severity: Severity,
+  text: Type.Optional(Type.String({ maxLength: 1024 })),
+})
+
+export const Counters = Type.Object({
+  total: Type.Integer({ minimum: 0 }),
+  mono: Type.Optional(Type.Integer({ minimum: 0 })),
+  color: Type.Optional(Type.Integer({ minimum: 0 })),
+})
+
+/** One reading as it travels on the wire. Unknown fields are ignored. */
+export const Reading = Type.Object({
+  ts: Timestamp,
+  seq: Type.Optional(Type.Integer({ minimum: 0 })),
+  toner: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }), Percent, {
+      additionalProperties: false,
+      maxProperties: 16,
+    }),
+  ),
+  wasteBox: Type.Optional(Type.Union([WasteBoxState, Percent])),
+  counters: Type.Optional(Counters),
+  status: Type.Optional(DeviceStatus),
+  errors: Type.Optional(Type.Array(DeviceError, { maxItems: 256 })),
+})
+export type WireReading = Static<typeof Reading>
+
+/** Telemetry: one reading, or an array of up to 1,000 readings of the same device. */
+export const Telemetry = Type.Union([Reading, Type.Array(Reading, { minItems: 1, maxItems: MAX_BATCH })])
+
+export const Birth = Type.Object({
+  vendor: Type.Optional(Type.String({ maxLength: 128 })),
+  model: Type.Optional(Type.String({ maxLength: 128 })),
+  serial: Type.Optional(Type.String({ maxLength: 128 })),
+  location: Type.Optional(Type.String({ maxLength: 256 })),
+  contact: Type.Optional(Type.String({ maxLength: 256 })),
+})
+export type Birth = Static<typeof Birth>
+
+export const ACTION_STATUSES = ['open', 'acknowledged', 'resolved'] as const
+export type ActionStatus = (typeof ACTION_STATUSES)[number]
+/** A plain JSON Schema enum, so that a bad value gets one readable message from the API. */
+export const ActionStatus = Type.Unsafe<ActionStatus>({ type: 'string', enum: [...ACTION_STATUSES] })
+
+export const Id = Type.String({ pattern: ID_PATTERN })
+
+export const Action = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  deviceId: Type.String(),
+  siteId: Type.String(),
+  status: ActionStatus,
+  rule: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+})
+export type Action = Static<typeof Action>
+
+/** A device and its latest state, as the API shows it. */
+export const DeviceView = Type.Object({
+  deviceId: Type.String(),
+  siteId: Type.String(),
+  vendor: Type.Optional(Type.String()),
+  model: Type.Optional(Type.String()),
+  serial: Type.Optional(Type.String()),
+  location: Type.Optional(Type.String()),
+  contact: Type.Optional(Type.String()),
+  lastReadingAt: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([DeviceStatus, Type.Null()]),
+  toner: Type.Record(Type.String(), Type.Number()),
+  wasteBox: Type.Union([WasteBoxState, Type.Number(), Type.Null()]),
+  counters: Type.Union([Counters, Type.Null()]),
+  errors: Type.Array(Type.Object({ code: Type.String(), severity: Severity, text: Type.Optional(Type.String()), since: Type.String() })),
+})
+export type DeviceView = Static<typeof DeviceView>
+
+/** A stored reading as the API returns it: the contract's shape, `ts` in ISO 8601 UTC. */
+export const StoredReading = Type.Composite([Type.Omit(Reading, ['ts']), Type.Object({ ts: Type.String() })])

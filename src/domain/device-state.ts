@@ -1,0 +1,136 @@
+/**
+ * What printwarden knows of a device now, folded from its readings in time order. Pure: no IO and
+ * no clock. Each subject a rule can speak about (a toner colour, the waste box, an active error,
+ * the device's silence) has an *episode*: one cartridge, one box, one stretch of an error, one
+ * silence. An action belongs to one episode and is resolved when that episode ends, so a rule can
+ * never act twice on the same cause.
+ *
+ * Episode ids depend only on the readings up to that instant, never on the order they arrived in,
+ * so a gateway replaying old readings lands on the same episodes as live traffic did.
+ */
+import type { ActiveError, Counters, Reading, Status, WasteBoxReport } from './reading.ts'
+
+/** A rise of a colour's level by this many points or more is a new cartridge (CONTRACT.md). */
+export const NEW_CARTRIDGE_RISE = 30
+/** A waste box at or above this fill needs replacing (CONTRACT.md). */
+export const WASTE_BOX_FULL_PERCENT = 90
+/** After a box needed replacing, a fill under this is a new box (CONTRACT.md). */
+export const WASTE_BOX_NEW_BELOW_PERCENT = 50
+
+export const INITIAL_EPISODE = 'initial'
+
+export interface TonerState {
+  level: number
+  /** The cartridge's episode id: `initial`, or `c<ts>` of the reading that showed it installed. */
+  cartridge: string
+  /** When the cartridge was seen installed; absent for the one found at first contact. */
+  installedAt?: number
+}
+
+export interface WasteBoxStateRecord {
+  report: WasteBoxReport
+  box: string
+  needsReplacing: boolean
+}
+
+export interface ErrorState extends ActiveError {
+  since: number
+}
+
+export interface DeviceState {
+  deviceId: string
+  siteId: string
+  firstTs: number
+  lastTs: number
+  toner: Record<string, TonerState>
+  wasteBox?: WasteBoxStateRecord
+  errors: Record<string, ErrorState>
+  counters?: Counters
+  status?: Status
+}
+
+export function wasteBoxNeedsReplacing(report: WasteBoxReport): boolean {
+  return typeof report === 'number' ? report >= WASTE_BOX_FULL_PERCENT : report !== 'ok'
+}
+
+function wasteBoxIsNew(report: WasteBoxReport): boolean {
+  return typeof report === 'number' ? report < WASTE_BOX_NEW_BELOW_PERCENT : report === 'ok'
+}
+
+/** The next cartridge state of one colour. */
+export function nextToner(prev: TonerState | undefined, level: number, ts: number): TonerState {
+  if (prev === undefined) return { level, cartridge: INITIAL_EPISODE }
+  if (level - prev.level >= NEW_CARTRIDGE_RISE) return { level, cartridge: `c${ts}`, installedAt: ts }
+  // A smaller rise (a cartridge taken out and shaken, sensor noise) or a fall: the same cartridge.
+  return { ...prev, level }
+}
+
+export function nextWasteBox(prev: WasteBoxStateRecord | undefined, report: WasteBoxReport, ts: number): WasteBoxStateRecord {
+  const needsReplacing = wasteBoxNeedsReplacing(report)
+  if (prev === undefined) return { report, box: INITIAL_EPISODE, needsReplacing }
+  if (prev.needsReplacing && wasteBoxIsNew(report)) return { report, box: `b${ts}`, needsReplacing: false }
+  // Once a box needed replacing it keeps needing it until a new box is seen.
+  return { report, box: prev.box, needsReplacing: prev.needsReplacing || needsReplacing }
+}
+
+export function nextErrors(prev: Record<string, ErrorState>, active: ActiveError[], ts: number): Record<string, ErrorState> {
+  const next: Record<string, ErrorState> = {}
+  for (const e of active) {
+    const before = prev[e.code]
+    next[e.code] = { ...e, since: before?.since ?? ts }
+  }
+  return next
+}
+
+/** Folds one reading into a device's state. The reading must be newer than `state.lastTs`. */
+export function step(state: DeviceState | undefined, r: Reading): DeviceState {
+  const toner: Record<string, TonerState> = { ...state?.toner }
+  if (r.toner) for (const [color, level] of Object.entries(r.toner)) toner[color] = nextToner(toner[color], level, r.ts)
+  const next: DeviceState = {
+    deviceId: r.deviceId,
+    siteId: r.siteId,
+    firstTs: state?.firstTs ?? r.ts,
+    lastTs: r.ts,
+    toner,
+    errors: r.errors ? nextErrors(state?.errors ?? {}, r.errors, r.ts) : (state?.errors ?? {}),
+  }
+  const wasteBox = r.wasteBox !== undefined ? nextWasteBox(state?.wasteBox, r.wasteBox, r.ts) : state?.wasteBox
+  if (wasteBox) next.wasteBox = wasteBox
+  const counters = r.counters ?? state?.counters
+  if (counters) next.counters = counters
+  const status = r.status ?? state?.status
+  if (status) next.status = status
+  return next
+}
+
+/** Sorts by time: the one order in which readings are folded, whatever order they arrived in. */
+export function byTime(a: Reading, b: Reading): number {
+  return a.ts - b.ts
+}
+
+export function fold(readings: readonly Reading[], initial?: DeviceState): DeviceState | undefined {
+  let state = initial
+  for (const r of [...readings].sort(byTime)) state = step(state, r)
+  return state
+}
+
+export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'silence'
+export const SUBJECT_KINDS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'silence']
+
+/** The episode each subject of a device is in now. A subject with no current episode is absent. */
+export function currentEpisodes(state: DeviceState): Map<string, string> {
+  const episodes = new Map<string, string>()
+  for (const [color, t] of Object.entries(state.toner)) episodes.set(subjectKey('toner', color), t.cartridge)
+  if (state.wasteBox) episodes.set(subjectKey('wasteBox'), state.wasteBox.box)
+  for (const [code, e] of Object.entries(state.errors)) episodes.set(subjectKey('error', code), `e${e.since}`)
+  episodes.set(subjectKey('silence'), silenceEpisode(state))
+  return episodes
+}
+
+export function silenceEpisode(state: DeviceState): string {
+  return `s${state.lastTs}`
+}
+
+export function subjectKey(kind: SubjectKind, name?: string): string {
+  return name === undefined ? kind : `${kind}:${name}`
+}

@@ -1,0 +1,79 @@
+/**
+ * The decisions of the action ledger, as pure functions: which candidate actions are new, which
+ * open actions are over, and which status changes a person may make. The store only applies them.
+ */
+import type { ActionStatus } from '../contract/schemas.ts'
+
+/** What a rule asks for: an action of `type` about one subject of a device, in one episode. */
+export interface ActionCandidate {
+  rule: string
+  type: string
+  deviceId: string
+  siteId: string
+  /** The subject key, e.g. `toner:black`, `error:C-2557`, `wasteBox`, `silence`. */
+  subject: string
+  episode: string
+  details: Record<string, unknown>
+}
+
+/** The part of a stored action the ledger decides on. */
+export interface LedgerEntry {
+  id: string
+  subject: string
+  episode: string
+  status: ActionStatus
+}
+
+/** The one identity of a cause: no two actions ever share it. */
+export function dedupKey(c: Pick<ActionCandidate, 'rule' | 'deviceId' | 'subject' | 'episode'>): string {
+  return `${c.rule}\u0000${c.deviceId}\u0000${c.subject}\u0000${c.episode}`
+}
+
+export interface LedgerPlan {
+  /** Candidates to create if their dedup key is new, each once. */
+  create: ActionCandidate[]
+  /** Ids of unresolved actions whose episode is over. */
+  resolve: string[]
+}
+
+/**
+ * `episodes` maps each subject of the device to its current episode. An action whose episode is
+ * no longer current is resolved: the cartridge was replaced, the box swapped, the error cleared,
+ * the device heard from again. A candidate from an episode that is already over (a late reading
+ * about an earlier cartridge) is still recorded, and resolved at once by the caller.
+ */
+export function planLedger(
+  unresolved: readonly LedgerEntry[],
+  candidates: readonly ActionCandidate[],
+  episodes: ReadonlyMap<string, string>,
+): LedgerPlan {
+  const seen = new Set<string>()
+  const create: ActionCandidate[] = []
+  for (const c of candidates) {
+    const key = dedupKey(c)
+    if (seen.has(key)) continue
+    seen.add(key)
+    create.push(c)
+  }
+  const resolve = unresolved.filter((a) => a.status !== 'resolved' && episodes.get(a.subject) !== a.episode).map((a) => a.id)
+  return { create, resolve }
+}
+
+export function isCurrent(c: Pick<ActionCandidate, 'subject' | 'episode'>, episodes: ReadonlyMap<string, string>): boolean {
+  return episodes.get(c.subject) === c.episode
+}
+
+export type Transition = 'ack' | 'resolve'
+
+/**
+ * open → acknowledged → resolved. Repeating a step that is already done changes nothing; going
+ * back is refused with the reason.
+ */
+export function transition(
+  from: ActionStatus,
+  verb: Transition,
+): { ok: true; to: ActionStatus; changed: boolean } | { ok: false; reason: string } {
+  if (verb === 'resolve') return { ok: true, to: 'resolved', changed: from !== 'resolved' }
+  if (from === 'resolved') return { ok: false, reason: 'a resolved action cannot be acknowledged' }
+  return { ok: true, to: 'acknowledged', changed: from === 'open' }
+}

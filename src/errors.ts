@@ -1,0 +1,44 @@
+/**
+ * The one catalogue of printwarden's error codes. Every error a user can meet carries a stable
+ * `PW_ERR_*` code and a message that says what to do about it.
+ */
+export const ErrorCodes = {
+  PW_ERR_CONFIG: 'invalid configuration',
+  PW_ERR_RULE_FILE: 'a rule file could not be loaded',
+  PW_ERR_NOT_FOUND: 'no such resource',
+  PW_ERR_BAD_REQUEST: 'the request breaks the API contract',
+  PW_ERR_TRANSITION: 'the action cannot move to that status',
+  PW_ERR_STOPPED: 'the service is stopping',
+} as const
+
+export type ErrorCode = keyof typeof ErrorCodes
+
+export class PrintwardenError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  constructor(code: ErrorCode, message: string, statusCode = 500) {
+    super(message)
+    this.name = 'PrintwardenError'
+    this.code = code
+    this.statusCode = statusCode
+  }
+}
+
+export const configError = (message: string) => new PrintwardenError('PW_ERR_CONFIG', message)
+export const notFound = (what: string) => new PrintwardenError('PW_ERR_NOT_FOUND', `${what} does not exist`, 404)
+export const badRequest = (message: string) => new PrintwardenError('PW_ERR_BAD_REQUEST', message, 400)
+export const badTransition = (message: string) => new PrintwardenError('PW_ERR_TRANSITION', message, 409)
+
+/**
+ * Why an incoming MQTT message was rejected. These are the labels of the rejection counters that
+ * `GET /stats` reports, so they are part of what operators see: keep them stable.
+ */
+export const RejectReasons = [
+  'unknown-topic',
+  'too-large',
+  'not-json',
+  'invalid-payload',
+  'future-timestamp',
+  'read-only-topic',
+] as const
+export type RejectReason = (typeof RejectReasons)[number]

@@ -1,0 +1,83 @@
+/**
+ * Turns one MQTT message into readings or a birth, or a rejection with its reason. Pure: the
+ * message, the settings and "now" in, a value out.
+ */
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Birth, Reading as ReadingSchema, Telemetry, type WireReading } from '../contract/schemas.ts'
+import { parseTopic } from '../contract/topics.ts'
+import { hasContent, normalizeReading, type Reading, toEpochMs } from '../domain/reading.ts'
+import type { RejectReason } from '../errors.ts'
+
+const checkTelemetry = TypeCompiler.Compile(Telemetry)
+const checkBirth = TypeCompiler.Compile(Birth)
+const checkReading = TypeCompiler.Compile(ReadingSchema)
+
+export interface ParseSettings {
+  topicRoot: string
+  maxPayloadBytes: number
+  maxFutureSkewMs: number
+}
+
+export type Parsed =
+  | { kind: 'telemetry'; siteId: string; deviceId: string; readings: Reading[] }
+  | { kind: 'birth'; siteId: string; deviceId: string; birth: Birth }
+  | { kind: 'rejected'; reason: RejectReason; detail: string }
+
+const reject = (reason: RejectReason, detail: string): Parsed => ({ kind: 'rejected', reason, detail })
+
+function firstError(check: { Errors: typeof checkBirth.Errors }, value: unknown, prefix = ''): string {
+  const e = check.Errors(value).First()
+  return e ? `${prefix}${e.path || '/'}: ${e.message}` : 'does not match the contract'
+}
+
+/** Names the reading and field at fault, rather than a union's "expected union value". */
+function telemetryError(value: unknown): string {
+  if (!Array.isArray(value)) return firstError(checkReading, value)
+  if (value.length === 0) return 'an empty array holds no reading'
+  if (value.length > 1000) return `an array holds at most 1000 readings, not ${value.length}`
+  const i = value.findIndex((r) => !checkReading.Check(r))
+  return firstError(checkReading, value[i], `/${i}`)
+}
+
+export function parseMessage(settings: ParseSettings, topic: string, payload: Buffer, now: number): Parsed {
+  const t = parseTopic(settings.topicRoot, topic)
+  if (!t) return reject('unknown-topic', `${topic} is not ${settings.topicRoot}/{siteId}/{deviceId}/telemetry or …/birth`)
+  if (t.kind === 'actions') return reject('read-only-topic', `${topic} is published by printwarden only`)
+  if (payload.length > settings.maxPayloadBytes) {
+    return reject('too-large', `${payload.length} bytes is over the limit of ${settings.maxPayloadBytes}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(payload.toString('utf8'))
+  } catch (err) {
+    return reject('not-json', (err as Error).message)
+  }
+
+  if (t.kind === 'birth') {
+    if (!checkBirth.Check(json)) return reject('invalid-payload', firstError(checkBirth, json))
+    const { vendor, model, serial, location, contact } = json
+    const birth: Birth = {}
+    if (vendor !== undefined) birth.vendor = vendor
+    if (model !== undefined) birth.model = model
+    if (serial !== undefined) birth.serial = serial
+    if (location !== undefined) birth.location = location
+    if (contact !== undefined) birth.contact = contact
+    return { kind: 'birth', siteId: t.siteId, deviceId: t.deviceId, birth }
+  }
+
+  if (!checkTelemetry.Check(json)) return reject('invalid-payload', telemetryError(json))
+  const wires: WireReading[] = Array.isArray(json) ? json : [json]
+  const readings: Reading[] = []
+  for (let i = 0; i < wires.length; i++) {
+    const wire = wires[i] as WireReading
+    const at = Array.isArray(json) ? `/${i}` : ''
+    if (!hasContent(wire)) return reject('invalid-payload', `${at || '/'}: a reading needs at least one field besides ts`)
+    const ts = toEpochMs(wire.ts)
+    if (!Number.isFinite(ts)) return reject('invalid-payload', `${at}/ts: ${JSON.stringify(wire.ts)} is not a date`)
+    if (ts - now > settings.maxFutureSkewMs) {
+      return reject('future-timestamp', `${at}/ts: ${new Date(ts).toISOString()} is more than ${settings.maxFutureSkewMs / 60000} minutes ahead of ${new Date(now).toISOString()}`)
+    }
+    readings.push(normalizeReading(t.siteId, t.deviceId, wire, ts))
+  }
+  return { kind: 'telemetry', siteId: t.siteId, deviceId: t.deviceId, readings }
+}

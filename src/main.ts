@@ -1,0 +1,88 @@
+/**
+ * The one place that wires IO together. Everything here has start() and stop(); stop() drains in
+ * reverse order of start, so in-flight readings finish before the database closes.
+ */
+import pino, { type Logger } from 'pino'
+import { mqttActionSink } from './actions/mqtt-sink.ts'
+import { OutboxRelay } from './actions/outbox-relay.ts'
+import { Processor } from './actions/processor.ts'
+import { type App, buildApp } from './api/app.ts'
+import { Broker } from './broker/broker.ts'
+import { type Clock, wallClock } from './clock.ts'
+import type { Config } from './config/config.ts'
+import { Ingest } from './ingest/ingest.ts'
+import { RuleEvaluator } from './rules/evaluator.ts'
+import { loadRuleDir, type RuleSet } from './rules/loader.ts'
+import { SqliteStore } from './store/sqlite/sqlite-store.ts'
+
+export interface Service {
+  readonly mqttPort: number
+  readonly wsPort: number
+  readonly httpPort: number
+  readonly app: App
+  readonly processor: Processor
+  stop(): Promise<void>
+}
+
+export async function startService(config: Config, options: { log?: Logger; clock?: Clock } = {}): Promise<Service> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'printwarden' } })
+  const clock = options.clock ?? wallClock
+  const store = new SqliteStore(config.dataDir)
+
+  let ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
+  for (const failure of ruleSet.failures) log.error({ code: failure.code, file: failure.file }, failure.reason)
+  log.info({ rules: ruleSet.rules.map((r) => r.name), failed: ruleSet.failures.length }, 'rules loaded')
+
+  let relay: OutboxRelay | null = null
+  const processor = new Processor(store, clock, new RuleEvaluator(ruleSet.rules), log, () => relay?.poke())
+  const ingest = new Ingest(store, clock, config, log, () => processor.poke())
+  const broker = new Broker({ host: config.host, mqttPort: config.mqttPort, wsPort: config.wsPort, gate: ingest.accept })
+  relay = new OutboxRelay(store, [mqttActionSink(broker, config.topicRoot)], log)
+
+  let running = false
+  const app = buildApp({
+    store,
+    clock,
+    stats: ingest.stats,
+    rules: () => ruleSet,
+    healthy: () => running,
+    onActionChanged: () => relay?.poke(),
+    log,
+  })
+
+  await store.start()
+  await processor.start()
+  await broker.start()
+  relay.start()
+  await app.listen({ port: config.httpPort, host: config.host })
+  const httpPort = (app.server.address() as import('node:net').AddressInfo).port
+  const sweeper = setInterval(() => {
+    processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
+  }, config.sweepIntervalMs)
+  running = true
+  log.info({ mqttPort: broker.mqttPort, wsPort: broker.wsPort, httpPort, host: config.host, dataDir: config.dataDir }, 'printwarden is running')
+
+  let stopping: Promise<void> | null = null
+  return {
+    mqttPort: broker.mqttPort,
+    wsPort: broker.wsPort,
+    httpPort,
+    app,
+    processor,
+    stop() {
+      stopping ??= (async () => {
+        running = false
+        clearInterval(sweeper)
+        await app.close()
+        await ingest.stop()
+        await broker.stop()
+        await processor.stop()
+        await relay.stop()
+        await store.stop()
+        log.info('printwarden stopped')
+      })()
+      return stopping
+    },
+  }
+}
+

@@ -1,0 +1,115 @@
+/**
+ * The facts a rule can test, derived from a device's state at one instant. This table is the one
+ * source of what exists: rule files are checked against it at load, and rules/README.md lists it.
+ */
+import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
+import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
+
+const HOUR = 3_600_000
+
+export interface DeviceInfo {
+  vendor?: string
+  model?: string
+}
+
+/** Each fact and its fields. `device` is there for every subject; the others for their own. */
+export const FACT_FIELDS = {
+  device: ['deviceId', 'siteId', 'vendor', 'model', 'status', 'lastReadingAt', 'hoursSinceLastReading', 'counters'],
+  toner: ['color', 'level', 'cartridge', 'installedAt'],
+  wasteBox: ['state', 'fill', 'needsReplacing'],
+  error: ['code', 'severity', 'text', 'activeForHours'],
+} as const
+
+export type FactName = keyof typeof FACT_FIELDS
+
+/** The facts a rule of each subject may name. */
+export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
+  toner: ['device', 'toner'],
+  wasteBox: ['device', 'wasteBox'],
+  error: ['device', 'error'],
+  silence: ['device'],
+}
+
+/** One thing to run the rules of a subject over: its facts, and what an action about it records. */
+export interface SubjectInstance {
+  kind: SubjectKind
+  key: string
+  episode: string
+  facts: Record<string, unknown>
+  details: Record<string, unknown>
+}
+
+function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
+  return {
+    deviceId: state.deviceId,
+    siteId: state.siteId,
+    vendor: info.vendor ?? null,
+    model: info.model ?? null,
+    status: state.status ?? null,
+    lastReadingAt: new Date(state.lastTs).toISOString(),
+    hoursSinceLastReading: Math.max(0, at - state.lastTs) / HOUR,
+    counters: state.counters ?? null,
+  }
+}
+
+/**
+ * The subjects of one kind of a device, with their facts at instant `at` (the reading's time when
+ * a reading is processed, the clock's time in a sweep: the same readings always give the same facts).
+ */
+export function subjectsOf(kind: SubjectKind, state: DeviceState, info: DeviceInfo, at: number): SubjectInstance[] {
+  const device = deviceFact(state, info, at)
+  switch (kind) {
+    case 'toner':
+      return Object.entries(state.toner).map(([color, t]) => ({
+        kind,
+        key: subjectKey('toner', color),
+        episode: t.cartridge,
+        facts: {
+          device,
+          toner: {
+            color,
+            level: t.level,
+            cartridge: t.cartridge,
+            installedAt: t.installedAt === undefined ? null : new Date(t.installedAt).toISOString(),
+          },
+        },
+        details: { color, level: t.level },
+      }))
+    case 'wasteBox': {
+      const w = state.wasteBox
+      if (!w) return []
+      const fill = typeof w.report === 'number' ? w.report : null
+      const wasteState = typeof w.report === 'string' ? w.report : null
+      return [
+        {
+          kind,
+          key: subjectKey('wasteBox'),
+          episode: w.box,
+          facts: { device, wasteBox: { state: wasteState, fill, needsReplacing: w.needsReplacing } },
+          details: fill === null ? { state: wasteState } : { fill },
+        },
+      ]
+    }
+    case 'error':
+      return Object.values(state.errors).map((e) => ({
+        kind,
+        key: subjectKey('error', e.code),
+        episode: `e${e.since}`,
+        facts: {
+          device,
+          error: { code: e.code, severity: e.severity, text: e.text ?? null, activeForHours: Math.max(0, at - e.since) / HOUR },
+        },
+        details: e.text === undefined ? { code: e.code, severity: e.severity } : { code: e.code, severity: e.severity, text: e.text },
+      }))
+    case 'silence':
+      return [
+        {
+          kind,
+          key: subjectKey('silence'),
+          episode: silenceEpisode(state),
+          facts: { device },
+          details: { lastReadingAt: device.lastReadingAt, hoursSinceLastReading: Math.round(device.hoursSinceLastReading * 10) / 10 },
+        },
+      ]
+  }
+}

@@ -1,0 +1,52 @@
+/** The SQLite schema, by version (`PRAGMA user_version`). Add a step; never edit a shipped one. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE readings (
+    position INTEGER PRIMARY KEY,   -- arrival order: the processing journal
+    device_id TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,            -- epoch ms of the reading
+    seq INTEGER,
+    body TEXT NOT NULL,             -- the normalized reading, JSON
+    received_at INTEGER NOT NULL
+  );
+  -- The contract's two duplicate rules, as constraints.
+  CREATE UNIQUE INDEX readings_device_ts ON readings (device_id, ts);
+  CREATE UNIQUE INDEX readings_device_seq ON readings (device_id, seq) WHERE seq IS NOT NULL;
+
+  CREATE TABLE devices (
+    device_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    birth TEXT NOT NULL DEFAULT '{}',
+    state TEXT                      -- the folded DeviceState, JSON
+  );
+
+  CREATE TABLE actions (
+    id TEXT PRIMARY KEY,
+    dedup_key TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    episode TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX actions_device_status ON actions (device_id, status);
+  CREATE INDEX actions_created ON actions (created_at);
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    action TEXT NOT NULL
+  );
+
+  CREATE TABLE journal (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position INTEGER NOT NULL
+  );
+  INSERT INTO journal (id, position) VALUES (1, 0);
+  `,
+]

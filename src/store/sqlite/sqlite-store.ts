@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import type { Action, Birth } from '../../contract/schemas.ts'
+import type { DeviceState } from '../../domain/device-state.ts'
+import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
+import type { Reading } from '../../domain/reading.ts'
+import type {
+  ActionFilter,
+  BirthRecord,
+  Commit,
+  DeviceRecord,
+  IngestResult,
+  JournalEntry,
+  ReadingRange,
+  Store,
+} from '../store.ts'
+import { MIGRATIONS } from './schema.ts'
+
+interface ActionRow {
+  id: string
+  type: string
+  device_id: string
+  site_id: string
+  status: Action['status']
+  rule: string
+  created_at: number
+  updated_at: number
+  details: string
+}
+
+const toAction = (r: ActionRow): Action => ({
+  id: r.id,
+  type: r.type,
+  deviceId: r.device_id,
+  siteId: r.site_id,
+  status: r.status,
+  rule: r.rule,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+  details: JSON.parse(r.details),
+})
+
+interface DeviceRow {
+  device_id: string
+  site_id: string
+  birth: string
+  state: string | null
+}
+
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  deviceId: r.device_id,
+  siteId: r.site_id,
+  birth: JSON.parse(r.birth) as Birth,
+  state: r.state === null ? null : (JSON.parse(r.state) as DeviceState),
+})
+
+const ACTION_COLUMNS = 'id, type, device_id, site_id, status, rule, created_at, updated_at, details'
+
+/**
+ * The embedded store: one SQLite file in the data directory, in WAL mode with full fsync, so that
+ * a commit that returned survives a crash of the process or of the machine.
+ */
+export class SqliteStore implements Store {
+  private db: Database.Database | null = null
+  private statements!: ReturnType<SqliteStore['prepare']>
+
+  constructor(private readonly dataDir: string) {}
+
+  async start(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true })
+    const db = new Database(join(this.dataDir, 'printwarden.db'))
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.pragma('foreign_keys = ON')
+    const version = db.pragma('user_version', { simple: true }) as number
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v] as string)
+        db.pragma(`user_version = ${v + 1}`)
+      })()
+    }
+    this.db = db
+    this.statements = this.prepare(db)
+  }
+
+  async stop(): Promise<void> {
+    this.db?.close()
+    this.db = null
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      insertReading: db.prepare(
+        'INSERT OR IGNORE INTO readings (device_id, site_id, ts, seq, body, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      upsertBirth: db.prepare(
+        `INSERT INTO devices (device_id, site_id, birth) VALUES (?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET site_id = excluded.site_id, birth = excluded.birth`,
+      ),
+      upsertState: db.prepare(
+        `INSERT INTO devices (device_id, site_id, state) VALUES (?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET site_id = excluded.site_id, state = excluded.state`,
+      ),
+      journalAfter: db.prepare('SELECT position, body FROM readings WHERE position > ? ORDER BY position LIMIT ?'),
+      journalPosition: db.prepare('SELECT position FROM journal WHERE id = 1').pluck(),
+      setJournalPosition: db.prepare('UPDATE journal SET position = ? WHERE id = 1'),
+      history: db.prepare('SELECT body FROM readings WHERE device_id = ? AND position <= ? ORDER BY ts').pluck(),
+      range: db.prepare('SELECT body FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?').pluck(),
+      states: db.prepare('SELECT state FROM devices WHERE state IS NOT NULL').pluck(),
+      device: db.prepare('SELECT device_id, site_id, birth, state FROM devices WHERE device_id = ?'),
+      devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
+      unresolved: db.prepare(
+        "SELECT id, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
+      ),
+      insertAction: db.prepare(
+        `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details)
+         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @at, @at, @details)`,
+      ),
+      setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ? AND status != ?'),
+      action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
+      insertOutbox: db.prepare('INSERT INTO outbox (action) VALUES (?)'),
+      outbox: db.prepare('SELECT id, action FROM outbox ORDER BY id LIMIT ?'),
+      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+    }
+  }
+
+  private get open(): Database.Database {
+    if (!this.db) throw new Error('the store is not started')
+    return this.db
+  }
+
+  async ingest(readings: readonly Reading[], births: readonly BirthRecord[], receivedAt: number): Promise<IngestResult> {
+    const s = this.statements
+    let stored = 0
+    this.open.transaction(() => {
+      for (const r of readings) {
+        stored += s.insertReading.run(r.deviceId, r.siteId, r.ts, r.seq ?? null, JSON.stringify(r), receivedAt).changes
+      }
+      for (const b of births) s.upsertBirth.run(b.deviceId, b.siteId, JSON.stringify(b.birth))
+    })()
+    return { stored, duplicates: readings.length - stored }
+  }
+
+  async journalAfter(position: number, limit: number): Promise<JournalEntry[]> {
+    const rows = this.statements.journalAfter.all(position, limit) as { position: number; body: string }[]
+    return rows.map((r) => ({ position: r.position, reading: JSON.parse(r.body) as Reading }))
+  }
+
+  async journalPosition(): Promise<number> {
+    return this.statements.journalPosition.get() as number
+  }
+
+  async deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]> {
+    return (this.statements.history.all(deviceId, upToPosition) as string[]).map((b) => JSON.parse(b) as Reading)
+  }
+
+  async deviceStates(): Promise<DeviceState[]> {
+    return (this.statements.states.all() as string[]).map((s) => JSON.parse(s) as DeviceState)
+  }
+
+  async device(deviceId: string): Promise<DeviceRecord | null> {
+    const row = this.statements.device.get(deviceId) as DeviceRow | undefined
+    return row ? toDevice(row) : null
+  }
+
+  async devices(): Promise<DeviceRecord[]> {
+    return (this.statements.devices.all() as DeviceRow[]).map(toDevice)
+  }
+
+  async readings(deviceId: string, range: ReadingRange): Promise<Reading[]> {
+    const rows = this.statements.range.all(deviceId, range.from, range.to, range.limit) as string[]
+    return rows.map((b) => JSON.parse(b) as Reading)
+  }
+
+  async unresolvedActions(deviceId: string): Promise<LedgerEntry[]> {
+    return this.statements.unresolved.all(deviceId) as LedgerEntry[]
+  }
+
+  async commit(change: Commit): Promise<number> {
+    const s = this.statements
+    let messages = 0
+    // Every change writes its outbox message at once, in the same transaction (the outbox pattern):
+    // an action created and resolved in one commit is sent twice, open and then resolved.
+    const emit = (id: string) => {
+      s.insertOutbox.run(JSON.stringify(toAction(s.action.get(id) as ActionRow)))
+      messages++
+    }
+    this.open.transaction(() => {
+      for (const state of change.states) s.upsertState.run(state.deviceId, state.siteId, JSON.stringify(state))
+      for (const c of change.ledger.create) {
+        const id = randomUUID()
+        const key = dedupKey(c)
+        const inserted = s.insertAction.run({
+          id,
+          dedupKey: key,
+          type: c.type,
+          deviceId: c.deviceId,
+          siteId: c.siteId,
+          rule: c.rule,
+          subject: c.subject,
+          episode: c.episode,
+          at: change.at,
+          details: JSON.stringify(c.details),
+        }).changes
+        if (inserted === 0) continue
+        emit(id)
+        if (change.ledger.resolveAtOnce.has(key) && s.setStatus.run('resolved', change.at, id, 'resolved').changes > 0) {
+          emit(id)
+        }
+      }
+      for (const id of change.ledger.resolve) {
+        if (s.setStatus.run('resolved', change.at, id, 'resolved').changes > 0) emit(id)
+      }
+      if (change.position !== undefined) s.setJournalPosition.run(change.position)
+    })()
+    return messages
+  }
+
+  async actions(filter: ActionFilter): Promise<Action[]> {
+    const where: string[] = []
+    const params: unknown[] = []
+    const column = { type: 'type', deviceId: 'device_id', siteId: 'site_id', status: 'status' } as const
+    for (const key of Object.keys(column) as (keyof typeof column)[]) {
+      const value = filter[key]
+      if (value !== undefined) {
+        where.push(`${column[key]} = ?`)
+        params.push(value)
+      }
+    }
+    const sql = `SELECT ${ACTION_COLUMNS} FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, rowid DESC LIMIT ?`
+    return (this.open.prepare(sql).all(...params, filter.limit) as ActionRow[]).map(toAction)
+  }
+
+  async action(id: string): Promise<Action | null> {
+    const row = this.statements.action.get(id) as ActionRow | undefined
+    return row ? toAction(row) : null
+  }
+
+  async transition(id: string, verb: Transition, at: number) {
+    const s = this.statements
+    return this.open.transaction(() => {
+      const row = s.action.get(id) as ActionRow | undefined
+      if (!row) return null
+      const step = transition(row.status, verb)
+      if (!step.ok) return { refused: step.reason }
+      if (!step.changed) return { action: toAction(row), changed: false }
+      s.setStatus.run(step.to, at, id, step.to)
+      const action = toAction(s.action.get(id) as ActionRow)
+      s.insertOutbox.run(JSON.stringify(action))
+      return { action, changed: true }
+    })()
+  }
+
+  async outbox(limit: number): Promise<{ id: number; action: Action }[]> {
+    const rows = this.statements.outbox.all(limit) as { id: number; action: string }[]
+    return rows.map((r) => ({ id: r.id, action: JSON.parse(r.action) as Action }))
+  }
+
+  async outboxSent(ids: readonly number[]): Promise<void> {
+    const s = this.statements
+    this.open.transaction(() => {
+      for (const id of ids) s.deleteOutbox.run(id)
+    })()
+  }
+}

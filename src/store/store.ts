@@ -1,0 +1,94 @@
+/**
+ * What the service keeps, behind one interface: readings (the time series), devices, the action
+ * ledger and its outbox, and the processing journal. Nothing outside `src/store/` knows which
+ * database is behind it.
+ */
+import type { Action, Birth } from '../contract/schemas.ts'
+import type { DeviceState } from '../domain/device-state.ts'
+import type { ActionCandidate, LedgerEntry, Transition } from '../domain/ledger.ts'
+import type { Reading } from '../domain/reading.ts'
+
+/** A stored reading with its place in arrival order, the processing journal's position. */
+export interface JournalEntry {
+  position: number
+  reading: Reading
+}
+
+export interface BirthRecord {
+  siteId: string
+  deviceId: string
+  birth: Birth
+}
+
+export interface IngestResult {
+  stored: number
+  duplicates: number
+}
+
+export interface DeviceRecord {
+  deviceId: string
+  siteId: string
+  birth: Birth
+  state: DeviceState | null
+}
+
+export interface ActionFilter {
+  type?: string
+  deviceId?: string
+  siteId?: string
+  status?: Action['status']
+  limit: number
+}
+
+export interface LedgerChange {
+  /** Candidates to record, unless an action with the same dedup key exists already. */
+  create: ActionCandidate[]
+  /** Dedup keys of candidates whose episode is already over: recorded, then resolved at once. */
+  resolveAtOnce: ReadonlySet<string>
+  /** Ids of unresolved actions whose episode is over. */
+  resolve: string[]
+}
+
+export interface Commit {
+  /** The journal position processed up to, if readings were processed. */
+  position?: number
+  states: DeviceState[]
+  ledger: LedgerChange
+  at: number
+}
+
+export interface ReadingRange {
+  from: number
+  to: number
+  limit: number
+}
+
+export interface Store {
+  start(): Promise<void>
+  stop(): Promise<void>
+
+  /** Stores readings (dropping duplicates by device and seq, and by device and ts) and births, durably, in one commit. */
+  ingest(readings: readonly Reading[], births: readonly BirthRecord[], receivedAt: number): Promise<IngestResult>
+
+  /** Readings not yet processed, in arrival order. */
+  journalAfter(position: number, limit: number): Promise<JournalEntry[]>
+  journalPosition(): Promise<number>
+  /** A device's readings up to a journal position, in time order: for folding again after a late reading. */
+  deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]>
+  deviceStates(): Promise<DeviceState[]>
+  device(deviceId: string): Promise<DeviceRecord | null>
+  devices(): Promise<DeviceRecord[]>
+  readings(deviceId: string, range: ReadingRange): Promise<Reading[]>
+
+  unresolvedActions(deviceId: string): Promise<LedgerEntry[]>
+  /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
+  commit(change: Commit): Promise<number>
+  actions(filter: ActionFilter): Promise<Action[]>
+  action(id: string): Promise<Action | null>
+  /** A person's status change. Returns null for an unknown id. */
+  transition(id: string, verb: Transition, at: number): Promise<{ action: Action; changed: boolean } | { refused: string } | null>
+
+  /** Action messages written with their change and not yet sent. */
+  outbox(limit: number): Promise<{ id: number; action: Action }[]>
+  outboxSent(ids: readonly number[]): Promise<void>
+}
