@@ -29,7 +29,7 @@ export async function startService(config: Config, options: { log?: Logger; cloc
   const clock = options.clock ?? wallClock
   const store = new SqliteStore(config.dataDir)
 
-  let ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
+  const ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
   for (const failure of ruleSet.failures) log.error({ code: failure.code, file: failure.file }, failure.reason)
   log.info({ rules: ruleSet.rules.map((r) => r.name), failed: ruleSet.failures.length }, 'rules loaded')
 
@@ -45,6 +45,7 @@ export async function startService(config: Config, options: { log?: Logger; cloc
     clock,
     stats: ingest.stats,
     rules: () => ruleSet,
+    progress: () => processor.progress(),
     healthy: () => running,
     onActionChanged: () => relay?.poke(),
     log,

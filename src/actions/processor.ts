@@ -41,6 +41,11 @@ export class Processor {
     this.poke()
   }
 
+  /** The journal position processed up to, and how many stored readings wait behind it. */
+  async progress(): Promise<{ position: number; backlog: number }> {
+    return { position: this.position, backlog: await this.store.journalBacklog(this.position) }
+  }
+
   setRules(rules: RuleEvaluator): void {
     this.rules = rules
   }

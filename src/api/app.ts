@@ -16,6 +16,7 @@ export interface AppDeps {
   clock: Clock
   stats: IngestStats
   rules: () => RuleSet
+  progress: () => Promise<{ position: number; backlog: number }>
   /** True when broker, store and rules are running. */
   healthy: () => boolean
   /** Called after a person changed an action, so its message goes out. */

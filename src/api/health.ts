@@ -8,5 +8,5 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
     async (_request, reply) => (deps.healthy() ? { status: 'ok' as const } : reply.status(503).send({ status: 'unavailable' })),
   )
   // What ingest took and rejected, by reason: for operators and gateway developers.
-  app.get('/stats', async () => ({ ingest: deps.stats.toJSON() }))
+  app.get('/stats', async () => ({ ingest: deps.stats.toJSON(), processing: await deps.progress() }))
 }

@@ -73,6 +73,8 @@ export interface Store {
   /** Readings not yet processed, in arrival order. */
   journalAfter(position: number, limit: number): Promise<JournalEntry[]>
   journalPosition(): Promise<number>
+  /** How many stored readings are after a journal position: the processing backlog. */
+  journalBacklog(position: number): Promise<number>
   /** A device's readings up to a journal position, in time order: for folding again after a late reading. */
   deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]>
   deviceStates(): Promise<DeviceState[]>

@@ -105,6 +105,7 @@ export class SqliteStore implements Store {
       ),
       journalAfter: db.prepare('SELECT position, body FROM readings WHERE position > ? ORDER BY position LIMIT ?'),
       journalPosition: db.prepare('SELECT position FROM journal WHERE id = 1').pluck(),
+      backlog: db.prepare('SELECT count(*) FROM readings WHERE position > ?').pluck(),
       setJournalPosition: db.prepare('UPDATE journal SET position = ? WHERE id = 1'),
       history: db.prepare('SELECT body FROM readings WHERE device_id = ? AND position <= ? ORDER BY ts').pluck(),
       range: db.prepare('SELECT body FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?').pluck(),
@@ -150,6 +151,10 @@ export class SqliteStore implements Store {
 
   async journalPosition(): Promise<number> {
     return this.statements.journalPosition.get() as number
+  }
+
+  async journalBacklog(position: number): Promise<number> {
+    return this.statements.backlog.get(position) as number
   }
 
   async deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]> {

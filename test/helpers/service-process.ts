@@ -1,0 +1,114 @@
+/**
+ * Starts the real service as a child process (`node --import tsx src/cli.ts`), the way a user does,
+ * and reads the ports it took from its log.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+
+export interface ServiceProcess {
+  child: ChildProcess
+  mqttUrl: string
+  http: string
+  logs: Record<string, unknown>[]
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>
+}
+
+export function tempDir(prefix = 'printwarden-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix))
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
+
+export async function startServiceProcess(args: {
+  dataDir: string
+  rulesDir?: string
+  extra?: string[]
+  env?: Record<string, string>
+}): Promise<ServiceProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/cli.ts'),
+      '--data-dir',
+      args.dataDir,
+      '--rules-dir',
+      args.rulesDir ?? join(ROOT, 'rules'),
+      '--mqtt-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+      ...(args.extra ?? []),
+    ],
+    { cwd: ROOT, env: { ...process.env, ...args.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const logs: Record<string, unknown>[] = []
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+  const ready = new Promise<Record<string, unknown>>((resolveReady, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>
+        logs.push(entry)
+        if (entry.msg === 'printwarden is running') resolveReady(entry)
+      } catch {
+        // not a log line
+      }
+    })
+    void exited.then((code) => reject(new Error(`the service exited (${code}) before it was ready: ${stderr}`)))
+    setTimeout(() => reject(new Error(`the service was not ready in 30 s: ${stderr}`)), 30_000).unref()
+  })
+  const entry = await ready
+  return {
+    child,
+    mqttUrl: `mqtt://127.0.0.1:${entry.mqttPort}`,
+    http: `http://127.0.0.1:${entry.httpPort}`,
+    logs,
+    exited,
+  }
+}
+
+export async function stopGracefully(s: ServiceProcess): Promise<number | null> {
+  s.child.kill('SIGTERM')
+  return s.exited
+}
+
+export async function kill9(s: ServiceProcess): Promise<void> {
+  s.child.kill('SIGKILL')
+  await s.exited
+}
+
+export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url)
+  return { status: res.status, body: (await res.json()) as T }
+}
+
+export async function postJson<T = unknown>(url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  })
+  return { status: res.status, body: (await res.json()) as T }
+}
+
+/** Polls until `check` returns a value that is not undefined, or fails after `ms`. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'a condition'): Promise<T> {
+  const until = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
