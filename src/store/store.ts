@@ -41,7 +41,11 @@ export interface ActionFilter {
 }
 
 export interface LedgerChange {
-  /** Candidates to record, unless an action with the same dedup key exists already. */
+  /**
+   * Candidates to record, unless an action with the same dedup key exists already. Such an action,
+   * if a rule resolved it, is reopened when its candidate's episode is current after all (readings
+   * that arrived late can show that an episode thought over goes on).
+   */
   create: ActionCandidate[]
   /** Dedup keys of candidates whose episode is already over: recorded, then resolved at once. */
   resolveAtOnce: ReadonlySet<string>

@@ -119,7 +119,16 @@ export class SqliteStore implements Store {
         `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details)
          VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @at, @at, @details)`,
       ),
-      setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ? AND status != ?'),
+      resolveByRule: db.prepare(
+        "UPDATE actions SET status = 'resolved', resolved_by = 'rule', updated_at = ? WHERE id = ? AND status != 'resolved'",
+      ),
+      // Only what a rule resolved is reopened: a person's resolution is final.
+      reopen: db.prepare(
+        "UPDATE actions SET status = 'open', resolved_by = NULL, updated_at = ? WHERE dedup_key = ? AND status = 'resolved' AND resolved_by = 'rule' RETURNING id",
+      ).pluck(),
+      setStatus: db.prepare(
+        "UPDATE actions SET status = ?, resolved_by = CASE WHEN ? = 'resolved' THEN 'person' END, updated_at = ? WHERE id = ?",
+      ),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
       insertOutbox: db.prepare('INSERT INTO outbox (action) VALUES (?)'),
       outbox: db.prepare('SELECT id, action FROM outbox ORDER BY id LIMIT ?'),
@@ -209,14 +218,19 @@ export class SqliteStore implements Store {
           at: change.at,
           details: JSON.stringify(c.details),
         }).changes
-        if (inserted === 0) continue
-        emit(id)
-        if (change.ledger.resolveAtOnce.has(key) && s.setStatus.run('resolved', change.at, id, 'resolved').changes > 0) {
-          emit(id)
+        const over = change.ledger.resolveAtOnce.has(key)
+        if (inserted === 0) {
+          // The cause is known already. If a rule resolved it because its episode looked over, and
+          // readings that came late show the episode goes on, the action is open again.
+          const reopened = over ? undefined : (s.reopen.get(change.at, key) as string | undefined)
+          if (reopened !== undefined) emit(reopened)
+          continue
         }
+        emit(id)
+        if (over && s.resolveByRule.run(change.at, id).changes > 0) emit(id)
       }
       for (const id of change.ledger.resolve) {
-        if (s.setStatus.run('resolved', change.at, id, 'resolved').changes > 0) emit(id)
+        if (s.resolveByRule.run(change.at, id).changes > 0) emit(id)
       }
       if (change.position !== undefined) s.setJournalPosition.run(change.position)
     })()
@@ -252,7 +266,7 @@ export class SqliteStore implements Store {
       const step = transition(row.status, verb)
       if (!step.ok) return { refused: step.reason }
       if (!step.changed) return { action: toAction(row), changed: false }
-      s.setStatus.run(step.to, at, id, step.to)
+      s.setStatus.run(step.to, step.to, at, id)
       const action = toAction(s.action.get(id) as ActionRow)
       s.insertOutbox.run(JSON.stringify(action))
       return { action, changed: true }
