@@ -6,9 +6,15 @@ import { startService } from './main.ts'
 
 const program = new Command()
   .name('printwarden')
-  .description('Managed print services fleet monitor: MQTT broker, store, rules, actions and API in one process.')
-  .option('--config <file>', 'a JSON file of options (keys are flag names); flags and environment win over it')
-for (const o of OPTIONS) program.option(`--${o.flag} <value>`, `${o.description} [${o.defaultValue}] (${envName(o.flag)})`)
+  .description(
+    'Managed print services fleet monitor: MQTT broker, store, rules, actions and API in one process.',
+  )
+  .option(
+    '--config <file>',
+    'a JSON file of options (keys are flag names); flags and environment win over it',
+  )
+for (const o of OPTIONS)
+  program.option(`--${o.flag} <value>`, `${o.description} [${o.defaultValue}] (${envName(o.flag)})`)
 program.parse()
 
 async function main(): Promise<void> {

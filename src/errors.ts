@@ -25,7 +25,8 @@ export class PrintwardenError extends Error {
 }
 
 export const configError = (message: string) => new PrintwardenError('PW_ERR_CONFIG', message)
-export const notFound = (what: string) => new PrintwardenError('PW_ERR_NOT_FOUND', `${what} does not exist`, 404)
+export const notFound = (what: string) =>
+  new PrintwardenError('PW_ERR_NOT_FOUND', `${what} does not exist`, 404)
 export const badRequest = (message: string) => new PrintwardenError('PW_ERR_BAD_REQUEST', message, 400)
 export const badTransition = (message: string) => new PrintwardenError('PW_ERR_TRANSITION', message, 409)
 

@@ -24,19 +24,28 @@ export interface Service {
   stop(): Promise<void>
 }
 
-export async function startService(config: Config, options: { log?: Logger; clock?: Clock } = {}): Promise<Service> {
+export async function startService(
+  config: Config,
+  options: { log?: Logger; clock?: Clock } = {},
+): Promise<Service> {
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'printwarden' } })
   const clock = options.clock ?? wallClock
   const store = new SqliteStore(config.dataDir)
 
   const ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
-  for (const failure of ruleSet.failures) log.error({ code: failure.code, file: failure.file }, failure.reason)
+  for (const failure of ruleSet.failures)
+    log.error({ code: failure.code, file: failure.file }, failure.reason)
   log.info({ rules: ruleSet.rules.map((r) => r.name), failed: ruleSet.failures.length }, 'rules loaded')
 
   let relay: OutboxRelay | null = null
   const processor = new Processor(store, clock, new RuleEvaluator(ruleSet.rules), log, () => relay?.poke())
   const ingest = new Ingest(store, clock, config, log, () => processor.poke())
-  const broker = new Broker({ host: config.host, mqttPort: config.mqttPort, wsPort: config.wsPort, gate: ingest.accept })
+  const broker = new Broker({
+    host: config.host,
+    mqttPort: config.mqttPort,
+    wsPort: config.wsPort,
+    gate: ingest.accept,
+  })
   relay = new OutboxRelay(store, [mqttActionSink(broker, config.topicRoot)], log)
 
   let running = false
@@ -61,7 +70,16 @@ export async function startService(config: Config, options: { log?: Logger; cloc
     processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
   }, config.sweepIntervalMs)
   running = true
-  log.info({ mqttPort: broker.mqttPort, wsPort: broker.wsPort, httpPort, host: config.host, dataDir: config.dataDir }, 'printwarden is running')
+  log.info(
+    {
+      mqttPort: broker.mqttPort,
+      wsPort: broker.wsPort,
+      httpPort,
+      host: config.host,
+      dataDir: config.dataDir,
+    },
+    'printwarden is running',
+  )
 
   let stopping: Promise<void> | null = null
   return {
@@ -86,4 +104,3 @@ export async function startService(config: Config, options: { log?: Logger; cloc
     },
   }
 }
-

@@ -8,6 +8,9 @@ export function mqttActionSink(broker: Broker, topicRoot: string): ActionSink {
   return {
     name: 'mqtt',
     send: (action: Action) =>
-      broker.publish(formatTopic(topicRoot, action.siteId, action.deviceId, 'actions'), JSON.stringify(action)),
+      broker.publish(
+        formatTopic(topicRoot, action.siteId, action.deviceId, 'actions'),
+        JSON.stringify(action),
+      ),
   }
 }

@@ -38,13 +38,17 @@ export class OutboxRelay {
       this.again = true
       return
     }
-    this.running = this.drain().finally(() => {
-      this.running = null
-      if (this.again) {
-        this.again = false
-        this.poke()
-      }
-    })
+    this.running = this.drain()
+      .catch((err: unknown) =>
+        this.log.error({ err }, 'could not read the outbox; retrying with the next change'),
+      )
+      .finally(() => {
+        this.running = null
+        if (this.again) {
+          this.again = false
+          this.poke()
+        }
+      })
   }
 
   private async drain(): Promise<void> {

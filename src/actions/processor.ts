@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
-import { currentEpisodes, type DeviceState, step, type SubjectKind } from '../domain/device-state.ts'
+import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, planLedger } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
@@ -57,6 +57,8 @@ export class Processor {
     this.enqueue(async () => {
       this.wanted = false
       await this.drainJournal()
+    }).catch(() => {
+      // logged by enqueue; the next poke tries again
     })
   }
 
@@ -89,7 +91,11 @@ export class Processor {
       const entries = await this.store.journalAfter(this.position, BATCH)
       if (entries.length === 0) return
       const last = entries[entries.length - 1]?.position ?? this.position
-      await this.processBatch(entries.map((e) => e.reading), entries.map((e) => e.position), last)
+      await this.processBatch(
+        entries.map((e) => e.reading),
+        entries.map((e) => e.position),
+        last,
+      )
     }
   }
 
@@ -112,7 +118,8 @@ export class Processor {
         after = before
         for (const h of history) {
           state = step(state, h)
-          if (h.ts >= r.ts) candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, state, info, h.ts)))
+          if (h.ts >= r.ts)
+            candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, state, info, h.ts)))
         }
         if (state) after = state
       }

@@ -44,5 +44,9 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
     return result.action
   }
   app.post('/actions/:id/ack', { schema: { params: Params, response: { 200: Action } } }, change('ack'))
-  app.post('/actions/:id/resolve', { schema: { params: Params, response: { 200: Action } } }, change('resolve'))
+  app.post(
+    '/actions/:id/resolve',
+    { schema: { params: Params, response: { 200: Action } } },
+    change('resolve'),
+  )
 }

@@ -47,10 +47,14 @@ export function buildApp(deps: AppDeps): App {
     if (status < 500) return reply.status(status).send({ error: 'PW_ERR_BAD_REQUEST', message: err.message })
     // 5xx: the details go to the log, not to the client.
     request.log.error({ err }, 'request failed')
-    return reply.status(500).send({ error: 'PW_ERR_INTERNAL', message: 'internal error; see the service log' })
+    return reply
+      .status(500)
+      .send({ error: 'PW_ERR_INTERNAL', message: 'internal error; see the service log' })
   })
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
+    reply
+      .status(404)
+      .send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   )
 
   app.register(healthRoutes(deps))

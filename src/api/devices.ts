@@ -23,15 +23,23 @@ export function deviceView(d: DeviceRecord): DeviceView {
 const Params = Type.Object({ deviceId: Id })
 
 export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
-  app.get('/devices', { schema: { response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } } }, async () => ({
-    items: (await deps.store.devices()).map(deviceView),
-  }))
+  app.get(
+    '/devices',
+    { schema: { response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } } },
+    async () => ({
+      items: (await deps.store.devices()).map(deviceView),
+    }),
+  )
 
-  app.get('/devices/:deviceId', { schema: { params: Params, response: { 200: DeviceView } } }, async (request) => {
-    const device = await deps.store.device(request.params.deviceId)
-    if (!device) throw notFound(`device ${request.params.deviceId}`)
-    return deviceView(device)
-  })
+  app.get(
+    '/devices/:deviceId',
+    { schema: { params: Params, response: { 200: DeviceView } } },
+    async (request) => {
+      const device = await deps.store.device(request.params.deviceId)
+      if (!device) throw notFound(`device ${request.params.deviceId}`)
+      return deviceView(device)
+    },
+  )
 
   app.get(
     '/devices/:deviceId/readings',
@@ -52,8 +60,13 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
     async (request) => {
       const { deviceId } = request.params
       const { from, to, limit = 10000 } = request.query
-      const range = { from: from === undefined ? 0 : toEpochMs(from), to: to === undefined ? Number.MAX_SAFE_INTEGER : toEpochMs(to), limit }
-      if (!Number.isFinite(range.from) || !Number.isFinite(range.to)) throw badRequest('from and to must be dates')
+      const range = {
+        from: from === undefined ? 0 : toEpochMs(from),
+        to: to === undefined ? Number.MAX_SAFE_INTEGER : toEpochMs(to),
+        limit,
+      }
+      if (!Number.isFinite(range.from) || !Number.isFinite(range.to))
+        throw badRequest('from and to must be dates')
       if (range.from > range.to) throw badRequest(`from (${from}) is after to (${to})`)
       if (!(await deps.store.device(deviceId))) throw notFound(`device ${deviceId}`)
       return { items: (await deps.store.readings(deviceId, range)).map(toWire) }

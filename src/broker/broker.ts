@@ -82,7 +82,14 @@ export class Broker {
   publish(topic: string, payload: string): Promise<void> {
     const aedes = this.aedes
     if (!aedes) return Promise.reject(new Error('the broker is not started'))
-    const packet: PublishPacket = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from(payload),
+      qos: 1,
+      retain: false,
+      dup: false,
+    }
     return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())))
   }
 

@@ -19,7 +19,9 @@ export const ConfigSchema = Type.Object(
     topicRoot: Type.String({ pattern: '^[^#+]+[^/#+]$' }),
     maxPayloadBytes: Type.Integer({ minimum: 1024 }),
     maxFutureSkewMs: Type.Integer({ minimum: 0 }),
-    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    ),
   },
   { additionalProperties: false },
 )
@@ -50,17 +52,77 @@ const text = (raw: string): unknown => raw
  * (`PRINTWARDEN_` + the flag in upper snake case) and the config file are all read from it.
  */
 export const OPTIONS: readonly OptionSpec[] = [
-  { key: 'mqttPort', flag: 'mqtt-port', defaultValue: '1883', parse: integer, description: 'TCP port of the embedded MQTT broker (0 = any free port)' },
-  { key: 'wsPort', flag: 'ws-port', defaultValue: '9001', parse: integer, description: 'port of MQTT over WebSocket (0 = any free port)' },
-  { key: 'httpPort', flag: 'http-port', defaultValue: '3000', parse: integer, description: 'port of the HTTP API (0 = any free port)' },
-  { key: 'host', flag: 'host', defaultValue: '127.0.0.1', parse: text, description: 'address to listen on (0.0.0.0 for every interface)' },
-  { key: 'dataDir', flag: 'data-dir', defaultValue: './data', parse: text, description: 'where everything the service keeps lives' },
+  {
+    key: 'mqttPort',
+    flag: 'mqtt-port',
+    defaultValue: '1883',
+    parse: integer,
+    description: 'TCP port of the embedded MQTT broker (0 = any free port)',
+  },
+  {
+    key: 'wsPort',
+    flag: 'ws-port',
+    defaultValue: '9001',
+    parse: integer,
+    description: 'port of MQTT over WebSocket (0 = any free port)',
+  },
+  {
+    key: 'httpPort',
+    flag: 'http-port',
+    defaultValue: '3000',
+    parse: integer,
+    description: 'port of the HTTP API (0 = any free port)',
+  },
+  {
+    key: 'host',
+    flag: 'host',
+    defaultValue: '127.0.0.1',
+    parse: text,
+    description: 'address to listen on (0.0.0.0 for every interface)',
+  },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    defaultValue: './data',
+    parse: text,
+    description: 'where everything the service keeps lives',
+  },
   { key: 'rulesDir', flag: 'rules-dir', defaultValue: './rules', parse: text, description: 'the rule files' },
-  { key: 'sweepIntervalMs', flag: 'sweep-interval', defaultValue: '60s', parse: duration, description: 'how often rules about silence are checked (500ms, 1s, 5m, …)' },
-  { key: 'topicRoot', flag: 'topic-root', defaultValue: 'fleet/v1', parse: text, description: 'MQTT topic root' },
-  { key: 'maxPayloadBytes', flag: 'max-payload', defaultValue: '262144', parse: integer, description: 'largest MQTT payload accepted, in bytes' },
-  { key: 'maxFutureSkewMs', flag: 'max-future-skew', defaultValue: '10m', parse: duration, description: 'how far ahead of the clock a reading may be' },
-  { key: 'logLevel', flag: 'log-level', defaultValue: 'info', parse: text, description: 'fatal, error, warn, info, debug, trace or silent' },
+  {
+    key: 'sweepIntervalMs',
+    flag: 'sweep-interval',
+    defaultValue: '60s',
+    parse: duration,
+    description: 'how often rules about silence are checked (500ms, 1s, 5m, …)',
+  },
+  {
+    key: 'topicRoot',
+    flag: 'topic-root',
+    defaultValue: 'fleet/v1',
+    parse: text,
+    description: 'MQTT topic root',
+  },
+  {
+    key: 'maxPayloadBytes',
+    flag: 'max-payload',
+    defaultValue: '262144',
+    parse: integer,
+    description: 'largest MQTT payload accepted, in bytes',
+  },
+  {
+    key: 'maxFutureSkewMs',
+    flag: 'max-future-skew',
+    defaultValue: '10m',
+    parse: duration,
+    description: 'how far ahead of the clock a reading may be',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    defaultValue: 'info',
+    parse: text,
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
 ]
 
 export const envName = (flag: string) => `PRINTWARDEN_${flag.replace(/-/g, '_').toUpperCase()}`
@@ -107,7 +169,9 @@ export function buildConfig(sources: ConfigSources): Config {
     origin[spec.key] = from
   }
   if (fileKeys.size > 0) {
-    throw configError(`${sources.fileName ?? 'the config file'} has unknown options: ${[...fileKeys].join(', ')}`)
+    throw configError(
+      `${sources.fileName ?? 'the config file'} has unknown options: ${[...fileKeys].join(', ')}`,
+    )
   }
   const first = Value.Errors(ConfigSchema, raw).First()
   if (first) {

@@ -8,7 +8,8 @@ import { ID_PATTERN } from './topics.ts'
 export const MAX_BATCH = 1000
 
 /** ISO 8601 date-time that names its zone (`Z` or `±hh:mm`). */
-export const ISO_WITH_ZONE = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2})$'
+export const ISO_WITH_ZONE =
+  '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2})$'
 
 export const Timestamp = Type.Union([
   Type.String({ pattern: ISO_WITH_ZONE, description: 'ISO 8601 with a zone' }),
@@ -105,7 +106,14 @@ export const DeviceView = Type.Object({
   toner: Type.Record(Type.String(), Type.Number()),
   wasteBox: Type.Union([WasteBoxState, Type.Number(), Type.Null()]),
   counters: Type.Union([Counters, Type.Null()]),
-  errors: Type.Array(Type.Object({ code: Type.String(), severity: Severity, text: Type.Optional(Type.String()), since: Type.String() })),
+  errors: Type.Array(
+    Type.Object({
+      code: Type.String(),
+      severity: Severity,
+      text: Type.Optional(Type.String()),
+      since: Type.String(),
+    }),
+  ),
 })
 export type DeviceView = Static<typeof DeviceView>
 

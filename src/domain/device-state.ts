@@ -65,7 +65,11 @@ export function nextToner(prev: TonerState | undefined, level: number, ts: numbe
   return { ...prev, level }
 }
 
-export function nextWasteBox(prev: WasteBoxStateRecord | undefined, report: WasteBoxReport, ts: number): WasteBoxStateRecord {
+export function nextWasteBox(
+  prev: WasteBoxStateRecord | undefined,
+  report: WasteBoxReport,
+  ts: number,
+): WasteBoxStateRecord {
   const needsReplacing = wasteBoxNeedsReplacing(report)
   if (prev === undefined) return { report, box: INITIAL_EPISODE, needsReplacing }
   if (prev.needsReplacing && wasteBoxIsNew(report)) return { report, box: `b${ts}`, needsReplacing: false }
@@ -73,7 +77,11 @@ export function nextWasteBox(prev: WasteBoxStateRecord | undefined, report: Wast
   return { report, box: prev.box, needsReplacing: prev.needsReplacing || needsReplacing }
 }
 
-export function nextErrors(prev: Record<string, ErrorState>, active: ActiveError[], ts: number): Record<string, ErrorState> {
+export function nextErrors(
+  prev: Record<string, ErrorState>,
+  active: ActiveError[],
+  ts: number,
+): Record<string, ErrorState> {
   const next: Record<string, ErrorState> = {}
   for (const e of active) {
     const before = prev[e.code]
@@ -85,7 +93,8 @@ export function nextErrors(prev: Record<string, ErrorState>, active: ActiveError
 /** Folds one reading into a device's state. The reading must be newer than `state.lastTs`. */
 export function step(state: DeviceState | undefined, r: Reading): DeviceState {
   const toner: Record<string, TonerState> = { ...state?.toner }
-  if (r.toner) for (const [color, level] of Object.entries(r.toner)) toner[color] = nextToner(toner[color], level, r.ts)
+  if (r.toner)
+    for (const [color, level] of Object.entries(r.toner)) toner[color] = nextToner(toner[color], level, r.ts)
   const next: DeviceState = {
     deviceId: r.deviceId,
     siteId: r.siteId,
@@ -94,7 +103,8 @@ export function step(state: DeviceState | undefined, r: Reading): DeviceState {
     toner,
     errors: r.errors ? nextErrors(state?.errors ?? {}, r.errors, r.ts) : (state?.errors ?? {}),
   }
-  const wasteBox = r.wasteBox !== undefined ? nextWasteBox(state?.wasteBox, r.wasteBox, r.ts) : state?.wasteBox
+  const wasteBox =
+    r.wasteBox !== undefined ? nextWasteBox(state?.wasteBox, r.wasteBox, r.ts) : state?.wasteBox
   if (wasteBox) next.wasteBox = wasteBox
   const counters = r.counters ?? state?.counters
   if (counters) next.counters = counters

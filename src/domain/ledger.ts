@@ -55,11 +55,16 @@ export function planLedger(
     seen.add(key)
     create.push(c)
   }
-  const resolve = unresolved.filter((a) => a.status !== 'resolved' && episodes.get(a.subject) !== a.episode).map((a) => a.id)
+  const resolve = unresolved
+    .filter((a) => a.status !== 'resolved' && episodes.get(a.subject) !== a.episode)
+    .map((a) => a.id)
   return { create, resolve }
 }
 
-export function isCurrent(c: Pick<ActionCandidate, 'subject' | 'episode'>, episodes: ReadonlyMap<string, string>): boolean {
+export function isCurrent(
+  c: Pick<ActionCandidate, 'subject' | 'episode'>,
+  episodes: ReadonlyMap<string, string>,
+): boolean {
   return episodes.get(c.subject) === c.episode
 }
 

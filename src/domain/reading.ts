@@ -1,5 +1,11 @@
 import type { Static } from '@sinclair/typebox'
-import type { Counters as CountersSchema, DeviceError, DeviceStatus, WasteBoxState, WireReading } from '../contract/schemas.ts'
+import type {
+  Counters as CountersSchema,
+  DeviceError,
+  DeviceStatus,
+  WasteBoxState,
+  WireReading,
+} from '../contract/schemas.ts'
 
 export type WasteBoxReport = Static<typeof WasteBoxState> | number
 export type Status = Static<typeof DeviceStatus>
@@ -38,7 +44,9 @@ export function normalizeReading(siteId: string, deviceId: string, wire: WireRea
   }
   if (wire.status !== undefined) r.status = wire.status
   if (wire.errors !== undefined) {
-    r.errors = wire.errors.map(({ code, severity, text }) => (text === undefined ? { code, severity } : { code, severity, text }))
+    r.errors = wire.errors.map(({ code, severity, text }) =>
+      text === undefined ? { code, severity } : { code, severity, text },
+    )
   }
   return r
 }

@@ -40,10 +40,14 @@ export class Ingest {
       this.log.warn({ topic, reason: parsed.reason, detail: parsed.detail }, 'message rejected')
       return Promise.resolve(false)
     }
-    if (this.stopped) return Promise.reject(new Error('PW_ERR_STOPPED: the service is stopping; send again later'))
+    if (this.stopped)
+      return Promise.reject(new Error('PW_ERR_STOPPED: the service is stopping; send again later'))
     const entry =
       parsed.kind === 'birth'
-        ? { readings: [], births: [{ siteId: parsed.siteId, deviceId: parsed.deviceId, birth: parsed.birth }] }
+        ? {
+            readings: [],
+            births: [{ siteId: parsed.siteId, deviceId: parsed.deviceId, birth: parsed.birth }],
+          }
         : { readings: parsed.readings, births: [] }
     return new Promise<boolean>((resolve, reject) => {
       this.queue.push({ ...entry, done: (err) => (err ? reject(err) : resolve(true)) })
@@ -70,7 +74,10 @@ export class Ingest {
         for (const p of batch) p.done()
         if (result.stored > 0 || births.length > 0) this.onStored()
       } catch (err) {
-        this.log.error({ err, messages: batch.length }, 'could not store readings; clients will send them again')
+        this.log.error(
+          { err, messages: batch.length },
+          'could not store readings; clients will send them again',
+        )
         for (const p of batch) p.done(err as Error)
       }
     }

@@ -41,7 +41,11 @@ function telemetryError(value: unknown): string {
 
 export function parseMessage(settings: ParseSettings, topic: string, payload: Buffer, now: number): Parsed {
   const t = parseTopic(settings.topicRoot, topic)
-  if (!t) return reject('unknown-topic', `${topic} is not ${settings.topicRoot}/{siteId}/{deviceId}/telemetry or …/birth`)
+  if (!t)
+    return reject(
+      'unknown-topic',
+      `${topic} is not ${settings.topicRoot}/{siteId}/{deviceId}/telemetry or …/birth`,
+    )
   if (t.kind === 'actions') return reject('read-only-topic', `${topic} is published by printwarden only`)
   if (payload.length > settings.maxPayloadBytes) {
     return reject('too-large', `${payload.length} bytes is over the limit of ${settings.maxPayloadBytes}`)
@@ -71,11 +75,16 @@ export function parseMessage(settings: ParseSettings, topic: string, payload: Bu
   for (let i = 0; i < wires.length; i++) {
     const wire = wires[i] as WireReading
     const at = Array.isArray(json) ? `/${i}` : ''
-    if (!hasContent(wire)) return reject('invalid-payload', `${at || '/'}: a reading needs at least one field besides ts`)
+    if (!hasContent(wire))
+      return reject('invalid-payload', `${at || '/'}: a reading needs at least one field besides ts`)
     const ts = toEpochMs(wire.ts)
-    if (!Number.isFinite(ts)) return reject('invalid-payload', `${at}/ts: ${JSON.stringify(wire.ts)} is not a date`)
+    if (!Number.isFinite(ts))
+      return reject('invalid-payload', `${at}/ts: ${JSON.stringify(wire.ts)} is not a date`)
     if (ts - now > settings.maxFutureSkewMs) {
-      return reject('future-timestamp', `${at}/ts: ${new Date(ts).toISOString()} is more than ${settings.maxFutureSkewMs / 60000} minutes ahead of ${new Date(now).toISOString()}`)
+      return reject(
+        'future-timestamp',
+        `${at}/ts: ${new Date(ts).toISOString()} is more than ${settings.maxFutureSkewMs / 60000} minutes ahead of ${new Date(now).toISOString()}`,
+      )
     }
     readings.push(normalizeReading(t.siteId, t.deviceId, wire, ts))
   }

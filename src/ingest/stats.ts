@@ -6,10 +6,9 @@ export class IngestStats {
   readingsStored = 0
   duplicates = 0
   births = 0
-  readonly rejected: Record<RejectReason, number> = Object.fromEntries(RejectReasons.map((r) => [r, 0])) as Record<
-    RejectReason,
-    number
-  >
+  readonly rejected: Record<RejectReason, number> = Object.fromEntries(
+    RejectReasons.map((r) => [r, 0]),
+  ) as Record<RejectReason, number>
 
   toJSON() {
     return {

@@ -14,7 +14,16 @@ export interface DeviceInfo {
 
 /** Each fact and its fields. `device` is there for every subject; the others for their own. */
 export const FACT_FIELDS = {
-  device: ['deviceId', 'siteId', 'vendor', 'model', 'status', 'lastReadingAt', 'hoursSinceLastReading', 'counters'],
+  device: [
+    'deviceId',
+    'siteId',
+    'vendor',
+    'model',
+    'status',
+    'lastReadingAt',
+    'hoursSinceLastReading',
+    'counters',
+  ],
   toner: ['color', 'level', 'cartridge', 'installedAt'],
   wasteBox: ['state', 'fill', 'needsReplacing'],
   error: ['code', 'severity', 'text', 'activeForHours'],
@@ -56,7 +65,12 @@ function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
  * The subjects of one kind of a device, with their facts at instant `at` (the reading's time when
  * a reading is processed, the clock's time in a sweep: the same readings always give the same facts).
  */
-export function subjectsOf(kind: SubjectKind, state: DeviceState, info: DeviceInfo, at: number): SubjectInstance[] {
+export function subjectsOf(
+  kind: SubjectKind,
+  state: DeviceState,
+  info: DeviceInfo,
+  at: number,
+): SubjectInstance[] {
   const device = deviceFact(state, info, at)
   switch (kind) {
     case 'toner':
@@ -97,9 +111,17 @@ export function subjectsOf(kind: SubjectKind, state: DeviceState, info: DeviceIn
         episode: `e${e.since}`,
         facts: {
           device,
-          error: { code: e.code, severity: e.severity, text: e.text ?? null, activeForHours: Math.max(0, at - e.since) / HOUR },
+          error: {
+            code: e.code,
+            severity: e.severity,
+            text: e.text ?? null,
+            activeForHours: Math.max(0, at - e.since) / HOUR,
+          },
         },
-        details: e.text === undefined ? { code: e.code, severity: e.severity } : { code: e.code, severity: e.severity, text: e.text },
+        details:
+          e.text === undefined
+            ? { code: e.code, severity: e.severity }
+            : { code: e.code, severity: e.severity, text: e.text },
       }))
     case 'silence':
       return [
@@ -108,7 +130,10 @@ export function subjectsOf(kind: SubjectKind, state: DeviceState, info: DeviceIn
           key: subjectKey('silence'),
           episode: silenceEpisode(state),
           facts: { device },
-          details: { lastReadingAt: device.lastReadingAt, hoursSinceLastReading: Math.round(device.hoursSinceLastReading * 10) / 10 },
+          details: {
+            lastReadingAt: device.lastReadingAt,
+            hoursSinceLastReading: Math.round(device.hoursSinceLastReading * 10) / 10,
+          },
         },
       ]
   }

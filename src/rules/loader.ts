@@ -26,11 +26,19 @@ export function parseRuleFile(file: string, text: string): { rule: LoadedRule } 
   try {
     json = JSON.parse(text)
   } catch (err) {
-    return { failure: { file, code: 'PW_ERR_RULE_FILE', reason: `${file}: not valid JSON: ${(err as Error).message}` } }
+    return {
+      failure: {
+        file,
+        code: 'PW_ERR_RULE_FILE',
+        reason: `${file}: not valid JSON: ${(err as Error).message}`,
+      },
+    }
   }
   const checked = checkRule(json)
   if (!checked.ok) {
-    return { failure: { file, code: 'PW_ERR_RULE_FILE', reason: `${file}: at ${checked.path}: ${checked.message}` } }
+    return {
+      failure: { file, code: 'PW_ERR_RULE_FILE', reason: `${file}: at ${checked.path}: ${checked.message}` },
+    }
   }
   return { rule: { ...checked.rule, file } }
 }
@@ -49,7 +57,11 @@ export async function loadRuleDir(dir: string): Promise<RuleSet> {
     }
     const other = byName.get(result.rule.name)
     if (other !== undefined) {
-      failures.push({ file: name, code: 'PW_ERR_RULE_FILE', reason: `${name}: at /name: rule "${result.rule.name}" is already defined by ${other}` })
+      failures.push({
+        file: name,
+        code: 'PW_ERR_RULE_FILE',
+        reason: `${name}: at /name: rule "${result.rule.name}" is already defined by ${other}`,
+      })
       continue
     }
     byName.set(result.rule.name, name)

@@ -44,7 +44,14 @@ export const OPERATORS = [
   'greaterThan',
   'greaterThanInclusive',
 ] as const
-export const OPERATOR_DECORATORS = ['someFact', 'someValue', 'everyFact', 'everyValue', 'swap', 'not'] as const
+export const OPERATOR_DECORATORS = [
+  'someFact',
+  'someValue',
+  'everyFact',
+  'everyValue',
+  'swap',
+  'not',
+] as const
 
 const PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/
 const CONDITION_KEYS = new Set(['fact', 'operator', 'value', 'path', 'params', 'name', 'priority'])
@@ -58,11 +65,13 @@ function isKnownOperator(op: string): boolean {
   )
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Walks a condition tree; returns the first problem as `[path, message]`. */
 function checkCondition(node: unknown, at: string, facts: readonly FactName[]): [string, string] | null {
-  if (!isObject(node)) return [at, 'expected an object: a condition, or { "all" | "any": [...] }, or { "not": {...} }']
+  if (!isObject(node))
+    return [at, 'expected an object: a condition, or { "all" | "any": [...] }, or { "not": {...} }']
   for (const bool of ['all', 'any'] as const) {
     if (bool in node) {
       const list = node[bool]
@@ -75,9 +84,11 @@ function checkCondition(node: unknown, at: string, facts: readonly FactName[]): 
     }
   }
   if ('not' in node) return checkCondition(node.not, `${at}/not`, facts)
-  if ('condition' in node) return [`${at}/condition`, 'shared conditions by name are not supported: write the condition here']
+  if ('condition' in node)
+    return [`${at}/condition`, 'shared conditions by name are not supported: write the condition here']
   for (const key of Object.keys(node)) {
-    if (!CONDITION_KEYS.has(key)) return [`${at}/${key}`, `unknown key; a condition has ${[...CONDITION_KEYS].join(', ')}`]
+    if (!CONDITION_KEYS.has(key))
+      return [`${at}/${key}`, `unknown key; a condition has ${[...CONDITION_KEYS].join(', ')}`]
   }
   const { fact, operator, path } = node
   if (typeof fact !== 'string') return [`${at}/fact`, `expected the name of a fact: ${facts.join(', ')}`]
@@ -85,7 +96,10 @@ function checkCondition(node: unknown, at: string, facts: readonly FactName[]): 
     return [`${at}/fact`, `unknown fact "${fact}" for this subject; expected one of ${facts.join(', ')}`]
   }
   if (typeof operator !== 'string' || !isKnownOperator(operator)) {
-    return [`${at}/operator`, `unknown operator ${JSON.stringify(operator)}; expected one of ${OPERATORS.join(', ')}`]
+    return [
+      `${at}/operator`,
+      `unknown operator ${JSON.stringify(operator)}; expected one of ${OPERATORS.join(', ')}`,
+    ]
   }
   if (!('value' in node)) return [`${at}/value`, 'missing: the value to compare the fact with']
   if (path !== undefined) {
@@ -109,7 +123,11 @@ export function checkRule(json: unknown): RuleFileCheck {
   }
   const top = json.conditions
   if (!('all' in top || 'any' in top || 'not' in top)) {
-    return { ok: false, path: '/conditions', message: 'the top level must be { "all": [...] }, { "any": [...] } or { "not": {...} }' }
+    return {
+      ok: false,
+      path: '/conditions',
+      message: 'the top level must be { "all": [...] }, { "any": [...] } or { "not": {...} }',
+    }
   }
   const problem = checkCondition(top, '/conditions', SUBJECT_FACTS[json.subject])
   if (problem) return { ok: false, path: problem[0], message: problem[1] }

@@ -72,7 +72,11 @@ export interface Store {
   stop(): Promise<void>
 
   /** Stores readings (dropping duplicates by device and seq, and by device and ts) and births, durably, in one commit. */
-  ingest(readings: readonly Reading[], births: readonly BirthRecord[], receivedAt: number): Promise<IngestResult>
+  ingest(
+    readings: readonly Reading[],
+    births: readonly BirthRecord[],
+    receivedAt: number,
+  ): Promise<IngestResult>
 
   /** Readings not yet processed, in arrival order. */
   journalAfter(position: number, limit: number): Promise<JournalEntry[]>
@@ -92,7 +96,11 @@ export interface Store {
   actions(filter: ActionFilter): Promise<Action[]>
   action(id: string): Promise<Action | null>
   /** A person's status change. Returns null for an unknown id. */
-  transition(id: string, verb: Transition, at: number): Promise<{ action: Action; changed: boolean } | { refused: string } | null>
+  transition(
+    id: string,
+    verb: Transition,
+    at: number,
+  ): Promise<{ action: Action; changed: boolean } | { refused: string } | null>
 
   /** Action messages written with their change and not yet sent. */
   outbox(limit: number): Promise<{ id: number; action: Action }[]>

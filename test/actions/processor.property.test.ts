@@ -11,8 +11,8 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { Processor } from '../../src/actions/processor.ts'
 import { ManualClock } from '../../src/clock.ts'
-import type { Reading } from '../../src/domain/reading.ts'
 import { NEW_CARTRIDGE_RISE } from '../../src/domain/device-state.ts'
+import type { Reading } from '../../src/domain/reading.ts'
 import { RuleEvaluator } from '../../src/rules/evaluator.ts'
 import { loadRuleDir } from '../../src/rules/loader.ts'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
@@ -26,7 +26,13 @@ async function run(chunks: Reading[][]) {
   const dir = mkdtempSync(join(tmpdir(), 'pw-prop-'))
   const store = new SqliteStore(dir)
   await store.start()
-  const processor = new Processor(store, new ManualClock(T0 + 1e9), new RuleEvaluator(shipped.rules), log, () => {})
+  const processor = new Processor(
+    store,
+    new ManualClock(T0 + 1e9),
+    new RuleEvaluator(shipped.rules),
+    log,
+    () => {},
+  )
   await processor.start()
   try {
     for (const chunk of chunks) {
@@ -34,7 +40,10 @@ async function run(chunks: Reading[][]) {
       await processor.idle()
     }
     await processor.stop()
-    return { actions: await store.actions({ limit: 10_000 }), unresolved: await store.unresolvedActions('P-1') }
+    return {
+      actions: await store.actions({ limit: 10_000 }),
+      unresolved: await store.unresolvedActions('P-1'),
+    }
   } finally {
     await store.stop()
     rmSync(dir, { recursive: true, force: true })
@@ -56,9 +65,15 @@ const history = fc
     fc.record({
       level: fc.integer({ min: 0, max: 100 }),
       errors: fc.option(fc.subarray(['E1', 'E2']), { nil: undefined }),
-      wasteBox: fc.option(fc.oneof(fc.constantFrom('ok' as const, 'nearFull' as const, 'full' as const), fc.integer({ min: 0, max: 100 })), {
-        nil: undefined,
-      }),
+      wasteBox: fc.option(
+        fc.oneof(
+          fc.constantFrom('ok' as const, 'nearFull' as const, 'full' as const),
+          fc.integer({ min: 0, max: 100 }),
+        ),
+        {
+          nil: undefined,
+        },
+      ),
     }),
     { minLength: 1, maxLength: 25 },
   )
@@ -90,7 +105,8 @@ describe('the processor over the shipped rules', () => {
         for (let i = 0; i < readings.length; i++) {
           const lvl = readings[i]?.toner?.black as number
           const prev = readings[i - 1]?.toner?.black
-          if (i === 0 || (prev !== undefined && lvl - prev >= NEW_CARTRIDGE_RISE)) orderedThisCartridge = false
+          if (i === 0 || (prev !== undefined && lvl - prev >= NEW_CARTRIDGE_RISE))
+            orderedThisCartridge = false
           if (lvl <= 20 && !orderedThisCartridge) {
             cartridges++
             orderedThisCartridge = true

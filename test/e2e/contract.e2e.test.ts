@@ -5,7 +5,17 @@
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Action } from '../../src/contract/schemas.ts'
-import { actions, connect, HOUR, iso, type Published, publishAll, settled, telemetry, watchActions } from '../helpers/fleet.ts'
+import {
+  actions,
+  connect,
+  HOUR,
+  iso,
+  type Published,
+  publishAll,
+  settled,
+  telemetry,
+  watchActions,
+} from '../helpers/fleet.ts'
 import {
   getJson,
   kill9,
@@ -51,7 +61,10 @@ const replayC = telemetry('torino', 'SCM-C', [
   { ts: t(8), toner: { cyan: 9 } },
 ])
 const births: Published[] = [
-  { topic: `fleet/v1/${SITE}/SCM-A/birth`, payload: JSON.stringify({ vendor: 'Kyocera', model: 'TASKalfa 2554ci' }) },
+  {
+    topic: `fleet/v1/${SITE}/SCM-A/birth`,
+    payload: JSON.stringify({ vendor: 'Kyocera', model: 'TASKalfa 2554ci' }),
+  },
   { topic: 'fleet/v1/torino/SCM-C/birth', payload: JSON.stringify({ vendor: 'Konica Minolta' }) },
 ]
 const allReadings = [...deviceA, ...deviceAWaste, ...deviceAFaults, silentB, replayC, resumedB]
@@ -112,12 +125,18 @@ describe('the service, end to end', () => {
     expect(faults.every((f) => f.details.code === 'C-2557')).toBe(true)
     // newest first
     expect(faults.map((f) => f.status)).toEqual(['open', 'resolved'])
-    expect(find(await actions(service.http), 'fault', 'SCM-A', (a) => a.details.code === 'J-1')).toHaveLength(0)
+    expect(find(await actions(service.http), 'fault', 'SCM-A', (a) => a.details.code === 'J-1')).toHaveLength(
+      0,
+    )
   })
 
   it('chases a device silent for more than 5 days, and resolves the chase when readings resume', async () => {
     await publishAll(publisher, [silentB])
-    const chase = await waitFor(async () => find(await actions(service.http), 'missed-reading', 'SCM-B')[0], 10_000, 'a missed-reading action')
+    const chase = await waitFor(
+      async () => find(await actions(service.http), 'missed-reading', 'SCM-B')[0],
+      10_000,
+      'a missed-reading action',
+    )
     expect(chase.status).toBe('open')
     await publishAll(publisher, [resumedB])
     await settled(service.http)
@@ -153,7 +172,9 @@ describe('the service, end to end', () => {
     expect(all.length).toBe(6)
     expect((await actions(service.http, '?type=fault')).every((a) => a.type === 'fault')).toBe(true)
     expect((await actions(service.http, '?siteId=torino')).map((a) => a.deviceId)).toEqual(['SCM-C'])
-    expect((await actions(service.http, '?deviceId=SCM-B&status=resolved')).map((a) => a.type)).toEqual(['missed-reading'])
+    expect((await actions(service.http, '?deviceId=SCM-B&status=resolved')).map((a) => a.type)).toEqual([
+      'missed-reading',
+    ])
     const open = await actions(service.http, '?status=open')
     expect(open.map((a) => a.type).sort()).toEqual(['fault', 'reorder'])
     const created = all.map((a) => a.createdAt)
@@ -167,14 +188,22 @@ describe('the service, end to end', () => {
     expect(acked.status).toBe(200)
     expect(acked.body.status).toBe('acknowledged')
     expect((await getJson<Action>(`${service.http}/actions/${fault.id}`)).body.status).toBe('acknowledged')
-    await waitFor(() => watcher.messages.find((m) => m.id === fault.id && m.status === 'acknowledged'), 5000, 'the ack message')
+    await waitFor(
+      () => watcher.messages.find((m) => m.id === fault.id && m.status === 'acknowledged'),
+      5000,
+      'the ack message',
+    )
     const resolved = await postJson<Action>(`${service.http}/actions/${fault.id}/resolve`)
     expect(resolved.body.status).toBe('resolved')
-    const again = await postJson<{ error: string; message: string }>(`${service.http}/actions/${fault.id}/ack`)
+    const again = await postJson<{ error: string; message: string }>(
+      `${service.http}/actions/${fault.id}/ack`,
+    )
     expect(again.status).toBe(400)
     expect(again.body.message).toMatch(/resolved/)
     // Resolving it again changes nothing and is not an error.
-    expect((await postJson<Action>(`${service.http}/actions/${fault.id}/resolve`)).body.updatedAt).toBe(resolved.body.updatedAt)
+    expect((await postJson<Action>(`${service.http}/actions/${fault.id}/resolve`)).body.updatedAt).toBe(
+      resolved.body.updatedAt,
+    )
   })
 
   it('answers 404 for an unknown action or device, and 400 naming the problem for a bad request', async () => {
@@ -184,7 +213,9 @@ describe('the service, end to end', () => {
     const bad = await getJson<{ message: string }>(`${service.http}/actions?status=closed`)
     expect(bad.status).toBe(400)
     expect(bad.body.message).toMatch(/status/)
-    const range = await getJson<{ message: string }>(`${service.http}/devices/SCM-A/readings?from=${t(1)}&to=${t(2)}`)
+    const range = await getJson<{ message: string }>(
+      `${service.http}/devices/SCM-A/readings?from=${t(1)}&to=${t(2)}`,
+    )
     expect(range.status).toBe(400)
     expect(range.body.message).toMatch(/from/)
     expect((await getJson(`${service.http}/devices/SCM-A/readings?from=yesterday`)).status).toBe(400)
@@ -205,7 +236,9 @@ describe('the service, end to end', () => {
       lastReadingAt: t(27),
     })
     expect(a.errors).toEqual([{ ...fuser, since: t(27) }])
-    const readings = await getJson<{ items: unknown[] }>(`${service.http}/devices/SCM-A/readings?from=${t(48)}&to=${t(38)}`)
+    const readings = await getJson<{ items: unknown[] }>(
+      `${service.http}/devices/SCM-A/readings?from=${t(48)}&to=${t(38)}`,
+    )
     expect(readings.body.items).toHaveLength(8)
   })
 
@@ -227,9 +260,13 @@ describe('the service, end to end', () => {
     const after = await actions(service.http)
     expect(after).toEqual(before)
     expect(watcher.messages).toEqual([])
-    const { body } = await getJson<{ ingest: { duplicates: number; readingsStored: number } }>(`${service.http}/stats`)
+    const { body } = await getJson<{ ingest: { duplicates: number; readingsStored: number } }>(
+      `${service.http}/stats`,
+    )
     expect(body.ingest.readingsStored).toBe(0)
-    expect(body.ingest.duplicates).toBe(allReadings.reduce((n, m) => n + (m.payload.startsWith('[') ? 3 : 1), 0))
+    expect(body.ingest.duplicates).toBe(
+      allReadings.reduce((n, m) => n + (m.payload.startsWith('[') ? 3 : 1), 0),
+    )
   })
 
   it('stops cleanly on SIGTERM', async () => {

@@ -17,7 +17,11 @@ const stream = Array.from({ length: PER_DEVICE }, (_, i) =>
   Array.from({ length: DEVICES }, (_, d) => ({
     device: `DUR-${d}`,
     seq: i,
-    message: telemetry('durability', `DUR-${d}`, { ts: iso(start + i * HOUR), seq: i, toner: { black: level(i) } }),
+    message: telemetry('durability', `DUR-${d}`, {
+      ts: iso(start + i * HOUR),
+      seq: i,
+      toner: { black: level(i) },
+    }),
   })),
 ).flat()
 
@@ -36,7 +40,11 @@ describe('durability', () => {
       })
     }
     // Kill it somewhere in the middle of the stream.
-    await waitFor(() => (acked.length >= stream.length / 3 ? true : undefined), 30_000, 'a third of the PUBACKs')
+    await waitFor(
+      () => (acked.length >= stream.length / 3 ? true : undefined),
+      30_000,
+      'a third of the PUBACKs',
+    )
     await kill9(first)
     client.end(true)
     const ackedAtKill = acked.length
@@ -45,17 +53,24 @@ describe('durability', () => {
     const second = await startServiceProcess({ dataDir: data.path })
     try {
       for (let d = 0; d < DEVICES; d++) {
-        const { body } = await getJson<{ items: { seq: number }[] }>(`${second.http}/devices/DUR-${d}/readings`)
+        const { body } = await getJson<{ items: { seq: number }[] }>(
+          `${second.http}/devices/DUR-${d}/readings`,
+        )
         const stored = new Set(body.items.map((r) => r.seq))
         const missing = acked.filter((e) => e.device === `DUR-${d}` && !stored.has(e.seq))
         expect(missing, `acknowledged readings of DUR-${d} lost`).toEqual([])
       }
 
       const replay = await connect(second.mqttUrl)
-      await publishAll(replay, stream.map((e) => e.message))
+      await publishAll(
+        replay,
+        stream.map((e) => e.message),
+      )
       await replay.endAsync()
       await settled(second.http)
-      const { body: stats } = await getJson<{ ingest: { duplicates: number; readingsStored: number } }>(`${second.http}/stats`)
+      const { body: stats } = await getJson<{ ingest: { duplicates: number; readingsStored: number } }>(
+        `${second.http}/stats`,
+      )
       expect(stats.ingest.readingsStored + stats.ingest.duplicates).toBe(stream.length)
       for (const d of [0, DEVICES - 1]) {
         const { body } = await getJson<{ items: unknown[] }>(`${second.http}/devices/DUR-${d}/readings`)

@@ -20,7 +20,11 @@ export async function connect(url: string): Promise<MqttClient> {
 }
 
 /** Publishes in order, each QoS 1, waiting for its PUBACK. */
-export async function publishAll(client: MqttClient, messages: readonly Published[], retain = false): Promise<void> {
+export async function publishAll(
+  client: MqttClient,
+  messages: readonly Published[],
+  retain = false,
+): Promise<void> {
   for (const m of messages) await client.publishAsync(m.topic, m.payload, { qos: 1, retain })
 }
 

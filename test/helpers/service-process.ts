@@ -66,7 +66,9 @@ export async function startServiceProcess(args: {
         // not a log line
       }
     })
-    void exited.then((code) => reject(new Error(`the service exited (${code}) before it was ready: ${stderr}`)))
+    void exited.then((code) =>
+      reject(new Error(`the service exited (${code}) before it was ready: ${stderr}`)),
+    )
     setTimeout(() => reject(new Error(`the service was not ready in 30 s: ${stderr}`)), 30_000).unref()
   })
   const entry = await ready
@@ -94,16 +96,25 @@ export async function getJson<T = unknown>(url: string): Promise<{ status: numbe
   return { status: res.status, body: (await res.json()) as T }
 }
 
-export async function postJson<T = unknown>(url: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function postJson<T = unknown>(
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method: 'POST',
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   })
   return { status: res.status, body: (await res.json()) as T }
 }
 
 /** Polls until `check` returns a value that is not undefined, or fails after `ms`. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'a condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+  what = 'a condition',
+): Promise<T> {
   const until = Date.now() + ms
   for (;;) {
     const value = await check()

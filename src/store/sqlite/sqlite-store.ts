@@ -103,12 +103,18 @@ export class SqliteStore implements Store {
         `INSERT INTO devices (device_id, site_id, state) VALUES (?, ?, ?)
          ON CONFLICT (device_id) DO UPDATE SET site_id = excluded.site_id, state = excluded.state`,
       ),
-      journalAfter: db.prepare('SELECT position, body FROM readings WHERE position > ? ORDER BY position LIMIT ?'),
+      journalAfter: db.prepare(
+        'SELECT position, body FROM readings WHERE position > ? ORDER BY position LIMIT ?',
+      ),
       journalPosition: db.prepare('SELECT position FROM journal WHERE id = 1').pluck(),
       backlog: db.prepare('SELECT count(*) FROM readings WHERE position > ?').pluck(),
       setJournalPosition: db.prepare('UPDATE journal SET position = ? WHERE id = 1'),
-      history: db.prepare('SELECT body FROM readings WHERE device_id = ? AND position <= ? ORDER BY ts').pluck(),
-      range: db.prepare('SELECT body FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?').pluck(),
+      history: db
+        .prepare('SELECT body FROM readings WHERE device_id = ? AND position <= ? ORDER BY ts')
+        .pluck(),
+      range: db
+        .prepare('SELECT body FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
+        .pluck(),
       states: db.prepare('SELECT state FROM devices WHERE state IS NOT NULL').pluck(),
       device: db.prepare('SELECT device_id, site_id, birth, state FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
@@ -123,9 +129,11 @@ export class SqliteStore implements Store {
         "UPDATE actions SET status = 'resolved', resolved_by = 'rule', updated_at = ? WHERE id = ? AND status != 'resolved'",
       ),
       // Only what a rule resolved is reopened: a person's resolution is final.
-      reopen: db.prepare(
-        "UPDATE actions SET status = 'open', resolved_by = NULL, updated_at = ? WHERE dedup_key = ? AND status = 'resolved' AND resolved_by = 'rule' RETURNING id",
-      ).pluck(),
+      reopen: db
+        .prepare(
+          "UPDATE actions SET status = 'open', resolved_by = NULL, updated_at = ? WHERE dedup_key = ? AND status = 'resolved' AND resolved_by = 'rule' RETURNING id",
+        )
+        .pluck(),
       setStatus: db.prepare(
         "UPDATE actions SET status = ?, resolved_by = CASE WHEN ? = 'resolved' THEN 'person' END, updated_at = ? WHERE id = ?",
       ),
@@ -141,12 +149,23 @@ export class SqliteStore implements Store {
     return this.db
   }
 
-  async ingest(readings: readonly Reading[], births: readonly BirthRecord[], receivedAt: number): Promise<IngestResult> {
+  async ingest(
+    readings: readonly Reading[],
+    births: readonly BirthRecord[],
+    receivedAt: number,
+  ): Promise<IngestResult> {
     const s = this.statements
     let stored = 0
     this.open.transaction(() => {
       for (const r of readings) {
-        stored += s.insertReading.run(r.deviceId, r.siteId, r.ts, r.seq ?? null, JSON.stringify(r), receivedAt).changes
+        stored += s.insertReading.run(
+          r.deviceId,
+          r.siteId,
+          r.ts,
+          r.seq ?? null,
+          JSON.stringify(r),
+          receivedAt,
+        ).changes
       }
       for (const b of births) s.upsertBirth.run(b.deviceId, b.siteId, JSON.stringify(b.birth))
     })()
@@ -167,7 +186,9 @@ export class SqliteStore implements Store {
   }
 
   async deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]> {
-    return (this.statements.history.all(deviceId, upToPosition) as string[]).map((b) => JSON.parse(b) as Reading)
+    return (this.statements.history.all(deviceId, upToPosition) as string[]).map(
+      (b) => JSON.parse(b) as Reading,
+    )
   }
 
   async deviceStates(): Promise<DeviceState[]> {
@@ -202,7 +223,8 @@ export class SqliteStore implements Store {
       messages++
     }
     this.open.transaction(() => {
-      for (const state of change.states) s.upsertState.run(state.deviceId, state.siteId, JSON.stringify(state))
+      for (const state of change.states)
+        s.upsertState.run(state.deviceId, state.siteId, JSON.stringify(state))
       for (const c of change.ledger.create) {
         const id = randomUUID()
         const key = dedupKey(c)
