@@ -34,7 +34,11 @@ export type App = FastifyInstance<
 
 /** Builds the HTTP API. It never listens: the caller decides (main.ts, or a test with inject()). */
 export function buildApp(deps: AppDeps): App {
-  const app = Fastify({ loggerInstance: deps.log }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({
+    loggerInstance: deps.log,
+    // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
     if (err instanceof PrintwardenError) {
