@@ -5,6 +5,7 @@
 export const ErrorCodes = {
   PW_ERR_CONFIG: 'invalid configuration',
   PW_ERR_RULE_FILE: 'a rule file could not be loaded',
+  PW_ERR_RULE_RUNTIME: 'a rule failed while running',
   PW_ERR_NOT_FOUND: 'no such resource',
   PW_ERR_BAD_REQUEST: 'the request breaks the API contract',
   PW_ERR_TRANSITION: 'the action cannot move to that status',

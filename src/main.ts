@@ -38,7 +38,13 @@ export async function startService(
   log.info({ rules: ruleSet.rules.map((r) => r.name), failed: ruleSet.failures.length }, 'rules loaded')
 
   let relay: OutboxRelay | null = null
-  const processor = new Processor(store, clock, new RuleEvaluator(ruleSet.rules), log, () => relay?.poke())
+  const evaluator = new RuleEvaluator(ruleSet.rules, (rule, err) =>
+    log.error(
+      { code: 'PW_ERR_RULE_RUNTIME', rule, err: err.message },
+      'a rule failed while running; it is skipped, the others go on',
+    ),
+  )
+  const processor = new Processor(store, clock, evaluator, log, () => relay?.poke())
   const ingest = new Ingest(store, clock, config, log, () => processor.poke())
   const broker = new Broker({
     host: config.host,
@@ -53,7 +59,7 @@ export async function startService(
     store,
     clock,
     stats: ingest.stats,
-    rules: () => ruleSet,
+    rules: () => ({ ...ruleSet, runtimeErrors: evaluator.runtimeErrors() }),
     progress: () => processor.progress(),
     healthy: () => running,
     onActionChanged: () => relay?.poke(),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { IngestStats } from '../ingest/stats.ts'
+import type { RuleRuntimeError } from '../rules/evaluator.ts'
 import type { RuleSet } from '../rules/loader.ts'
 import type { Store } from '../store/store.ts'
 import { actionRoutes } from './actions.ts'
@@ -15,7 +16,7 @@ export interface AppDeps {
   store: Store
   clock: Clock
   stats: IngestStats
-  rules: () => RuleSet
+  rules: () => RuleSet & { runtimeErrors: RuleRuntimeError[] }
   progress: () => Promise<{ position: number; backlog: number }>
   /** True when broker, store and rules are running. */
   healthy: () => boolean

@@ -2,7 +2,7 @@ import type { App, AppDeps } from './app.ts'
 
 export const ruleRoutes = (deps: AppDeps) => async (app: App) => {
   app.get('/rules', async () => {
-    const { rules, failures } = deps.rules()
-    return { rules, failures }
+    const { rules, failures, runtimeErrors } = deps.rules()
+    return { rules, failures, runtimeErrors }
   })
 }

@@ -49,6 +49,22 @@ export interface DeviceState {
   status?: Status
 }
 
+/**
+ * Colour names and error codes come from devices and key plain objects here: lookups must see own
+ * entries only (a colour called `constructor` is a colour), and writes must never reach a prototype
+ * (an error code `__proto__` is an error code). Dictionaries are made without a prototype.
+ */
+function dict<T>(from?: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from)
+}
+
+function own<T>(record: Record<string, T> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
+}
+
+/** Levels may have decimals: 20.3 → 50.3 is a rise of 30 points, whatever binary floating point says. */
+const EPSILON = 1e-9
+
 export function wasteBoxNeedsReplacing(report: WasteBoxReport): boolean {
   return typeof report === 'number' ? report >= WASTE_BOX_FULL_PERCENT : report !== 'ok'
 }
@@ -60,7 +76,8 @@ function wasteBoxIsNew(report: WasteBoxReport): boolean {
 /** The next cartridge state of one colour. */
 export function nextToner(prev: TonerState | undefined, level: number, ts: number): TonerState {
   if (prev === undefined) return { level, cartridge: INITIAL_EPISODE }
-  if (level - prev.level >= NEW_CARTRIDGE_RISE) return { level, cartridge: `c${ts}`, installedAt: ts }
+  if (level - prev.level >= NEW_CARTRIDGE_RISE - EPSILON)
+    return { level, cartridge: `c${ts}`, installedAt: ts }
   // A smaller rise (a cartridge taken out and shaken, sensor noise) or a fall: the same cartridge.
   return { ...prev, level }
 }
@@ -82,26 +99,25 @@ export function nextErrors(
   active: ActiveError[],
   ts: number,
 ): Record<string, ErrorState> {
-  const next: Record<string, ErrorState> = {}
-  for (const e of active) {
-    const before = prev[e.code]
-    next[e.code] = { ...e, since: before?.since ?? ts }
-  }
+  const next = dict<ErrorState>()
+  for (const e of active) next[e.code] = { ...e, since: own(prev, e.code)?.since ?? ts }
   return next
 }
 
 /** Folds one reading into a device's state. The reading must be newer than `state.lastTs`. */
 export function step(state: DeviceState | undefined, r: Reading): DeviceState {
-  const toner: Record<string, TonerState> = { ...state?.toner }
-  if (r.toner)
-    for (const [color, level] of Object.entries(r.toner)) toner[color] = nextToner(toner[color], level, r.ts)
+  const toner = dict(state?.toner)
+  if (r.toner) {
+    for (const [color, level] of Object.entries(r.toner))
+      toner[color] = nextToner(own(toner, color), level, r.ts)
+  }
   const next: DeviceState = {
     deviceId: r.deviceId,
     siteId: r.siteId,
     firstTs: state?.firstTs ?? r.ts,
     lastTs: r.ts,
     toner,
-    errors: r.errors ? nextErrors(state?.errors ?? {}, r.errors, r.ts) : (state?.errors ?? {}),
+    errors: r.errors ? nextErrors(state?.errors ?? dict(), r.errors, r.ts) : dict(state?.errors),
   }
   const wasteBox =
     r.wasteBox !== undefined ? nextWasteBox(state?.wasteBox, r.wasteBox, r.ts) : state?.wasteBox

@@ -25,9 +25,33 @@ export interface Reading {
   errors?: ActiveError[]
 }
 
-/** Epoch milliseconds of a contract timestamp (ISO 8601 with a zone, or epoch ms); NaN if it is no date. */
+const ISO_PARTS =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/
+
+/** Date.parse rolls 30 February over to 2 March; a reading's time must be a real one. */
+function isRealIsoDate(ts: string): boolean {
+  const m = ISO_PARTS.exec(ts)
+  if (!m) return false
+  const [, year, month, day, hour, minute, second = '0', offH = '0', offM = '0'] = m
+  const mo = Number(month)
+  const daysInMonth = new Date(Date.UTC(Number(year), mo, 0)).getUTCDate()
+  return (
+    mo >= 1 &&
+    mo <= 12 &&
+    Number(day) >= 1 &&
+    Number(day) <= daysInMonth &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offH) <= 23 &&
+    Number(offM) <= 59
+  )
+}
+
+/** Epoch milliseconds of a contract timestamp (ISO 8601 with a zone, or epoch ms); NaN if it is no real date. */
 export function toEpochMs(ts: string | number): number {
-  return typeof ts === 'number' ? ts : Date.parse(ts)
+  if (typeof ts === 'number') return ts
+  return isRealIsoDate(ts) ? Date.parse(ts) : Number.NaN
 }
 
 /** Copies the contract's fields of a validated wire reading, and nothing else (unknown fields are ignored). */

@@ -14,31 +14,48 @@ export function resolvePath(value: unknown, path: string): unknown {
   return current
 }
 
+export interface RuleRuntimeError {
+  rule: string
+  count: number
+  lastError: string
+}
+
 /**
- * Runs the loaded rules over the subjects of a device. One json-rules-engine per subject kind;
- * the engine keeps no state between runs, so whether an action is new is the ledger's question.
+ * Runs the loaded rules over the subjects of a device. Each rule has its own json-rules-engine, so
+ * a rule that fails at run time fails alone: it is counted and reported, and the other rules, and
+ * the readings behind them, go on. The engines keep no state between runs: whether an action is
+ * new is the ledger's question.
  */
 export class RuleEvaluator {
-  private readonly engines = new Map<SubjectKind, Engine>()
+  private readonly bySubject = new Map<SubjectKind, { rule: LoadedRule; engine: Engine }[]>()
+  private readonly errors = new Map<string, RuleRuntimeError>()
 
-  constructor(readonly rules: readonly LoadedRule[]) {
+  constructor(
+    readonly rules: readonly LoadedRule[],
+    /** Told of a rule's first failure at run time (later ones are only counted). */
+    private readonly onFirstError: (rule: string, err: Error) => void = () => {},
+  ) {
     for (const rule of rules) {
-      let engine = this.engines.get(rule.subject)
-      if (!engine) {
-        engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath })
-        this.engines.set(rule.subject, engine)
-      }
+      const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath })
       engine.addRule({
         name: rule.name,
         conditions: rule.conditions as never,
         event: { type: rule.event.type, params: rule.event.params ?? {} },
         ...(rule.priority === undefined ? {} : { priority: rule.priority }),
       })
+      const list = this.bySubject.get(rule.subject) ?? []
+      list.push({ rule, engine })
+      this.bySubject.set(rule.subject, list)
     }
   }
 
   hasRulesFor(kind: SubjectKind): boolean {
-    return this.engines.has(kind)
+    return this.bySubject.has(kind)
+  }
+
+  /** Rules that failed at run time, with how often and the last reason. */
+  runtimeErrors(): RuleRuntimeError[] {
+    return [...this.errors.values()].map((e) => ({ ...e }))
   }
 
   /** The actions the rules of these subject kinds ask for, with the device as it is at instant `at`. */
@@ -50,23 +67,41 @@ export class RuleEvaluator {
   ): Promise<ActionCandidate[]> {
     const candidates: ActionCandidate[] = []
     for (const kind of kinds) {
-      const engine = this.engines.get(kind)
-      if (!engine) continue
+      const compiled = this.bySubject.get(kind)
+      if (!compiled) continue
       for (const subject of subjectsOf(kind, state, info, at)) {
-        const { results } = await engine.run(subject.facts)
-        for (const result of results) {
+        for (const { rule, engine } of compiled) {
+          let fired: boolean
+          try {
+            fired = (await engine.run(subject.facts)).events.length > 0
+          } catch (err) {
+            this.recordError(rule.name, err as Error)
+            continue
+          }
+          if (!fired) continue
           candidates.push({
-            rule: result.name as string,
-            type: result.event?.type ?? 'unknown',
+            rule: rule.name,
+            type: rule.event.type,
             deviceId: state.deviceId,
             siteId: state.siteId,
             subject: subject.key,
             episode: subject.episode,
-            details: { ...(result.event?.params as Record<string, unknown> | undefined), ...subject.details },
+            details: { ...rule.event.params, ...subject.details },
           })
         }
       }
     }
     return candidates
+  }
+
+  private recordError(rule: string, err: Error): void {
+    const known = this.errors.get(rule)
+    if (known) {
+      known.count++
+      known.lastError = err.message
+      return
+    }
+    this.errors.set(rule, { rule, count: 1, lastError: err.message })
+    this.onFirstError(rule, err)
   }
 }

@@ -72,6 +72,13 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 function checkCondition(node: unknown, at: string, facts: readonly FactName[]): [string, string] | null {
   if (!isObject(node))
     return [at, 'expected an object: a condition, or { "all" | "any": [...] }, or { "not": {...} }']
+  // json-rules-engine reads only one of these (any before all): a second one would go unchecked here
+  // and unread there, so a node holds exactly one.
+  const booleans = ['all', 'any', 'not', 'condition'].filter((k) => k in node)
+  if (booleans.length > 1 || (booleans.length === 1 && ('fact' in node || 'operator' in node))) {
+    const keys = [...booleans, ...('fact' in node ? ['fact'] : [])]
+    return [at, `expected one of all, any, not, or a single condition; this object has ${keys.join(' and ')}`]
+  }
   for (const bool of ['all', 'any'] as const) {
     if (bool in node) {
       const list = node[bool]
@@ -117,6 +124,13 @@ export type RuleFileCheck = { ok: true; rule: RuleFile } | { ok: false; path: st
 
 /** Checks parsed JSON against the rule file schema and the facts of its subject. */
 export function checkRule(json: unknown): RuleFileCheck {
+  if (isObject(json) && 'subject' in json && !(SUBJECT_KINDS as readonly unknown[]).includes(json.subject)) {
+    return {
+      ok: false,
+      path: '/subject',
+      message: `unknown subject ${JSON.stringify(json.subject)}; expected one of ${SUBJECT_KINDS.join(', ')}`,
+    }
+  }
   if (!checkRuleFile.Check(json)) {
     const first = checkRuleFile.Errors(json).First()
     return { ok: false, path: first?.path || '/', message: first?.message ?? 'not a rule file' }

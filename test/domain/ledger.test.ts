@@ -62,7 +62,12 @@ describe('planLedger', () => {
   })
 
   it('keeps candidates that differ in episode or subject, in their order', () => {
-    const list = [candidate(), candidate({ episode: 'c2000' }), candidate({ subject: 'toner:cyan' }), candidate()]
+    const list = [
+      candidate(),
+      candidate({ episode: 'c2000' }),
+      candidate({ subject: 'toner:cyan' }),
+      candidate(),
+    ]
     const plan = planLedger([], list, episodes)
     expect(plan.create).toEqual(list.slice(0, 3))
   })

@@ -26,7 +26,12 @@ const CONTRACT_BIRTH = `{ "vendor": "Kyocera", "model": "TASKalfa 2554ci", "seri
   "location": "Floor 2, accounting office", "contact": "m.rossi@example.com" }`
 
 const parse = (payload: unknown, topic = TELEMETRY, now = NOW): Parsed =>
-  parseMessage(settings, topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), now)
+  parseMessage(
+    settings,
+    topic,
+    Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
+    now,
+  )
 
 function readingsOf(p: Parsed): Reading[] {
   if (p.kind !== 'telemetry') throw new Error(`expected telemetry, got ${JSON.stringify(p)}`)
@@ -71,11 +76,15 @@ describe('readings that follow the contract', () => {
   })
 
   it('accepts an ISO 8601 ts with an offset, and reads it in UTC', () => {
-    expect(readingsOf(parse(ready('2026-11-20T09:00:00+01:00')))[0]?.ts).toBe(Date.parse('2026-11-20T08:00:00Z'))
+    expect(readingsOf(parse(ready('2026-11-20T09:00:00+01:00')))[0]?.ts).toBe(
+      Date.parse('2026-11-20T08:00:00Z'),
+    )
   })
 
   it('accepts a ts with fractional seconds', () => {
-    expect(readingsOf(parse(ready('2026-11-20T08:00:00.250Z')))[0]?.ts).toBe(Date.parse('2026-11-20T08:00:00Z') + 250)
+    expect(readingsOf(parse(ready('2026-11-20T08:00:00.250Z')))[0]?.ts).toBe(
+      Date.parse('2026-11-20T08:00:00Z') + 250,
+    )
   })
 
   it('accepts a batch array and keeps its order', () => {
@@ -273,7 +282,12 @@ describe('topics', () => {
   })
 
   it('follows the topic root it is given', () => {
-    const p = parseMessage({ ...settings, topicRoot: 'acme/print' }, 'acme/print/s/d/telemetry', Buffer.from(CONTRACT_READING), NOW)
+    const p = parseMessage(
+      { ...settings, topicRoot: 'acme/print' },
+      'acme/print/s/d/telemetry',
+      Buffer.from(CONTRACT_READING),
+      NOW,
+    )
     expect(p).toMatchObject({ kind: 'telemetry', siteId: 's', deviceId: 'd' })
     expectRejected(parse(CONTRACT_READING, TELEMETRY.replace('fleet/v1', 'acme/print')), 'unknown-topic')
   })
@@ -296,11 +310,19 @@ describe('births', () => {
   })
 
   it('accepts a birth with no field', () => {
-    expect(parse({}, BIRTH)).toEqual({ kind: 'birth', siteId: 'milano-hq', deviceId: 'SCM-004512', birth: {} })
+    expect(parse({}, BIRTH)).toEqual({
+      kind: 'birth',
+      siteId: 'milano-hq',
+      deviceId: 'SCM-004512',
+      birth: {},
+    })
   })
 
   it('ignores unknown fields of a birth', () => {
-    expect(parse({ vendor: 'HP', firmware: '1.0' }, BIRTH)).toMatchObject({ kind: 'birth', birth: { vendor: 'HP' } })
+    expect(parse({ vendor: 'HP', firmware: '1.0' }, BIRTH)).toMatchObject({
+      kind: 'birth',
+      birth: { vendor: 'HP' },
+    })
     const p = parse({ vendor: 'HP', firmware: '1.0' }, BIRTH)
     if (p.kind === 'birth') expect(p.birth).not.toHaveProperty('firmware')
   })
@@ -377,13 +399,26 @@ describe('properties', () => {
           fc.integer({ min: 0, max: NOW }).map((ms) => new Date(ms).toISOString()),
         ),
         seq: fc.nat(),
-        toner: fc.dictionary(fc.constantFrom('black', 'cyan', 'magenta', 'yellow', 'lightCyan'), fc.integer({ min: 0, max: 100 })),
-        wasteBox: fc.oneof(fc.constantFrom('ok', 'nearFull', 'full'), fc.double({ min: 0, max: 100, noNaN: true })),
-        counters: fc.record({ total: fc.nat(), mono: fc.nat(), color: fc.nat() }, { requiredKeys: ['total'] }),
+        toner: fc.dictionary(
+          fc.constantFrom('black', 'cyan', 'magenta', 'yellow', 'lightCyan'),
+          fc.integer({ min: 0, max: 100 }),
+        ),
+        wasteBox: fc.oneof(
+          fc.constantFrom('ok', 'nearFull', 'full'),
+          fc.double({ min: 0, max: 100, noNaN: true }),
+        ),
+        counters: fc.record(
+          { total: fc.nat(), mono: fc.nat(), color: fc.nat() },
+          { requiredKeys: ['total'] },
+        ),
         status: fc.constantFrom('ready', 'printing', 'sleep', 'warning', 'stopped', 'error'),
         errors: fc.array(
           fc.record(
-            { code: fc.string({ minLength: 1, maxLength: 64 }), severity: fc.constantFrom('critical', 'warning', 'info'), text: fc.string() },
+            {
+              code: fc.string({ minLength: 1, maxLength: 64 }),
+              severity: fc.constantFrom('critical', 'warning', 'info'),
+              text: fc.string(),
+            },
             { requiredKeys: ['code', 'severity'] },
           ),
           { maxLength: 4 },

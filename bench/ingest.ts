@@ -1,0 +1,128 @@
+/**
+ * Ingest benchmark: the real service as a child process, many gateway connections publishing QoS 1
+ * readings over TCP on 127.0.0.1. Prints the PUBACK rate and latency, the time until every reading
+ * is processed by the rules, and the service's peak memory.
+ *
+ *   npm run bench -- --readings 100000 --gateways 50 --devices 5000 --batch 1 --window 64
+ *
+ * --batch N publishes arrays of N readings of one device (a gateway replaying); --window is how many
+ * unacknowledged messages each gateway keeps in flight.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import type { MqttClient } from 'mqtt'
+import { connect, HOUR } from '../test/helpers/fleet.ts'
+import { getJson, kill9, startServiceProcess, tempDir, waitFor } from '../test/helpers/service-process.ts'
+
+const { values } = parseArgs({
+  options: {
+    readings: { type: 'string', default: '50000' },
+    gateways: { type: 'string', default: '50' },
+    devices: { type: 'string', default: '5000' },
+    batch: { type: 'string', default: '1' },
+    window: { type: 'string', default: '64' },
+  },
+})
+const total = Number(values.readings)
+const gateways = Number(values.gateways)
+const devices = Number(values.devices)
+const batch = Number(values.batch)
+const window = Number(values.window)
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+const peakRssMiB = (pid: number) => {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match ? Number(match[1]) / 1024 : Number.NaN
+}
+
+const data = tempDir('printwarden-bench-')
+const service = await startServiceProcess({ dataDir: data.path, })
+const pid = service.child.pid as number
+const rssAtStart = peakRssMiB(pid)
+const start = Date.now() - 400 * 24 * HOUR
+const perDevice = Math.ceil(total / devices)
+
+/** The messages of one gateway: its devices' readings in time order, `batch` readings a message. */
+function messagesOf(g: number): { topic: string; payload: string; count: number }[] {
+  const out: { topic: string; payload: string; count: number }[] = []
+  const mine = Array.from({ length: devices }, (_, d) => d).filter((d) => d % gateways === g)
+  for (let i = 0; i < perDevice; i += batch) {
+    for (const d of mine) {
+      const readings = Array.from({ length: Math.min(batch, perDevice - i) }, (_, k) => {
+        const n = i + k
+        return {
+          ts: start + n * 15 * 60_000,
+          seq: n,
+          toner: { black: 100 - (n % 90), cyan: 100 - ((n * 2) % 90) },
+          counters: { total: n * 7 },
+          status: 'ready',
+        }
+      })
+      out.push({
+        topic: `fleet/v1/site-${g}/BENCH-${d}/telemetry`,
+        payload: JSON.stringify(batch === 1 ? readings[0] : readings),
+        count: readings.length,
+      })
+    }
+  }
+  return out
+}
+
+async function runGateway(client: MqttClient, messages: ReturnType<typeof messagesOf>, latencies: number[]) {
+  let next = 0
+  const worker = async () => {
+    while (next < messages.length) {
+      const m = messages[next++] as (typeof messages)[number]
+      const sent = performance.now()
+      await client.publishAsync(m.topic, m.payload, { qos: 1 })
+      latencies.push(performance.now() - sent)
+    }
+  }
+  await Promise.all(Array.from({ length: window }, worker))
+}
+
+const plans = Array.from({ length: gateways }, (_, g) => messagesOf(g))
+const readingsSent = plans.flat().reduce((n, m) => n + m.count, 0)
+const clients = await Promise.all(plans.map(() => connect(service.mqttUrl)))
+const latencies: number[] = []
+const t0 = performance.now()
+await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies)))
+const acked = performance.now() - t0
+await waitFor(
+  async () =>
+    (await getJson<{ processing: { backlog: number } }>(`${service.http}/stats`)).body.processing.backlog ===
+    0
+      ? true
+      : undefined,
+  600_000,
+  'processing',
+)
+const processed = performance.now() - t0
+const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?limit=10000`)).body.items.length
+const peak = peakRssMiB(pid)
+await Promise.all(clients.map((c) => c.endAsync()))
+await kill9(service)
+data.remove()
+
+latencies.sort((a, b) => a - b)
+const report = {
+  readings: readingsSent,
+  messages: latencies.length,
+  gateways,
+  devices,
+  batch,
+  window,
+  ackedPerSecond: Math.round(readingsSent / (acked / 1000)),
+  processedPerSecond: Math.round(readingsSent / (processed / 1000)),
+  pubackMs: {
+    p50: +percentile(latencies, 50).toFixed(2),
+    p95: +percentile(latencies, 95).toFixed(2),
+    p99: +percentile(latencies, 99).toFixed(2),
+  },
+  secondsToAck: +(acked / 1000).toFixed(2),
+  secondsToProcess: +(processed / 1000).toFixed(2),
+  actionsCreated: actions,
+  serviceRssMiB: { atStart: Math.round(rssAtStart), peak: Math.round(peak) },
+}
+console.log(JSON.stringify(report, null, 2))
