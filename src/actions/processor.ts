@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
+import type { Birth } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, planLedger } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
@@ -101,11 +102,16 @@ export class Processor {
 
   private async processBatch(readings: Reading[], positions: number[], last: number): Promise<void> {
     const touched = new Map<string, DeviceState>()
+    const births = new Map<string, Birth>()
     const candidates: ActionCandidate[] = []
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i] as Reading
       const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
-      const info = (await this.store.device(r.deviceId))?.birth ?? {}
+      let info = births.get(r.deviceId)
+      if (info === undefined) {
+        info = await this.store.birth(r.deviceId)
+        births.set(r.deviceId, info)
+      }
       let after: DeviceState
       if (before === undefined || r.ts > before.lastTs) {
         after = step(before, r)
@@ -133,7 +139,7 @@ export class Processor {
     const candidates: ActionCandidate[] = []
     if (!this.rules.hasRulesFor('silence')) return
     for (const state of this.states.values()) {
-      const info = (await this.store.device(state.deviceId))?.birth ?? {}
+      const info = await this.store.birth(state.deviceId)
       candidates.push(...(await this.rules.evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)

@@ -87,6 +87,8 @@ export interface Store {
   deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]>
   deviceStates(): Promise<DeviceState[]>
   device(deviceId: string): Promise<DeviceRecord | null>
+  /** A device's description from its birth message; `{}` if it sent none. */
+  birth(deviceId: string): Promise<Birth>
   devices(): Promise<DeviceRecord[]>
   readings(deviceId: string, range: ReadingRange): Promise<Reading[]>
 

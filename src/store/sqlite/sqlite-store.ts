@@ -117,6 +117,7 @@ export class SqliteStore implements Store {
         .pluck(),
       states: db.prepare('SELECT state FROM devices WHERE state IS NOT NULL').pluck(),
       device: db.prepare('SELECT device_id, site_id, birth, state FROM devices WHERE device_id = ?'),
+      birth: db.prepare('SELECT birth FROM devices WHERE device_id = ?').pluck(),
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
       unresolved: db.prepare(
         "SELECT id, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
@@ -198,6 +199,11 @@ export class SqliteStore implements Store {
   async device(deviceId: string): Promise<DeviceRecord | null> {
     const row = this.statements.device.get(deviceId) as DeviceRow | undefined
     return row ? toDevice(row) : null
+  }
+
+  async birth(deviceId: string): Promise<Birth> {
+    const birth = this.statements.birth.get(deviceId) as string | undefined
+    return birth === undefined ? {} : (JSON.parse(birth) as Birth)
   }
 
   async devices(): Promise<DeviceRecord[]> {
