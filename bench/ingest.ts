@@ -37,7 +37,7 @@ const peakRssMiB = (pid: number) => {
 }
 
 const data = tempDir('printwarden-bench-')
-const service = await startServiceProcess({ dataDir: data.path, })
+const service = await startServiceProcess({ dataDir: data.path })
 const pid = service.child.pid as number
 const rssAtStart = peakRssMiB(pid)
 const start = Date.now() - 400 * 24 * HOUR

@@ -224,7 +224,7 @@ describe('active errors', () => {
     const stored = JSON.parse(JSON.stringify(s)) as DeviceState
     const later = step(stored, { deviceId: 'D-1', siteId: 'S-1', ts: (s?.lastTs ?? 0) + 1, errors: [odd] })
     expect(Object.keys(later.errors)).toEqual(['__proto__'])
-    expect(Object.hasOwn(later.errors, '__proto__') && later.errors.__proto__?.since).toBe(s?.lastTs)
+    expect(Object.getOwnPropertyDescriptor(later.errors, '__proto__')?.value.since).toBe(s?.lastTs)
   })
 })
 
