@@ -25,11 +25,14 @@ export class Processor {
   private chain: Promise<void> = Promise.resolve()
   private wanted = false
   private running = false
+  private sweepPending = false
+  /** Readings that were older than their device's newest one when processed: stored, not decided on. */
+  private lateReadings = 0
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private rules: RuleEvaluator,
+    private readonly rules: RuleEvaluator,
     private readonly log: Logger,
     /** Called after a commit that wrote outbox messages. */
     private readonly onActions: () => void,
@@ -43,12 +46,12 @@ export class Processor {
   }
 
   /** The journal position processed up to, and how many stored readings wait behind it. */
-  async progress(): Promise<{ position: number; backlog: number }> {
-    return { position: this.position, backlog: await this.store.journalBacklog(this.position) }
-  }
-
-  setRules(rules: RuleEvaluator): void {
-    this.rules = rules
+  async progress(): Promise<{ position: number; backlog: number; lateReadings: number }> {
+    return {
+      position: this.position,
+      backlog: await this.store.journalBacklog(this.position),
+      lateReadings: this.lateReadings,
+    }
   }
 
   /** New readings were stored: process them soon. Calls while a run is queued fold into it. */
@@ -63,9 +66,14 @@ export class Processor {
     })
   }
 
-  /** Runs the silence rules over every device, with the clock's "now". */
+  /** Runs the silence rules over every device, with the clock's "now". A sweep already waiting absorbs this one. */
   sweep(): Promise<void> {
-    return this.enqueue(() => this.sweepNow())
+    if (this.sweepPending) return Promise.resolve()
+    this.sweepPending = true
+    return this.enqueue(() => {
+      this.sweepPending = false
+      return this.sweepNow()
+    })
   }
 
   /** Waits for work under way, and takes no more. */
@@ -94,50 +102,47 @@ export class Processor {
       const last = entries[entries.length - 1]?.position ?? this.position
       await this.processBatch(
         entries.map((e) => e.reading),
-        entries.map((e) => e.position),
         last,
       )
     }
   }
 
-  private async processBatch(readings: Reading[], positions: number[], last: number): Promise<void> {
+  /**
+   * Decisions follow the newest knowledge of each device. A reading older than the device's newest
+   * one (a gateway replaying its buffer after live readings resumed) is stored for history and
+   * dashboards, and decides nothing: folding it in would rename episodes that actions were already
+   * published for, and that means either a second order for one cartridge or taking back an order
+   * that a supplier may have shipped. Readings replayed in time order, the usual case after an
+   * outage, are newer than what the device last said, and count in full.
+   */
+  private async processBatch(readings: Reading[], last: number): Promise<void> {
     const touched = new Map<string, DeviceState>()
     const births = new Map<string, Birth>()
     const candidates: ActionCandidate[] = []
-    for (let i = 0; i < readings.length; i++) {
-      const r = readings[i] as Reading
+    for (const r of readings) {
       const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
+      if (before !== undefined && r.ts <= before.lastTs) {
+        this.lateReadings++
+        continue
+      }
       let info = births.get(r.deviceId)
       if (info === undefined) {
         info = await this.store.birth(r.deviceId)
         births.set(r.deviceId, info)
       }
-      let after: DeviceState
-      if (before === undefined || r.ts > before.lastTs) {
-        after = step(before, r)
-        candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, after, info, r.ts)))
-      } else {
-        // A late reading: fold the device's history again in time order, and run the rules at
-        // this reading and every later one, as if the readings had come in order.
-        const history = await this.store.deviceHistory(r.deviceId, positions[i] as number)
-        let state: DeviceState | undefined
-        after = before
-        for (const h of history) {
-          state = step(state, h)
-          if (h.ts >= r.ts)
-            candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, state, info, h.ts)))
-        }
-        if (state) after = state
-      }
+      const after = step(before, r)
+      candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, after, info, r.ts)))
       touched.set(r.deviceId, after)
     }
     await this.commit(touched, candidates, last)
   }
 
   private async sweepNow(): Promise<void> {
+    if (!this.rules.hasRulesFor('silence')) return
+    // Readings already stored must count before anyone is called silent.
+    await this.drainJournal()
     const now = this.clock.now()
     const candidates: ActionCandidate[] = []
-    if (!this.rules.hasRulesFor('silence')) return
     for (const state of this.states.values()) {
       const info = await this.store.birth(state.deviceId)
       candidates.push(...(await this.rules.evaluate(SWEEP_SUBJECTS, state, info, now)))

@@ -19,6 +19,8 @@ export interface ActionCandidate {
 /** The part of a stored action the ledger decides on. */
 export interface LedgerEntry {
   id: string
+  rule: string
+  deviceId: string
   subject: string
   episode: string
   status: ActionStatus
@@ -39,15 +41,17 @@ export interface LedgerPlan {
 /**
  * `episodes` maps each subject of the device to its current episode. An action whose episode is
  * no longer current is resolved: the cartridge was replaced, the box swapped, the error cleared,
- * the device heard from again. A candidate from an episode that is already over (a late reading
- * about an earlier cartridge) is still recorded, and resolved at once by the caller.
+ * the device heard from again. A candidate from an episode that ended later in the same batch of
+ * readings (a level of 15, then a new cartridge) is still recorded, and resolved at once by the
+ * caller, as if the readings had been processed one by one.
  */
 export function planLedger(
   unresolved: readonly LedgerEntry[],
   candidates: readonly ActionCandidate[],
   episodes: ReadonlyMap<string, string>,
 ): LedgerPlan {
-  const seen = new Set<string>()
+  // Known causes are skipped here, so that a condition that holds reading after reading costs no write.
+  const seen = new Set<string>(unresolved.map(dedupKey))
   const create: ActionCandidate[] = []
   for (const c of candidates) {
     const key = dedupKey(c)

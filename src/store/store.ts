@@ -41,11 +41,7 @@ export interface ActionFilter {
 }
 
 export interface LedgerChange {
-  /**
-   * Candidates to record, unless an action with the same dedup key exists already. Such an action,
-   * if a rule resolved it, is reopened when its candidate's episode is current after all (readings
-   * that arrived late can show that an episode thought over goes on).
-   */
+  /** Candidates to record, unless an action with the same dedup key exists already. */
   create: ActionCandidate[]
   /** Dedup keys of candidates whose episode is already over: recorded, then resolved at once. */
   resolveAtOnce: ReadonlySet<string>
@@ -83,8 +79,6 @@ export interface Store {
   journalPosition(): Promise<number>
   /** How many stored readings are after a journal position: the processing backlog. */
   journalBacklog(position: number): Promise<number>
-  /** A device's readings up to a journal position, in time order: for folding again after a late reading. */
-  deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]>
   deviceStates(): Promise<DeviceState[]>
   device(deviceId: string): Promise<DeviceRecord | null>
   /** A device's description from its birth message; `{}` if it sent none. */

@@ -23,8 +23,14 @@ function candidate(overrides: Partial<ActionCandidate> = {}): ActionCandidate {
   }
 }
 
-function entry(id: string, subject: string, episode: string, status: ActionStatus = 'open'): LedgerEntry {
-  return { id, subject, episode, status }
+function entry(
+  id: string,
+  subject: string,
+  episode: string,
+  status: ActionStatus = 'open',
+  rule = 'toner-reorder',
+): LedgerEntry {
+  return { id, rule, deviceId: 'SCM-004512', subject, episode, status }
 }
 
 describe('dedupKey', () => {
@@ -178,5 +184,23 @@ describe('transition', () => {
         if (result.ok) expect(order.indexOf(result.to)).toBeGreaterThanOrEqual(order.indexOf(from))
       }
     }
+  })
+})
+
+describe('planLedger and causes already open', () => {
+  it('creates nothing for a cause that an unresolved action already covers, so a lasting condition costs no write', () => {
+    const open = [entry('a1', 'toner:black', 'initial')]
+    const plan = planLedger(
+      open,
+      [candidate(), candidate({ details: { color: 'black', level: 12 } })],
+      new Map([['toner:black', 'initial']]),
+    )
+    expect(plan).toEqual({ create: [], resolve: [] })
+  })
+
+  it('still creates the same cause for another rule', () => {
+    const open = [entry('a1', 'toner:black', 'initial', 'open', 'toner-low-advisory')]
+    const plan = planLedger(open, [candidate()], new Map([['toner:black', 'initial']]))
+    expect(plan.create).toEqual([candidate()])
   })
 })

@@ -28,7 +28,6 @@ export const MIGRATIONS: readonly string[] = [
     device_id TEXT NOT NULL,
     site_id TEXT NOT NULL,
     status TEXT NOT NULL,
-    resolved_by TEXT,               -- 'rule' (its episode ended) or 'person' (through the API)
     rule TEXT NOT NULL,
     subject TEXT NOT NULL,
     episode TEXT NOT NULL,

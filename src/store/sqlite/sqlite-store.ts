@@ -109,9 +109,6 @@ export class SqliteStore implements Store {
       journalPosition: db.prepare('SELECT position FROM journal WHERE id = 1').pluck(),
       backlog: db.prepare('SELECT count(*) FROM readings WHERE position > ?').pluck(),
       setJournalPosition: db.prepare('UPDATE journal SET position = ? WHERE id = 1'),
-      history: db
-        .prepare('SELECT body FROM readings WHERE device_id = ? AND position <= ? ORDER BY ts')
-        .pluck(),
       range: db
         .prepare('SELECT body FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
         .pluck(),
@@ -120,24 +117,16 @@ export class SqliteStore implements Store {
       birth: db.prepare('SELECT birth FROM devices WHERE device_id = ?').pluck(),
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
       unresolved: db.prepare(
-        "SELECT id, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
+        "SELECT id, rule, device_id AS deviceId, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
       ),
       insertAction: db.prepare(
         `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details)
          VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @at, @at, @details)`,
       ),
-      resolveByRule: db.prepare(
-        "UPDATE actions SET status = 'resolved', resolved_by = 'rule', updated_at = ? WHERE id = ? AND status != 'resolved'",
+      resolve: db.prepare(
+        "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
       ),
-      // Only what a rule resolved is reopened: a person's resolution is final.
-      reopen: db
-        .prepare(
-          "UPDATE actions SET status = 'open', resolved_by = NULL, updated_at = ? WHERE dedup_key = ? AND status = 'resolved' AND resolved_by = 'rule' RETURNING id",
-        )
-        .pluck(),
-      setStatus: db.prepare(
-        "UPDATE actions SET status = ?, resolved_by = CASE WHEN ? = 'resolved' THEN 'person' END, updated_at = ? WHERE id = ?",
-      ),
+      setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
       insertOutbox: db.prepare('INSERT INTO outbox (action) VALUES (?)'),
       outbox: db.prepare('SELECT id, action FROM outbox ORDER BY id LIMIT ?'),
@@ -184,12 +173,6 @@ export class SqliteStore implements Store {
 
   async journalBacklog(position: number): Promise<number> {
     return this.statements.backlog.get(position) as number
-  }
-
-  async deviceHistory(deviceId: string, upToPosition: number): Promise<Reading[]> {
-    return (this.statements.history.all(deviceId, upToPosition) as string[]).map(
-      (b) => JSON.parse(b) as Reading,
-    )
   }
 
   async deviceStates(): Promise<DeviceState[]> {
@@ -246,19 +229,12 @@ export class SqliteStore implements Store {
           at: change.at,
           details: JSON.stringify(c.details),
         }).changes
-        const over = change.ledger.resolveAtOnce.has(key)
-        if (inserted === 0) {
-          // The cause is known already. If a rule resolved it because its episode looked over, and
-          // readings that came late show the episode goes on, the action is open again.
-          const reopened = over ? undefined : (s.reopen.get(change.at, key) as string | undefined)
-          if (reopened !== undefined) emit(reopened)
-          continue
-        }
+        if (inserted === 0) continue // the cause is known already: nothing is created twice
         emit(id)
-        if (over && s.resolveByRule.run(change.at, id).changes > 0) emit(id)
+        if (change.ledger.resolveAtOnce.has(key) && s.resolve.run(change.at, id).changes > 0) emit(id)
       }
       for (const id of change.ledger.resolve) {
-        if (s.resolveByRule.run(change.at, id).changes > 0) emit(id)
+        if (s.resolve.run(change.at, id).changes > 0) emit(id)
       }
       if (change.position !== undefined) s.setJournalPosition.run(change.position)
     })()
@@ -294,7 +270,7 @@ export class SqliteStore implements Store {
       const step = transition(row.status, verb)
       if (!step.ok) return { refused: step.reason }
       if (!step.changed) return { action: toAction(row), changed: false }
-      s.setStatus.run(step.to, step.to, at, id)
+      s.setStatus.run(step.to, at, id)
       const action = toAction(s.action.get(id) as ActionRow)
       s.insertOutbox.run(JSON.stringify(action))
       return { action, changed: true }
