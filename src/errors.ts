@@ -8,8 +8,8 @@ export const ErrorCodes = {
   PW_ERR_RULE_RUNTIME: 'a rule failed while running',
   PW_ERR_NOT_FOUND: 'no such resource',
   PW_ERR_BAD_REQUEST: 'the request breaks the API contract',
-  PW_ERR_TRANSITION: 'the action cannot move to that status',
   PW_ERR_STOPPED: 'the service is stopping',
+  PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
@@ -29,7 +29,8 @@ export const configError = (message: string) => new PrintwardenError('PW_ERR_CON
 export const notFound = (what: string) =>
   new PrintwardenError('PW_ERR_NOT_FOUND', `${what} does not exist`, 404)
 export const badRequest = (message: string) => new PrintwardenError('PW_ERR_BAD_REQUEST', message, 400)
-export const badTransition = (message: string) => new PrintwardenError('PW_ERR_TRANSITION', message, 409)
+export const stopping = () =>
+  new PrintwardenError('PW_ERR_STOPPED', 'the service is stopping; send again once it is back', 503)
 
 /**
  * Why an incoming MQTT message was rejected. These are the labels of the rejection counters that

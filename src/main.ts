@@ -47,6 +47,7 @@ export async function startService(
   const processor = new Processor(store, clock, evaluator, log, () => relay?.poke())
   const ingest = new Ingest(store, clock, config, log, () => processor.poke())
   const broker = new Broker({
+    log,
     host: config.host,
     mqttPort: config.mqttPort,
     wsPort: config.wsPort,
@@ -61,7 +62,14 @@ export async function startService(
     stats: ingest.stats,
     rules: () => ({ ...ruleSet, runtimeErrors: evaluator.runtimeErrors() }),
     progress: () => processor.progress(),
-    healthy: () => running,
+    problems: async () => {
+      const problems: string[] = []
+      if (!running) problems.push('the service is starting or stopping')
+      if (!broker.listening) problems.push('the MQTT broker is not listening')
+      if (!processor.running) problems.push('rule processing is stopped')
+      await store.ping().catch((err: Error) => problems.push(`the store does not answer: ${err.message}`))
+      return problems
+    },
     onActionChanged: () => relay?.poke(),
     log,
   })
@@ -99,10 +107,12 @@ export async function startService(
         running = false
         clearInterval(sweeper)
         await app.close()
+        // Take no new readings, and commit those already taken; then let processing finish and
+        // its messages go out while the broker is still up; the database closes last.
         await ingest.stop()
-        await broker.stop()
         await processor.stop()
         await relay.stop()
+        await broker.stop()
         await store.stop()
         log.info('printwarden stopped')
       })()

@@ -12,8 +12,11 @@ const RETRY_MS = 1000
 
 /**
  * Sends what the ledger wrote to its outbox, in order, then deletes it. Messages left by a crash are
- * sent at the next start: delivery is at least once, and each message carries the action's id and
- * status, so a receiver can tell a repeat.
+ * sent at the next start: delivery is at least once, and each message carries the action's id,
+ * status and updatedAt, so a receiver can tell a repeat.
+ *
+ * With one sink (MQTT) a failure simply waits. Sinks that can fail independently (webhooks) need a
+ * cursor each, so that one slow receiver never holds back the others.
  */
 export class OutboxRelay {
   private running: Promise<void> | null = null
@@ -55,21 +58,19 @@ export class OutboxRelay {
     for (;;) {
       const batch = await this.store.outbox(500)
       if (batch.length === 0) return
-      const sent: number[] = []
-      try {
-        for (const { id, action } of batch) {
+      for (const { id, action } of batch) {
+        try {
           for (const sink of this.sinks) await sink.send(action)
-          sent.push(id)
+        } catch (err) {
+          this.log.warn({ err, action: action.id }, 'an action sink failed; retrying in a second')
+          this.retry ??= setTimeout(() => {
+            this.retry = null
+            this.poke()
+          }, RETRY_MS)
+          return
         }
-      } catch (err) {
-        this.log.warn({ err }, 'an action sink failed; retrying in a second')
-        this.retry ??= setTimeout(() => {
-          this.retry = null
-          this.poke()
-        }, RETRY_MS)
-        return
-      } finally {
-        if (sent.length > 0) await this.store.outboxSent(sent)
+        // Deleted as soon as it is sent: a crash repeats at most the message in flight.
+        await this.store.outboxSent([id])
       }
     }
   }

@@ -24,7 +24,7 @@ export class Processor {
   private position = 0
   private chain: Promise<void> = Promise.resolve()
   private wanted = false
-  private running = false
+  private isRunning = false
   private sweepPending = false
   /** Readings that were older than their device's newest one when processed: stored, not decided on. */
   private lateReadings = 0
@@ -41,7 +41,7 @@ export class Processor {
   async start(): Promise<void> {
     for (const s of await this.store.deviceStates()) this.states.set(s.deviceId, s)
     this.position = await this.store.journalPosition()
-    this.running = true
+    this.isRunning = true
     this.poke()
   }
 
@@ -54,9 +54,13 @@ export class Processor {
     }
   }
 
+  get running(): boolean {
+    return this.isRunning
+  }
+
   /** New readings were stored: process them soon. Calls while a run is queued fold into it. */
   poke(): void {
-    if (!this.running || this.wanted) return
+    if (!this.isRunning || this.wanted) return
     this.wanted = true
     this.enqueue(async () => {
       this.wanted = false
@@ -78,7 +82,7 @@ export class Processor {
 
   /** Waits for work under way, and takes no more. */
   async stop(): Promise<void> {
-    this.running = false
+    this.isRunning = false
     await this.chain
   }
 

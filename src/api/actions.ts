@@ -4,7 +4,7 @@ import type { Transition } from '../domain/ledger.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
 
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+const Params = Type.Object({ id: Type.String({ minLength: 1 }) })
 
 export const actionRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
@@ -17,7 +17,9 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
             deviceId: Type.Optional(Id),
             siteId: Type.Optional(Id),
             status: Type.Optional(ActionStatus),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+            limit: Type.Optional(
+              Type.Integer({ minimum: 1, description: 'at most this many; all when absent' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -25,8 +27,8 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
       },
     },
     async (request) => {
-      const { limit = 1000, ...filters } = request.query
-      return { items: await deps.store.actions({ ...filters, limit }) }
+      const { limit, ...filters } = request.query
+      return { items: await deps.store.actions({ ...filters, limit: limit ?? Number.MAX_SAFE_INTEGER }) }
     },
   )
 

@@ -17,9 +17,9 @@ export interface AppDeps {
   clock: Clock
   stats: IngestStats
   rules: () => RuleSet & { runtimeErrors: RuleRuntimeError[] }
-  progress: () => Promise<{ position: number; backlog: number }>
-  /** True when broker, store and rules are running. */
-  healthy: () => boolean
+  progress: () => Promise<{ position: number; backlog: number; lateReadings: number }>
+  /** What is not running, of broker, store and rules: empty when all are. */
+  problems: () => Promise<string[]>
   /** Called after a person changed an action, so its message goes out. */
   onActionChanged: () => void
   log: Logger
@@ -55,6 +55,11 @@ export function buildApp(deps: AppDeps): App {
     return reply
       .status(500)
       .send({ error: 'PW_ERR_INTERNAL', message: 'internal error; see the service log' })
+  })
+  // The contract writes its filters as `?type=&deviceId=…`: an empty value means no filter.
+  app.addHook('preValidation', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined
+    if (query) for (const [k, v] of Object.entries(query)) if (v === '') delete query[k]
   })
   app.setNotFoundHandler((request, reply) =>
     reply

@@ -50,7 +50,9 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
           {
             from: Type.Optional(Timestamp),
             to: Type.Optional(Timestamp),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 10000 })),
+            limit: Type.Optional(
+              Type.Integer({ minimum: 1, description: 'at most this many; all when absent' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -59,7 +61,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
     },
     async (request) => {
       const { deviceId } = request.params
-      const { from, to, limit = 10000 } = request.query
+      const { from, to, limit = Number.MAX_SAFE_INTEGER } = request.query
       const range = {
         from: from === undefined ? 0 : toEpochMs(from),
         to: to === undefined ? Number.MAX_SAFE_INTEGER : toEpochMs(to),

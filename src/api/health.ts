@@ -1,5 +1,20 @@
 import { Type } from '@sinclair/typebox'
+import { RejectReasons } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
+
+const Count = Type.Integer({ minimum: 0 })
+
+const Stats = Type.Object({
+  ingest: Type.Object({
+    messages: Count,
+    readingsStored: Count,
+    duplicates: Count,
+    births: Count,
+    rejected: Type.Object(Object.fromEntries(RejectReasons.map((r) => [r, Count]))),
+    rejectedTotal: Count,
+  }),
+  processing: Type.Object({ position: Count, backlog: Count, lateReadings: Count }),
+})
 
 export const healthRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
@@ -8,13 +23,20 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
       schema: {
         response: {
           200: Type.Object({ status: Type.Literal('ok') }),
-          503: Type.Object({ status: Type.String() }),
+          503: Type.Object({ status: Type.Literal('unavailable'), problems: Type.Array(Type.String()) }),
         },
       },
     },
-    async (_request, reply) =>
-      deps.healthy() ? { status: 'ok' as const } : reply.status(503).send({ status: 'unavailable' }),
+    async (_request, reply) => {
+      const problems = await deps.problems()
+      if (problems.length === 0) return { status: 'ok' as const }
+      return reply.status(503).send({ status: 'unavailable' as const, problems })
+    },
   )
-  // What ingest took and rejected, by reason: for operators and gateway developers.
-  app.get('/stats', async () => ({ ingest: deps.stats.toJSON(), processing: await deps.progress() }))
+  // What ingest took, dropped and rejected (by reason), and how far processing is: for operators
+  // and gateway developers.
+  app.get('/stats', { schema: { response: { 200: Stats } } }, async () => ({
+    ingest: deps.stats.toJSON(),
+    processing: await deps.progress(),
+  }))
 }

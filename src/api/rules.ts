@@ -1,7 +1,17 @@
+import { Type } from '@sinclair/typebox'
+import { RuleFile } from '../rules/rule-file.ts'
 import type { App, AppDeps } from './app.ts'
 
+const Rules = Type.Object({
+  rules: Type.Array(Type.Composite([RuleFile, Type.Object({ file: Type.String() })])),
+  failures: Type.Array(Type.Object({ file: Type.String(), code: Type.String(), reason: Type.String() })),
+  runtimeErrors: Type.Array(
+    Type.Object({ rule: Type.String(), count: Type.Integer(), lastError: Type.String() }),
+  ),
+})
+
 export const ruleRoutes = (deps: AppDeps) => async (app: App) => {
-  app.get('/rules', async () => {
+  app.get('/rules', { schema: { response: { 200: Rules } } }, async () => {
     const { rules, failures, runtimeErrors } = deps.rules()
     return { rules, failures, runtimeErrors }
   })

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { type AddressInfo, createServer, type Server } from 'node:net'
 import { Aedes, type AedesPublishPacket, type PublishPacket } from 'aedes'
+import type { Logger } from 'pino'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 
 /**
@@ -9,9 +10,13 @@ import { createWebSocketStream, WebSocketServer } from 'ws'
  * acknowledged, so that the client goes on, but never forwarded nor retained). A rejected promise
  * means it could not be stored: the client gets no PUBACK and is disconnected, so it sends again.
  */
+/** The largest WebSocket frame taken; a larger one closes that connection (MQTT packets are far smaller). */
+const WS_MAX_FRAME = 16 * 1024 * 1024
+
 export type PublishGate = (topic: string, payload: Buffer) => Promise<boolean>
 
 export interface BrokerOptions {
+  log: Logger
   host: string
   mqttPort: number
   wsPort: number
@@ -43,6 +48,15 @@ export class Broker {
   mqttPort = 0
   wsPort = 0
 
+  get listening(): boolean {
+    return (
+      this.aedes !== null &&
+      !this.aedes.closed &&
+      this.tcp?.listening === true &&
+      this.http?.listening === true
+    )
+  }
+
   constructor(private readonly options: BrokerOptions) {}
 
   async start(): Promise<void> {
@@ -68,14 +82,23 @@ export class Broker {
       authorizeForward: (_client, packet: AedesPublishPacket) =>
         rejected.has(packet.payload as Buffer) ? null : packet,
     })
+    const { log } = this.options
     this.tcp = createServer(this.aedes.handle)
     this.mqttPort = await listen(this.tcp, this.options.mqttPort, host)
+    // An accept error (EMFILE, say) must be logged, never left to crash the process.
+    this.tcp.on('error', (err) => log.error({ err }, 'MQTT listener error'))
     this.http = createHttpServer()
-    this.wss = new WebSocketServer({ server: this.http })
+    // ws takes up to 100 MiB a frame by default; a bound here keeps a client from filling memory.
+    this.wss = new WebSocketServer({ server: this.http, maxPayload: WS_MAX_FRAME })
+    this.wss.on('error', (err) => log.error({ err }, 'MQTT over WebSocket listener error'))
+    this.aedes.on('clientError', (client, err) =>
+      log.debug({ client: client.id, err: err.message }, 'MQTT client error'),
+    )
     this.wss.on('connection', (socket, request) => {
       this.aedes?.handle(createWebSocketStream(socket), request)
     })
     this.wsPort = await listen(this.http, this.options.wsPort, host)
+    this.http.on('error', (err) => log.error({ err }, 'MQTT over WebSocket listener error'))
   }
 
   /** Publishes from the service itself (QoS 1); resolves once the broker has taken it. */

@@ -75,9 +75,13 @@ export function normalizeReading(siteId: string, deviceId: string, wire: WireRea
   return r
 }
 
-/** A reading must say something besides its time. */
+/**
+ * A reading carries `ts` and at least one other field of the contract. `{ ts, seq }` alone is a
+ * heartbeat: it says the device is there, which is what silence rules want to know.
+ */
 export function hasContent(wire: WireReading): boolean {
   return (
+    wire.seq !== undefined ||
     wire.toner !== undefined ||
     wire.wasteBox !== undefined ||
     wire.counters !== undefined ||

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Reading } from '../domain/reading.ts'
+import { stopping } from '../errors.ts'
 import type { BirthRecord, Store } from '../store/store.ts'
 import { type ParseSettings, parseMessage } from './parse.ts'
 import { IngestStats } from './stats.ts'
@@ -40,8 +41,7 @@ export class Ingest {
       this.log.warn({ topic, reason: parsed.reason, detail: parsed.detail }, 'message rejected')
       return Promise.resolve(false)
     }
-    if (this.stopped)
-      return Promise.reject(new Error('PW_ERR_STOPPED: the service is stopping; send again later'))
+    if (this.stopped) return Promise.reject(stopping())
     const entry =
       parsed.kind === 'birth'
         ? {

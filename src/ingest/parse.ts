@@ -76,7 +76,10 @@ export function parseMessage(settings: ParseSettings, topic: string, payload: Bu
     const wire = wires[i] as WireReading
     const at = Array.isArray(json) ? `/${i}` : ''
     if (!hasContent(wire))
-      return reject('invalid-payload', `${at || '/'}: a reading needs at least one field besides ts`)
+      return reject(
+        'invalid-payload',
+        `${at || '/'}: a reading needs at least one field besides ts (seq, toner, wasteBox, counters, status or errors)`,
+      )
     const ts = toEpochMs(wire.ts)
     if (!Number.isFinite(ts))
       return reject('invalid-payload', `${at}/ts: ${JSON.stringify(wire.ts)} is not a date`)

@@ -66,6 +66,8 @@ export interface ReadingRange {
 export interface Store {
   start(): Promise<void>
   stop(): Promise<void>
+  /** Rejects when the store cannot answer. */
+  ping(): Promise<void>
 
   /** Stores readings (dropping duplicates by device and seq, and by device and ts) and births, durably, in one commit. */
   ingest(

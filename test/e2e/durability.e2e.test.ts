@@ -4,7 +4,16 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Action } from '../../src/contract/schemas.ts'
-import { actions, connect, HOUR, iso, publishAll, settled, telemetry } from '../helpers/fleet.ts'
+import {
+  actions,
+  connect,
+  HOUR,
+  iso,
+  publishAll,
+  settled,
+  telemetry,
+  watchActions,
+} from '../helpers/fleet.ts'
 import { getJson, kill9, startServiceProcess, tempDir, waitFor } from '../helpers/service-process.ts'
 
 const DEVICES = 30
@@ -51,6 +60,8 @@ describe('durability', () => {
     expect(ackedAtKill).toBeLessThan(stream.length)
 
     const second = await startServiceProcess({ dataDir: data.path })
+    const secondWatch = await watchActions(second.mqttUrl)
+    const subscribedAt = Date.now()
     try {
       for (let d = 0; d < DEVICES; d++) {
         const { body } = await getJson<{ items: { seq: number }[] }>(
@@ -82,7 +93,25 @@ describe('durability', () => {
         const mine = reorders.filter((a) => a.deviceId === `DUR-${d}`)
         expect(mine.map((a) => a.status).sort()).toEqual(['open', 'resolved'])
       }
+      // Every change made while a subscriber listens reaches it. (A change made before it
+      // subscribed, as the outbox drains at start, is not kept for it: the broker keeps no
+      // sessions across a restart.)
+      const after = (iso: string) => Date.parse(iso) >= subscribedAt
+      const due = reorders.flatMap((a) => [
+        ...(after(a.createdAt) ? [`${a.id}:open`] : []),
+        ...(after(a.updatedAt) ? [`${a.id}:${a.status}`] : []),
+      ])
+      expect(due.length).toBeGreaterThanOrEqual(DEVICES)
+      await waitFor(
+        () => {
+          const sent = new Set(secondWatch.messages.map((m) => `${m.id}:${m.status}`))
+          return due.every((k) => sent.has(k)) ? true : undefined
+        },
+        10_000,
+        'every action message',
+      )
     } finally {
+      await secondWatch.client.endAsync()
       await kill9(second)
     }
   })

@@ -29,6 +29,8 @@ export async function startServiceProcess(args: {
   rulesDir?: string
   extra?: string[]
   env?: Record<string, string>
+  /** Leave the port flags out, for a test that sets them through the environment. */
+  portsFromEnv?: boolean
 }): Promise<ServiceProcess> {
   const child = spawn(
     process.execPath,
@@ -40,12 +42,7 @@ export async function startServiceProcess(args: {
       args.dataDir,
       '--rules-dir',
       args.rulesDir ?? join(ROOT, 'rules'),
-      '--mqtt-port',
-      '0',
-      '--ws-port',
-      '0',
-      '--http-port',
-      '0',
+      ...(args.portsFromEnv ? [] : ['--mqtt-port', '0', '--ws-port', '0', '--http-port', '0']),
       ...(args.extra ?? []),
     ],
     { cwd: ROOT, env: { ...process.env, ...args.env }, stdio: ['ignore', 'pipe', 'pipe'] },

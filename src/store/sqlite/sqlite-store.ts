@@ -85,6 +85,10 @@ export class SqliteStore implements Store {
     this.statements = this.prepare(db)
   }
 
+  async ping(): Promise<void> {
+    this.open.prepare('SELECT 1').get()
+  }
+
   async stop(): Promise<void> {
     this.db?.close()
     this.db = null
