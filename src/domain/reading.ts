@@ -12,17 +12,11 @@ export type Status = Static<typeof DeviceStatus>
 export type ActiveError = Static<typeof DeviceError>
 export type Counters = Static<typeof CountersSchema>
 
-/** A reading after validation: its device named, its time in epoch milliseconds. */
-export interface Reading {
+/** A reading after validation: the contract's fields, its device named, its time in epoch milliseconds. */
+export type Reading = Omit<WireReading, 'ts'> & {
   deviceId: string
   siteId: string
   ts: number
-  seq?: number
-  toner?: Record<string, number>
-  wasteBox?: WasteBoxReport
-  counters?: Counters
-  status?: Status
-  errors?: ActiveError[]
 }
 
 const ISO_PARTS =
