@@ -22,3 +22,17 @@ export class ManualClock implements Clock {
     this.current += ms
   }
 }
+
+/**
+ * Event time: "now" is the newest reading's timestamp, so that a simulation running faster than
+ * real time sees silences and due dates as it would in real time. It never goes back.
+ */
+export class EventClock implements Clock {
+  constructor(private current = 0) {}
+  now(): number {
+    return this.current
+  }
+  advanceTo(ts: number): void {
+    if (ts > this.current) this.current = ts
+  }
+}

@@ -8,7 +8,7 @@ import { OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
 import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
-import { type Clock, wallClock } from './clock.ts'
+import { type Clock, EventClock, wallClock } from './clock.ts'
 import type { Config } from './config/config.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { RuleEvaluator } from './rules/evaluator.ts'
@@ -29,7 +29,11 @@ export async function startService(
   options: { log?: Logger; clock?: Clock } = {},
 ): Promise<Service> {
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'printwarden' } })
-  const clock = options.clock ?? wallClock
+  // The wall clock times what happens to the service (receipt of a message); the decision clock is
+  // "now" for the rules, the same one but for --clock event, where it follows the readings.
+  const wall = options.clock ?? wallClock
+  const eventClock = config.clock === 'event' ? new EventClock() : undefined
+  const clock: Clock = eventClock ?? wall
   const store = new SqliteStore(config.dataDir)
 
   const ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
@@ -44,8 +48,17 @@ export async function startService(
       'a rule failed while running; it is skipped, the others go on',
     ),
   )
-  const processor = new Processor(store, clock, evaluator, log, () => relay?.poke())
-  const ingest = new Ingest(store, clock, config, log, () => processor.poke())
+  const processor = new Processor(
+    store,
+    clock,
+    evaluator,
+    log,
+    () => relay?.poke(),
+    eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
+  )
+  // In event time the readings define the time: none is "ahead of the clock".
+  const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
+  const ingest = new Ingest(store, wall, parseSettings, log, () => processor.poke())
   const broker = new Broker({
     log,
     host: config.host,
@@ -80,9 +93,12 @@ export async function startService(
   relay.start()
   await app.listen({ port: config.httpPort, host: config.host })
   const httpPort = (app.server.address() as import('node:net').AddressInfo).port
-  const sweeper = setInterval(() => {
-    processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
-  }, config.sweepIntervalMs)
+  // In event time the processor sweeps as the readings move the clock on.
+  const sweeper = eventClock
+    ? undefined
+    : setInterval(() => {
+        processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
+      }, config.sweepIntervalMs)
   running = true
   log.info(
     {
@@ -90,6 +106,7 @@ export async function startService(
       wsPort: broker.wsPort,
       httpPort,
       host: config.host,
+      clock: config.clock,
       dataDir: config.dataDir,
     },
     'printwarden is running',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Clock } from '../clock.ts'
+import type { Clock, EventClock } from '../clock.ts'
 import type { Birth } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, planLedger } from '../domain/ledger.ts'
@@ -28,6 +28,7 @@ export class Processor {
   private sweepPending = false
   /** Readings that were older than their device's newest one when processed: stored, not decided on. */
   private lateReadings = 0
+  private nextEventSweep = 0
 
   constructor(
     private readonly store: Store,
@@ -36,10 +37,19 @@ export class Processor {
     private readonly log: Logger,
     /** Called after a commit that wrote outbox messages. */
     private readonly onActions: () => void,
+    /**
+     * In event time, the clock follows the readings processed, and sweeps come every
+     * `sweepIntervalMs` of event time, from here, rather than from a wall-clock timer.
+     */
+    private readonly eventTime?: { clock: EventClock; sweepIntervalMs: number },
   ) {}
 
   async start(): Promise<void> {
-    for (const s of await this.store.deviceStates()) this.states.set(s.deviceId, s)
+    for (const s of await this.store.deviceStates()) {
+      this.states.set(s.deviceId, s)
+      this.eventTime?.clock.advanceTo(s.lastTs)
+    }
+    this.nextEventSweep = this.eventTime ? this.eventTime.clock.now() + this.eventTime.sweepIntervalMs : 0
     this.position = await this.store.journalPosition()
     this.isRunning = true
     this.poke()
@@ -108,6 +118,7 @@ export class Processor {
         entries.map((e) => e.reading),
         last,
       )
+      await this.eventSweepIfDue()
     }
   }
 
@@ -134,6 +145,7 @@ export class Processor {
         info = await this.store.birth(r.deviceId)
         births.set(r.deviceId, info)
       }
+      this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
       candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, after, info, r.ts)))
       touched.set(r.deviceId, after)
@@ -142,9 +154,21 @@ export class Processor {
   }
 
   private async sweepNow(): Promise<void> {
-    if (!this.rules.hasRulesFor('silence')) return
     // Readings already stored must count before anyone is called silent.
     await this.drainJournal()
+    await this.runSweep()
+  }
+
+  /** In event time: a sweep each time the clock passes the next sweep instant. */
+  private async eventSweepIfDue(): Promise<void> {
+    if (!this.eventTime || this.clock.now() < this.nextEventSweep) return
+    await this.runSweep()
+    const every = this.eventTime.sweepIntervalMs
+    this.nextEventSweep = (Math.floor(this.clock.now() / every) + 1) * every
+  }
+
+  private async runSweep(): Promise<void> {
+    if (!this.rules.hasRulesFor('silence')) return
     const now = this.clock.now()
     const candidates: ActionCandidate[] = []
     for (const state of this.states.values()) {

@@ -19,6 +19,7 @@ export const ConfigSchema = Type.Object(
     topicRoot: Type.String({ pattern: '^[^#+]+[^/#+]$' }),
     maxPayloadBytes: Type.Integer({ minimum: 1024 }),
     maxFutureSkewMs: Type.Integer({ minimum: 0 }),
+    clock: Type.Union([Type.Literal('wall'), Type.Literal('event')]),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
@@ -115,6 +116,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultValue: '10m',
     parse: duration,
     description: 'how far ahead of the clock a reading may be',
+  },
+  {
+    key: 'clock',
+    flag: 'clock',
+    defaultValue: 'wall',
+    parse: text,
+    description: 'wall, or event: "now" follows the newest reading, for simulations faster than real time',
   },
   {
     key: 'logLevel',

@@ -1,0 +1,42 @@
+/**
+ * --clock event: "now" follows the newest reading, so a simulation faster than real time sees a
+ * device go silent in simulated days, not in wall-clock days.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { actions, connect, HOUR, iso, publishAll, settled, telemetry } from '../helpers/fleet.ts'
+import { kill9, startServiceProcess, tempDir } from '../helpers/service-process.ts'
+
+describe('event time', () => {
+  const data = tempDir()
+  afterAll(() => data.remove())
+
+  it('calls a device silent after 5 days of event time, and stamps actions with event time', async () => {
+    const service = await startServiceProcess({
+      dataDir: data.path,
+      extra: ['--clock', 'event', '--sweep-interval', '1h'],
+    })
+    try {
+      const client = await connect(service.mqttUrl)
+      // A year from now: in event time, nothing is "ahead of the clock".
+      const t0 = Date.now() + 365 * 24 * HOUR
+      await publishAll(client, [telemetry('sim', 'QUIET', { ts: iso(t0), counters: { total: 1 } })])
+      // Another device keeps reporting, hour by hour of simulated time, for 6 days.
+      await publishAll(
+        client,
+        Array.from({ length: 6 * 24 }, (_, h) =>
+          telemetry('sim', 'BUSY', { ts: iso(t0 + (h + 1) * HOUR), counters: { total: h } }),
+        ),
+      )
+      await client.endAsync()
+      await settled(service.http)
+      const missed = await actions(service.http, '?type=missed-reading')
+      expect(missed.map((a) => a.deviceId)).toEqual(['QUIET'])
+      const created = Date.parse(missed[0]?.createdAt ?? '')
+      // Found at the first event-time sweep after 120 hours of silence.
+      expect(created).toBeGreaterThan(t0 + 120 * HOUR)
+      expect(created).toBeLessThanOrEqual(t0 + 122 * HOUR)
+    } finally {
+      await kill9(service)
+    }
+  })
+})
