@@ -156,20 +156,23 @@ export class Processor {
   private async sweepNow(): Promise<void> {
     // Readings already stored must count before anyone is called silent.
     await this.drainJournal()
-    await this.runSweep()
+    await this.runSweep(this.clock.now())
   }
 
-  /** In event time: a sweep each time the clock passes the next sweep instant. */
+  /**
+   * In event time: a sweep each time the clock passes a sweep instant, at that instant (a multiple
+   * of the interval), so that a simulation run twice finds each silence at the same moment.
+   */
   private async eventSweepIfDue(): Promise<void> {
     if (!this.eventTime || this.clock.now() < this.nextEventSweep) return
-    await this.runSweep()
     const every = this.eventTime.sweepIntervalMs
-    this.nextEventSweep = (Math.floor(this.clock.now() / every) + 1) * every
+    const instant = Math.floor(this.clock.now() / every) * every
+    await this.runSweep(instant)
+    this.nextEventSweep = instant + every
   }
 
-  private async runSweep(): Promise<void> {
+  private async runSweep(now: number): Promise<void> {
     if (!this.rules.hasRulesFor('silence')) return
-    const now = this.clock.now()
     const candidates: ActionCandidate[] = []
     for (const state of this.states.values()) {
       const info = await this.store.birth(state.deviceId)
@@ -206,6 +209,9 @@ export class Processor {
       states: [...states.values()],
       ledger: { create, resolve, resolveAtOnce },
       at: this.clock.now(),
+      // In event time an action is stamped with the simulated instant that caused it, so that a
+      // simulation run twice gets the same times however its readings were batched.
+      createdAtDecision: this.eventTime !== undefined,
       ...(position === undefined ? {} : { position }),
     })
     // Only after the commit: memory never runs ahead of what is stored.

@@ -14,6 +14,8 @@ export interface ActionCandidate {
   subject: string
   episode: string
   details: Record<string, unknown>
+  /** The instant the rule looked at: the reading's time, or the sweep's. */
+  at: number
 }
 
 /** The part of a stored action the ledger decides on. */

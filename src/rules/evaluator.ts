@@ -87,6 +87,7 @@ export class RuleEvaluator {
             subject: subject.key,
             episode: subject.episode,
             details: { ...rule.event.params, ...subject.details },
+            at,
           })
         }
       }

@@ -54,7 +54,10 @@ export interface Commit {
   position?: number
   states: DeviceState[]
   ledger: LedgerChange
+  /** When the changes are made. */
   at: number
+  /** Stamp a new action with the instant its rule looked at rather than `at` (event time). */
+  createdAtDecision?: boolean
 }
 
 export interface ReadingRange {

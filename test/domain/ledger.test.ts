@@ -19,6 +19,7 @@ function candidate(overrides: Partial<ActionCandidate> = {}): ActionCandidate {
     subject: 'toner:black',
     episode: 'initial',
     details: { color: 'black', level: 19 },
+    at: 0,
     ...overrides,
   }
 }
@@ -132,6 +133,7 @@ describe('planLedger', () => {
       subject: fc.constantFrom('toner:black', 'toner:cyan', 'wasteBox'),
       episode: fc.constantFrom('initial', 'c1', 'c2'),
       details: fc.record({ level: fc.integer({ min: 0, max: 20 }) }),
+      at: fc.nat(),
     })
     fc.assert(
       fc.property(fc.array(candidateArb, { maxLength: 40 }), (list) => {

@@ -96,10 +96,10 @@ describe('durability', () => {
       // Every change made while a subscriber listens reaches it. (A change made before it
       // subscribed, as the outbox drains at start, is not kept for it: the broker keeps no
       // sessions across a restart.)
-      const after = (iso: string) => Date.parse(iso) >= subscribedAt
+      const sinceSubscribed = (iso: string) => Date.parse(iso) >= subscribedAt
       const due = reorders.flatMap((a) => [
-        ...(after(a.createdAt) ? [`${a.id}:open`] : []),
-        ...(after(a.updatedAt) ? [`${a.id}:${a.status}`] : []),
+        ...(sinceSubscribed(a.createdAt) ? [`${a.id}:open`] : []),
+        ...(sinceSubscribed(a.updatedAt) ? [`${a.id}:${a.status}`] : []),
       ])
       expect(due.length).toBeGreaterThanOrEqual(DEVICES)
       await waitFor(

@@ -325,6 +325,7 @@ describe('RuleEvaluator with the shipped rules', () => {
         subject: 'toner:cyan',
         episode: 'initial',
         details: { color: 'cyan', level: 20 },
+        at: state.lastTs,
       },
     ])
   })

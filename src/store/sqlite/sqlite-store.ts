@@ -125,7 +125,7 @@ export class SqliteStore implements Store {
       ),
       insertAction: db.prepare(
         `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details)
-         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @at, @at, @details)`,
+         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details)`,
       ),
       resolve: db.prepare(
         "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
@@ -230,7 +230,7 @@ export class SqliteStore implements Store {
           rule: c.rule,
           subject: c.subject,
           episode: c.episode,
-          at: change.at,
+          createdAt: change.createdAtDecision ? c.at : change.at,
           details: JSON.stringify(c.details),
         }).changes
         if (inserted === 0) continue // the cause is known already: nothing is created twice
