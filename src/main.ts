@@ -90,7 +90,7 @@ export async function startService(
   await store.start()
   await processor.start()
   await broker.start()
-  relay.start()
+  await relay.start()
   await app.listen({ port: config.httpPort, host: config.host })
   const httpPort = (app.server.address() as import('node:net').AddressInfo).port
   // In event time the processor sweeps as the readings move the clock on.

@@ -2,37 +2,75 @@ import type { Logger } from 'pino'
 import type { Action } from '../contract/schemas.ts'
 import type { Store } from '../store/store.ts'
 
-/** Where action messages go. A sink that throws is retried later; it never stops the others or ingest. */
+/** Where action messages go. A sink that throws is retried later; it never holds back the others, nor ingest. */
 export interface ActionSink {
   name: string
   send(action: Action): Promise<void>
 }
 
 const RETRY_MS = 1000
+const BATCH = 500
 
 /**
- * Sends what the ledger wrote to its outbox, in order, then deletes it. Messages left by a crash are
- * sent at the next start: delivery is at least once, and each message carries the action's id,
- * status and updatedAt, so a receiver can tell a repeat.
- *
- * With one sink (MQTT) a failure simply waits. Sinks that can fail independently (webhooks) need a
- * cursor each, so that one slow receiver never holds back the others.
+ * Sends what the ledger wrote to its outbox, in order, to each sink. Each sink follows the outbox
+ * with a cursor of its own, committed after every message, so that a sink that is down (InfluxDB,
+ * say) waits alone while the others go on, and a crash repeats at most the message in flight.
+ * Messages every sink has sent are deleted. Delivery is at least once; each message carries the
+ * action's id, status and updatedAt, so a receiver can tell a repeat.
  */
 export class OutboxRelay {
-  private running: Promise<void> | null = null
-  private again = false
+  private readonly runners: SinkRunner[]
   private stopped = true
-  private retry: NodeJS.Timeout | null = null
 
   constructor(
     private readonly store: Store,
-    private readonly sinks: readonly ActionSink[],
+    sinks: readonly ActionSink[],
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.runners = sinks.map((sink) => new SinkRunner(store, sink, log, () => this.prune()))
+  }
 
-  start(): void {
+  async start(): Promise<void> {
+    for (const r of this.runners) await r.load()
     this.stopped = false
     this.poke()
+  }
+
+  poke(): void {
+    if (this.stopped) return
+    for (const r of this.runners) r.poke()
+  }
+
+  private prune(): void {
+    const upTo = Math.min(...this.runners.map((r) => r.position))
+    this.store.pruneOutbox(upTo).catch((err: unknown) => this.log.warn({ err }, 'could not prune the outbox'))
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    await Promise.all(this.runners.map((r) => r.stop()))
+  }
+}
+
+class SinkRunner {
+  position = 0
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private retry: NodeJS.Timeout | null = null
+  private readonly cursorName: string
+
+  constructor(
+    private readonly store: Store,
+    private readonly sink: ActionSink,
+    private readonly log: Logger,
+    private readonly onProgress: () => void,
+  ) {
+    this.cursorName = `sink:${sink.name}`
+  }
+
+  async load(): Promise<void> {
+    this.position = await this.store.cursor(this.cursorName)
   }
 
   poke(): void {
@@ -42,9 +80,7 @@ export class OutboxRelay {
       return
     }
     this.running = this.drain()
-      .catch((err: unknown) =>
-        this.log.error({ err }, 'could not read the outbox; retrying with the next change'),
-      )
+      .catch((err: unknown) => this.log.error({ err, sink: this.sink.name }, 'could not read the outbox'))
       .finally(() => {
         this.running = null
         if (this.again) {
@@ -56,26 +92,36 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     for (;;) {
-      const batch = await this.store.outbox(500)
+      const batch = await this.store.outboxAfter(this.position, BATCH)
       if (batch.length === 0) return
       for (const { id, action } of batch) {
+        if (this.stopped) return
         try {
-          for (const sink of this.sinks) await sink.send(action)
+          await this.sink.send(action)
         } catch (err) {
-          this.log.warn({ err, action: action.id }, 'an action sink failed; retrying in a second')
+          this.log.warn(
+            { err, sink: this.sink.name, action: action.id },
+            'an action sink failed; retrying in a second',
+          )
           this.retry ??= setTimeout(() => {
             this.retry = null
             this.poke()
           }, RETRY_MS)
           return
         }
-        // Deleted as soon as it is sent: a crash repeats at most the message in flight.
-        await this.store.outboxSent([id])
+        await this.store.setCursor(this.cursorName, id)
+        this.position = id
       }
+      this.onProgress()
     }
   }
 
   async stop(): Promise<void> {
+    // Let the messages already written go out, then stop.
+    if (!this.retry) {
+      this.poke()
+      await this.running
+    }
     this.stopped = true
     if (this.retry) clearTimeout(this.retry)
     await this.running

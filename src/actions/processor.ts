@@ -59,7 +59,7 @@ export class Processor {
   async progress(): Promise<{ position: number; backlog: number; lateReadings: number }> {
     return {
       position: this.position,
-      backlog: await this.store.journalBacklog(this.position),
+      backlog: (await this.store.journalEnd()) - this.position,
       lateReadings: this.lateReadings,
     }
   }

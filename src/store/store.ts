@@ -82,8 +82,6 @@ export interface Store {
   /** Readings not yet processed, in arrival order. */
   journalAfter(position: number, limit: number): Promise<JournalEntry[]>
   journalPosition(): Promise<number>
-  /** How many stored readings are after a journal position: the processing backlog. */
-  journalBacklog(position: number): Promise<number>
   deviceStates(): Promise<DeviceState[]>
   device(deviceId: string): Promise<DeviceRecord | null>
   /** A device's description from its birth message; `{}` if it sent none. */
@@ -103,7 +101,19 @@ export interface Store {
     at: number,
   ): Promise<{ action: Action; changed: boolean } | { refused: string } | null>
 
-  /** Action messages written with their change and not yet sent. */
-  outbox(limit: number): Promise<{ id: number; action: Action }[]>
-  outboxSent(ids: readonly number[]): Promise<void>
+  /** Action messages written with their change, after an outbox position, in order. */
+  outboxAfter(position: number, limit: number): Promise<{ id: number; action: Action }[]>
+  /** Deletes the outbox messages every sink has sent. */
+  pruneOutbox(upToPosition: number): Promise<void>
+
+  /** A follower's position (an action sink's in the outbox, the forwarder's in the journal); 0 if new. */
+  cursor(name: string): Promise<number>
+  setCursor(name: string, position: number): Promise<void>
+  /** The newest journal position. */
+  journalEnd(): Promise<number>
+  /**
+   * Drops the bodies of readings up to a position, keeping what duplicates are told by: for when
+   * another store (InfluxDB) keeps the time series and every follower of the journal is past them.
+   */
+  compactJournal(upToPosition: number): Promise<void>
 }

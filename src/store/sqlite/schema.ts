@@ -39,7 +39,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX actions_created ON actions (created_at);
 
   CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: sinks follow it with cursors
     action TEXT NOT NULL
   );
 
@@ -48,5 +48,12 @@ export const MIGRATIONS: readonly string[] = [
     position INTEGER NOT NULL
   );
   INSERT INTO journal (id, position) VALUES (1, 0);
+
+  -- How far each follower got: an action sink through the outbox, the InfluxDB forwarder through
+  -- the readings.
+  CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+  );
   `,
 ]

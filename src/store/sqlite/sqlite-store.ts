@@ -111,7 +111,14 @@ export class SqliteStore implements Store {
         'SELECT position, body FROM readings WHERE position > ? ORDER BY position LIMIT ?',
       ),
       journalPosition: db.prepare('SELECT position FROM journal WHERE id = 1').pluck(),
-      backlog: db.prepare('SELECT count(*) FROM readings WHERE position > ?').pluck(),
+      journalEnd: db.prepare('SELECT coalesce(max(position), 0) FROM readings').pluck(),
+      compact: db.prepare(
+        "UPDATE readings SET body = '' WHERE position <= ? AND position > ? AND body != ''",
+      ),
+      cursor: db.prepare('SELECT position FROM cursors WHERE name = ?').pluck(),
+      setCursor: db.prepare(
+        'INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+      ),
       setJournalPosition: db.prepare('UPDATE journal SET position = ? WHERE id = 1'),
       range: db
         .prepare('SELECT body FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
@@ -133,8 +140,8 @@ export class SqliteStore implements Store {
       setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
       insertOutbox: db.prepare('INSERT INTO outbox (action) VALUES (?)'),
-      outbox: db.prepare('SELECT id, action FROM outbox ORDER BY id LIMIT ?'),
-      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
+      pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
     }
   }
 
@@ -175,8 +182,25 @@ export class SqliteStore implements Store {
     return this.statements.journalPosition.get() as number
   }
 
-  async journalBacklog(position: number): Promise<number> {
-    return this.statements.backlog.get(position) as number
+  async journalEnd(): Promise<number> {
+    return this.statements.journalEnd.get() as number
+  }
+
+  async cursor(name: string): Promise<number> {
+    return (this.statements.cursor.get(name) as number | undefined) ?? 0
+  }
+
+  async setCursor(name: string, position: number): Promise<void> {
+    this.statements.setCursor.run(name, position)
+  }
+
+  async compactJournal(upToPosition: number): Promise<void> {
+    const done = await this.cursor('compacted')
+    if (upToPosition <= done) return
+    this.open.transaction(() => {
+      this.statements.compact.run(upToPosition, done)
+      this.statements.setCursor.run('compacted', upToPosition)
+    })()
   }
 
   async deviceStates(): Promise<DeviceState[]> {
@@ -281,15 +305,12 @@ export class SqliteStore implements Store {
     })()
   }
 
-  async outbox(limit: number): Promise<{ id: number; action: Action }[]> {
-    const rows = this.statements.outbox.all(limit) as { id: number; action: string }[]
+  async outboxAfter(position: number, limit: number): Promise<{ id: number; action: Action }[]> {
+    const rows = this.statements.outboxAfter.all(position, limit) as { id: number; action: string }[]
     return rows.map((r) => ({ id: r.id, action: JSON.parse(r.action) as Action }))
   }
 
-  async outboxSent(ids: readonly number[]): Promise<void> {
-    const s = this.statements
-    this.open.transaction(() => {
-      for (const id of ids) s.deleteOutbox.run(id)
-    })()
+  async pruneOutbox(upToPosition: number): Promise<void> {
+    this.statements.pruneOutbox.run(upToPosition)
   }
 }
