@@ -9,6 +9,7 @@ export const ErrorCodes = {
   PW_ERR_NOT_FOUND: 'no such resource',
   PW_ERR_BAD_REQUEST: 'the request breaks the API contract',
   PW_ERR_STOPPED: 'the service is stopping',
+  PW_ERR_SPOOL_FULL: 'the InfluxDB spool is full: readings are refused until InfluxDB takes them',
   PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
 } as const
 

@@ -10,10 +10,15 @@ import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
 import type { Config } from './config/config.ts'
+import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { RuleEvaluator } from './rules/evaluator.ts'
 import { loadRuleDir, type RuleSet } from './rules/loader.ts'
+import { InfluxForwarder } from './store/influx/forwarder.ts'
+import { InfluxStore, parseInfluxUrl } from './store/influx/influx-store.ts'
+import { fleetPoint } from './store/influx/schema.ts'
 import { SqliteStore } from './store/sqlite/sqlite-store.ts'
+import type { TimeSeries } from './store/timeseries.ts'
 
 export interface Service {
   readonly mqttPort: number
@@ -34,7 +39,11 @@ export async function startService(
   const wall = options.clock ?? wallClock
   const eventClock = config.clock === 'event' ? new EventClock() : undefined
   const clock: Clock = eventClock ?? wall
+  // SQLite always holds the journal, device state and the action ledger (one transaction for all of
+  // them); the time series of readings is SQLite's too by default, or InfluxDB's.
   const store = new SqliteStore(config.dataDir)
+  const influx = config.store === 'influx' ? new InfluxStore(parseInfluxUrl(config.influxUrl)) : undefined
+  const timeseries: TimeSeries = influx ?? store
 
   const ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
   for (const failure of ruleSet.failures)
@@ -58,7 +67,21 @@ export async function startService(
   )
   // In event time the readings define the time: none is "ahead of the clock".
   const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
-  const ingest = new Ingest(store, wall, parseSettings, log, () => processor.poke())
+  let forwarder: InfluxForwarder | undefined
+  const ingest = new Ingest(
+    store,
+    wall,
+    parseSettings,
+    log,
+    (end) => {
+      processor.poke()
+      forwarder?.poke(end)
+    },
+    () => forwarder?.full() ?? null,
+  )
+  if (influx) {
+    forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)
+  }
   const broker = new Broker({
     log,
     host: config.host,
@@ -66,12 +89,21 @@ export async function startService(
     wsPort: config.wsPort,
     gate: ingest.accept,
   })
-  relay = new OutboxRelay(store, [mqttActionSink(broker, config.topicRoot)], log)
+  relay = new OutboxRelay(
+    store,
+    [
+      mqttActionSink(broker, config.topicRoot),
+      ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
+    ],
+    log,
+  )
 
   let running = false
   const app = buildApp({
     store,
+    timeseries,
     clock,
+    spool: () => forwarder?.status(),
     stats: ingest.stats,
     rules: () => ({ ...ruleSet, runtimeErrors: evaluator.runtimeErrors() }),
     progress: () => processor.progress(),
@@ -81,6 +113,8 @@ export async function startService(
       if (!broker.listening) problems.push('the MQTT broker is not listening')
       if (!processor.running) problems.push('rule processing is stopped')
       await store.ping().catch((err: Error) => problems.push(`the store does not answer: ${err.message}`))
+      const full = forwarder?.full()
+      if (full) problems.push(full)
       return problems
     },
     onActionChanged: () => relay?.poke(),
@@ -91,6 +125,7 @@ export async function startService(
   await processor.start()
   await broker.start()
   await relay.start()
+  await forwarder?.start()
   await app.listen({ port: config.httpPort, host: config.host })
   const httpPort = (app.server.address() as import('node:net').AddressInfo).port
   // In event time the processor sweeps as the readings move the clock on.
@@ -99,6 +134,32 @@ export async function startService(
     : setInterval(() => {
         processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
       }, config.sweepIntervalMs)
+  // A snapshot of the fleet for the dashboards: devices reporting, silent, actions not resolved.
+  const snapshots =
+    influx &&
+    setInterval(
+      () => {
+        const now = clock.now()
+        const counts = processor.fleetCounts(now, 3_600_000, 120 * 3_600_000)
+        store
+          .unresolvedCounts()
+          .then((unresolved) =>
+            influx.write([
+              fleetPoint(
+                {
+                  devices: counts.devices,
+                  reportingLastHour: counts.reporting,
+                  silentOver5Days: counts.silent,
+                  unresolved,
+                },
+                now,
+              ),
+            ]),
+          )
+          .catch((err: unknown) => log.debug({ err }, 'no fleet snapshot this time'))
+      },
+      Math.max(config.sweepIntervalMs, 1000),
+    )
   running = true
   log.info(
     {
@@ -107,6 +168,7 @@ export async function startService(
       httpPort,
       host: config.host,
       clock: config.clock,
+      store: config.store,
       dataDir: config.dataDir,
     },
     'printwarden is running',
@@ -123,12 +185,14 @@ export async function startService(
       stopping ??= (async () => {
         running = false
         clearInterval(sweeper)
+        clearInterval(snapshots)
         await app.close()
         // Take no new readings, and commit those already taken; then let processing finish and
         // its messages go out while the broker is still up; the database closes last.
         await ingest.stop()
         await processor.stop()
         await relay.stop()
+        await forwarder?.stop()
         await broker.stop()
         await store.stop()
         log.info('printwarden stopped')

@@ -68,6 +68,22 @@ export class Processor {
     return this.isRunning
   }
 
+  /** The journal position processed up to. */
+  get processedUpTo(): number {
+    return this.position
+  }
+
+  /** How many devices there are, heard from within `recentMs` of `now`, and silent for over `silentMs`. */
+  fleetCounts(now: number, recentMs: number, silentMs: number) {
+    let reporting = 0
+    let silent = 0
+    for (const s of this.states.values()) {
+      if (now - s.lastTs <= recentMs) reporting++
+      if (now - s.lastTs > silentMs) silent++
+    }
+    return { devices: this.states.size, reporting, silent }
+  }
+
   /** New readings were stored: process them soon. Calls while a run is queued fold into it. */
   poke(): void {
     if (!this.isRunning || this.wanted) return

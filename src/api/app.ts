@@ -6,7 +6,9 @@ import { PrintwardenError } from '../errors.ts'
 import type { IngestStats } from '../ingest/stats.ts'
 import type { RuleRuntimeError } from '../rules/evaluator.ts'
 import type { RuleSet } from '../rules/loader.ts'
+import type { SpoolStatus } from '../store/influx/forwarder.ts'
 import type { Store } from '../store/store.ts'
+import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes } from './health.ts'
@@ -14,6 +16,10 @@ import { ruleRoutes } from './rules.ts'
 
 export interface AppDeps {
   store: Store
+  /** Where readings are read from: the store itself, or InfluxDB. */
+  timeseries: TimeSeries
+  /** With --store influx: the readings waiting for InfluxDB. */
+  spool: () => SpoolStatus | undefined
   clock: Clock
   stats: IngestStats
   rules: () => RuleSet & { runtimeErrors: RuleRuntimeError[] }

@@ -71,7 +71,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
         throw badRequest('from and to must be dates')
       if (range.from > range.to) throw badRequest(`from (${from}) is after to (${to})`)
       if (!(await deps.store.device(deviceId))) throw notFound(`device ${deviceId}`)
-      return { items: (await deps.store.readings(deviceId, range)).map(toWire) }
+      return { items: (await deps.timeseries.readings(deviceId, range)).map(toWire) }
     },
   )
 }

@@ -4,12 +4,19 @@ import type { App, AppDeps } from './app.ts'
 
 const Count = Type.Integer({ minimum: 0 })
 
+const Spool = Type.Object({
+  pending: Count,
+  max: Count,
+  influx: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+})
+
 const Stats = Type.Object({
   ingest: Type.Object({
     messages: Count,
     readingsStored: Count,
     duplicates: Count,
     births: Count,
+    refused: Count,
     rejected: Type.Object(Object.fromEntries(RejectReasons.map((r) => [r, Count]))),
     rejectedTotal: Count,
   }),
@@ -22,15 +29,22 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
     {
       schema: {
         response: {
-          200: Type.Object({ status: Type.Literal('ok') }),
-          503: Type.Object({ status: Type.Literal('unavailable'), problems: Type.Array(Type.String()) }),
+          200: Type.Object({ status: Type.Literal('ok'), spool: Type.Optional(Spool) }),
+          503: Type.Object({
+            status: Type.Literal('unavailable'),
+            problems: Type.Array(Type.String()),
+            spool: Type.Optional(Spool),
+          }),
         },
       },
     },
     async (_request, reply) => {
       const problems = await deps.problems()
-      if (problems.length === 0) return { status: 'ok' as const }
-      return reply.status(503).send({ status: 'unavailable' as const, problems })
+      // With --store influx, the spool of readings waiting for InfluxDB is part of the answer.
+      const spool = deps.spool()
+      const extra = spool ? { spool } : {}
+      if (problems.length === 0) return { status: 'ok' as const, ...extra }
+      return reply.status(503).send({ status: 'unavailable' as const, problems, ...extra })
     },
   )
   // What ingest took, dropped and rejected (by reason), and how far processing is: for operators

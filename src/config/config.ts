@@ -20,6 +20,9 @@ export const ConfigSchema = Type.Object(
     maxPayloadBytes: Type.Integer({ minimum: 1024 }),
     maxFutureSkewMs: Type.Integer({ minimum: 0 }),
     clock: Type.Union([Type.Literal('wall'), Type.Literal('event')]),
+    store: Type.Union([Type.Literal('sqlite'), Type.Literal('influx')]),
+    influxUrl: Type.String(),
+    spoolMax: Type.Integer({ minimum: 1 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
@@ -125,6 +128,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'wall, or event: "now" follows the newest reading, for simulations faster than real time',
   },
   {
+    key: 'store',
+    flag: 'store',
+    defaultValue: 'sqlite',
+    parse: text,
+    description: 'sqlite (embedded, in --data-dir) or influx',
+  },
+  {
+    key: 'influxUrl',
+    flag: 'influx-url',
+    defaultValue: '',
+    parse: text,
+    description: 'with --store influx: http://host:8086/DATABASE',
+  },
+  {
+    key: 'spoolMax',
+    flag: 'spool-max',
+    defaultValue: '1000000',
+    parse: integer,
+    description: 'with --store influx: readings that may wait for InfluxDB before ingest stops acknowledging',
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     defaultValue: 'info',
@@ -187,6 +211,11 @@ export function buildConfig(sources: ConfigSources): Config {
     const spec = OPTIONS.find((o) => o.key === key)
     throw configError(
       `--${spec?.flag ?? key} = ${JSON.stringify(raw[key])} from ${origin[key] ?? 'somewhere'}: ${first.message}`,
+    )
+  }
+  if (raw.store === 'influx' && raw.influxUrl === '') {
+    throw configError(
+      `--store influx needs --influx-url http://host:8086/DATABASE (${origin.store ?? ''} set the store)`,
     )
   }
   return Object.freeze(raw as Static<typeof ConfigSchema>)

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Reading } from '../domain/reading.ts'
-import { stopping } from '../errors.ts'
+import { PrintwardenError, stopping } from '../errors.ts'
 import type { BirthRecord, Store } from '../store/store.ts'
 import { type ParseSettings, parseMessage } from './parse.ts'
 import { IngestStats } from './stats.ts'
@@ -28,8 +28,13 @@ export class Ingest {
     private readonly clock: Clock,
     private readonly settings: ParseSettings,
     private readonly log: Logger,
-    /** Called after each commit that stored something new. */
-    private readonly onStored: () => void,
+    /** Called after each commit that stored something new, with the newest journal position. */
+    private readonly onStored: (end: number) => void,
+    /**
+     * Why no more readings can be taken now (a full spool), or null. Such a message gets no PUBACK:
+     * the client is disconnected and sends it again later, as MQTT 3.1.1 has no negative ack.
+     */
+    private readonly admission: () => string | null = () => null,
   ) {}
 
   /** The broker's gate: true once stored, false when rejected. */
@@ -42,6 +47,13 @@ export class Ingest {
       return Promise.resolve(false)
     }
     if (this.stopped) return Promise.reject(stopping())
+    if (parsed.kind === 'telemetry') {
+      const refused = this.admission()
+      if (refused !== null) {
+        this.stats.refused++
+        return Promise.reject(new PrintwardenError('PW_ERR_SPOOL_FULL', refused, 503))
+      }
+    }
     const entry =
       parsed.kind === 'birth'
         ? {
@@ -72,7 +84,7 @@ export class Ingest {
         this.stats.duplicates += result.duplicates
         this.stats.births += births.length
         for (const p of batch) p.done()
-        if (result.stored > 0 || births.length > 0) this.onStored()
+        if (result.stored > 0 || births.length > 0) this.onStored(result.end)
       } catch (err) {
         this.log.error(
           { err, messages: batch.length },

@@ -23,6 +23,8 @@ export interface BirthRecord {
 export interface IngestResult {
   stored: number
   duplicates: number
+  /** The newest journal position after this commit. */
+  end: number
 }
 
 export interface DeviceRecord {
@@ -93,6 +95,8 @@ export interface Store {
   /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
   commit(change: Commit): Promise<number>
   actions(filter: ActionFilter): Promise<Action[]>
+  /** How many actions are not resolved, by type. */
+  unresolvedCounts(): Promise<Record<string, number>>
   action(id: string): Promise<Action | null>
   /** A person's status change. Returns null for an unknown id. */
   transition(

@@ -10,8 +10,11 @@ describe('GET /health', () => {
   const data = tempDir()
   const store = new SqliteStore(data.path)
   let problems: string[] = []
+  let spool: { pending: number; max: number; influx: 'up' | 'down' } | undefined
   const app = buildApp({
     store,
+    timeseries: store,
+    spool: () => spool,
     clock: new ManualClock(0),
     stats: new IngestStats(),
     rules: () => ({ rules: [], failures: [], runtimeErrors: [] }),
@@ -32,6 +35,14 @@ describe('GET /health', () => {
     const res = await app.inject('/health')
     expect(res.statusCode).toBe(200)
     expect(res.body).toBe('{"status":"ok"}')
+  })
+
+  it('adds the spool of readings waiting for InfluxDB when there is one', async () => {
+    problems = []
+    spool = { pending: 12, max: 1000, influx: 'down' }
+    const res = await app.inject('/health')
+    expect(res.json()).toEqual({ status: 'ok', spool: { pending: 12, max: 1000, influx: 'down' } })
+    spool = undefined
   })
 
   it('answers 503 naming what does not run', async () => {

@@ -139,6 +139,9 @@ export class SqliteStore implements Store {
       ),
       setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
+      unresolvedCounts: db.prepare(
+        "SELECT type, count(*) AS n FROM actions WHERE status != 'resolved' GROUP BY type",
+      ),
       insertOutbox: db.prepare('INSERT INTO outbox (action) VALUES (?)'),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
@@ -170,7 +173,7 @@ export class SqliteStore implements Store {
       }
       for (const b of births) s.upsertBirth.run(b.deviceId, b.siteId, JSON.stringify(b.birth))
     })()
-    return { stored, duplicates: readings.length - stored }
+    return { stored, duplicates: readings.length - stored, end: this.statements.journalEnd.get() as number }
   }
 
   async journalAfter(position: number, limit: number): Promise<JournalEntry[]> {
@@ -283,6 +286,11 @@ export class SqliteStore implements Store {
     const sql = `SELECT ${ACTION_COLUMNS} FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, rowid DESC LIMIT ?`
     return (this.open.prepare(sql).all(...params, filter.limit) as ActionRow[]).map(toAction)
+  }
+
+  async unresolvedCounts(): Promise<Record<string, number>> {
+    const rows = this.statements.unresolvedCounts.all() as { type: string; n: number }[]
+    return Object.fromEntries(rows.map((r) => [r.type, r.n]))
   }
 
   async action(id: string): Promise<Action | null> {

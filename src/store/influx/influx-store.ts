@@ -1,0 +1,125 @@
+import { InfluxDB, type IPoint, escape as influxEscape } from 'influx'
+import { ExponentialBackoff } from 'influx/lib/src/backoff/exponential.js'
+import type { Action } from '../../contract/schemas.ts'
+import type { Reading } from '../../domain/reading.ts'
+import { configError } from '../../errors.ts'
+import type { ReadingRange } from '../store.ts'
+import type { TimeSeries } from '../timeseries.ts'
+import { actionPoint, MEASUREMENTS, RETENTION, ROLLUPS, rollupSelect, rowToReading } from './schema.ts'
+
+export interface InfluxTarget {
+  url: string
+  database: string
+}
+
+/** `http://host:8086/DATABASE` → the server and the database. */
+export function parseInfluxUrl(raw: string): InfluxTarget {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw configError(`--influx-url ${JSON.stringify(raw)} is not a URL; expected http://host:8086/DATABASE`)
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''))
+  if (!/^https?:$/.test(url.protocol) || database === '' || database.includes('/')) {
+    throw configError(`--influx-url ${JSON.stringify(raw)}: expected http://host:8086/DATABASE`)
+  }
+  return { url: `${url.protocol}//${url.host}`, database }
+}
+
+/**
+ * InfluxDB 1.x (InfluxQL and line protocol over HTTP) as the time series: readings for the API and
+ * Grafana, action events for annotations, fleet snapshots, retention policies and rollups.
+ */
+export class InfluxStore implements TimeSeries {
+  private readonly influx: InfluxDB
+  readonly database: string
+
+  constructor(target: InfluxTarget) {
+    const url = new URL(target.url)
+    this.database = target.database
+    this.influx = new InfluxDB({
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 8086)),
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      database: target.database,
+      ...(url.username
+        ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+        : {}),
+      // The client retries nothing and waits little before it tries a failed host again: the
+      // forwarder owns retries, and its spool keeps the readings meanwhile.
+      pool: {
+        maxRetries: 0,
+        requestTimeout: 10_000,
+        backoff: new ExponentialBackoff({ initial: 100, max: 1000, random: 0.2 }),
+      },
+    })
+  }
+
+  /** Creates the database, its retention policies and continuous queries where missing. */
+  async prepare(): Promise<void> {
+    const db = this.database
+    await this.influx.createDatabase(db)
+    const existing = new Set((await this.influx.showRetentionPolicies(db)).map((p) => p.name))
+    for (const rp of RETENTION) {
+      const options = { database: db, duration: rp.duration, replication: 1, isDefault: rp.isDefault }
+      if (existing.has(rp.name)) await this.influx.alterRetentionPolicy(rp.name, options)
+      else await this.influx.createRetentionPolicy(rp.name, options)
+    }
+    const cqs = new Set((await this.influx.showContinousQueries(db)).map((q) => q.name))
+    for (const r of ROLLUPS) {
+      if (!cqs.has(r.cq)) {
+        await this.influx.createContinuousQuery(
+          r.cq,
+          rollupSelect(r),
+          db,
+          `RESAMPLE EVERY ${r.every} FOR ${r.resampleFor}`,
+        )
+      }
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    const [host] = await this.influx.ping(2000)
+    return host?.online === true
+  }
+
+  async write(points: IPoint[]): Promise<void> {
+    await this.influx.writePoints(points, { database: this.database, precision: 'ms' })
+  }
+
+  async writeAction(action: Action): Promise<void> {
+    await this.write([actionPoint(action)])
+  }
+
+  /**
+   * Rolls up raw readings between two instants into the hourly and daily measurements. The
+   * continuous queries do this for the last hours as time passes; this is for readings that land
+   * outside their window (a gateway replaying old readings, a simulation in event time).
+   */
+  async rollup(from: number, to: number): Promise<void> {
+    const day = 86_400_000
+    const start = Math.floor(from / day) * day
+    const end = (Math.floor(to / day) + 1) * day
+    for (const r of ROLLUPS) {
+      await this.influx.query(rollupSelect(r, `WHERE time >= ${start}ms AND time < ${end}ms`), {
+        database: this.database,
+      })
+    }
+  }
+
+  async readings(deviceId: string, range: ReadingRange): Promise<Reading[]> {
+    const limit =
+      Number.isFinite(range.limit) && range.limit < Number.MAX_SAFE_INTEGER ? ` LIMIT ${range.limit}` : ''
+    const rows = await this.influx.query(
+      `SELECT * FROM "raw"."${MEASUREMENTS.reading}" WHERE "device" = ${influxEscape.stringLit(deviceId)}
+       AND time >= ${Math.max(0, range.from)}ms AND time <= ${Math.min(range.to, 8.64e15)}ms ORDER BY time ASC${limit}`,
+      { database: this.database, precision: 'ms' },
+    )
+    return (rows as unknown as (Record<string, unknown> & { time: Date })[]).map(rowToReading)
+  }
+
+  async query(q: string): Promise<Record<string, unknown>[]> {
+    return (await this.influx.query(q, { database: this.database })) as unknown as Record<string, unknown>[]
+  }
+}
