@@ -1,0 +1,127 @@
+/**
+ * --store influx end to end: the real service, a real influxd, and influxd killed in the middle of
+ * a stream of readings. Ingest goes on, readings wait in the spool, and once influxd is back every
+ * acknowledged reading is in InfluxDB exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { InfluxStore } from '../../src/store/influx/influx-store.ts'
+import { actions, connect, HOUR, iso, publishAll, settled, telemetry } from '../helpers/fleet.ts'
+import { hasInfluxd, type Influxd, influxSkipReason, startInfluxd } from '../helpers/influxd.ts'
+import {
+  getJson,
+  kill9,
+  type ServiceProcess,
+  startServiceProcess,
+  tempDir,
+  waitFor,
+} from '../helpers/service-process.ts'
+
+interface Health {
+  status: string
+  spool?: { pending: number; max: number; influx: 'up' | 'down' }
+}
+
+describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () => {
+  const data = tempDir()
+  let influxd: Influxd
+  let service: ServiceProcess
+  let influx: InfluxStore
+  const health = async () => (await getJson<Health>(`${service.http}/health`)).body
+
+  beforeAll(async () => {
+    influxd = await startInfluxd()
+    service = await startServiceProcess({
+      dataDir: data.path,
+      extra: ['--store', 'influx', '--influx-url', `${influxd.url}/printwarden`, '--sweep-interval', '1s'],
+    })
+    influx = new InfluxStore({ url: influxd.url, database: 'printwarden' })
+  })
+  afterAll(async () => {
+    if (service) await kill9(service)
+    await influxd?.remove()
+    data.remove()
+  })
+
+  const start = Date.now() - 3 * 24 * HOUR
+  const reading = (device: number, i: number) =>
+    telemetry('influx-site', `IFX-${device}`, {
+      ts: iso(start + i * 15 * 60_000),
+      seq: i,
+      toner: { black: 100 - i },
+      counters: { total: i * 10 },
+    })
+
+  it('serves readings from InfluxDB and writes action events there', async () => {
+    const client = await connect(service.mqttUrl)
+    await publishAll(client, [
+      {
+        topic: 'fleet/v1/influx-site/IFX-0/birth',
+        payload: JSON.stringify({ vendor: 'Kyocera', model: 'ECOSYS M5526cdw' }),
+      },
+      ...Array.from({ length: 85 }, (_, i) => reading(0, i)),
+    ])
+    await client.endAsync()
+    await settled(service.http)
+    await waitFor(
+      async () => ((await health()).spool?.pending === 0 ? true : undefined),
+      20_000,
+      'the spool to drain',
+    )
+    const { body } = await getJson<{ items: { seq: number }[] }>(`${service.http}/devices/IFX-0/readings`)
+    expect(body.items.map((r) => r.seq)).toEqual(Array.from({ length: 85 }, (_, i) => i))
+    const [reorder] = await actions(service.http, '?type=reorder')
+    expect(reorder?.details).toEqual({ color: 'black', level: 20 })
+    const events = await waitFor(async () => {
+      const rows = await influx.query(`SELECT * FROM "action_event" WHERE "device" = 'IFX-0'`)
+      return rows.length > 0 ? rows : undefined
+    })
+    expect(events[0]).toMatchObject({ type: 'reorder', status: 'open', id: reorder?.id, device: 'IFX-0', site: 'influx-site' })
+    const tagged = await influx.query(
+      `SELECT count("seq") FROM "reading" WHERE "vendor" = 'Kyocera' AND "device" = 'IFX-0'`,
+    )
+    expect(tagged[0]?.count).toBe(85)
+  })
+
+  it('goes on taking readings while influxd is down, and writes every acknowledged one exactly once when it returns', async () => {
+    const client = await connect(service.mqttUrl)
+    const devices = 10
+    const per = 60
+    const stream = Array.from({ length: per }, (_, i) =>
+      Array.from({ length: devices }, (_, d) => reading(d + 1, i)),
+    ).flat()
+    const third = stream.length / 3
+    await publishAll(client, stream.slice(0, third))
+    await influxd.kill()
+    await publishAll(client, stream.slice(third, 2 * third))
+    const down = await waitFor(
+      async () => {
+        const h = await health()
+        return h.spool?.influx === 'down' && h.spool.pending > 0 ? h : undefined
+      },
+      20_000,
+      'the spool to report InfluxDB down',
+    )
+    expect(down.status).toBe('ok')
+    expect(service.logs.some((l) => l.msg === 'cannot write to InfluxDB; readings wait in the spool')).toBe(
+      true,
+    )
+    await influxd.start()
+    await publishAll(client, stream.slice(2 * third))
+    // A gateway that sends some again changes nothing.
+    await publishAll(client, stream.slice(0, devices * 5))
+    await client.endAsync()
+    await waitFor(
+      async () => {
+        const h = await health()
+        return h.spool?.pending === 0 && h.spool.influx === 'up' ? true : undefined
+      },
+      30_000,
+      'the spool to drain into influxd',
+    )
+    const counts = await influx.query(
+      `SELECT count("seq") FROM "reading" WHERE "site" = 'influx-site' AND "device" != 'IFX-0' GROUP BY "device"`,
+    )
+    expect(counts).toHaveLength(devices)
+    for (const c of counts) expect(c.count).toBe(per)
+  })
+})
