@@ -75,7 +75,13 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
       const rows = await influx.query(`SELECT * FROM "action_event" WHERE "device" = 'IFX-0'`)
       return rows.length > 0 ? rows : undefined
     })
-    expect(events[0]).toMatchObject({ type: 'reorder', status: 'open', id: reorder?.id, device: 'IFX-0', site: 'influx-site' })
+    expect(events[0]).toMatchObject({
+      type: 'reorder',
+      status: 'open',
+      id: reorder?.id,
+      device: 'IFX-0',
+      site: 'influx-site',
+    })
     const tagged = await influx.query(
       `SELECT count("seq") FROM "reading" WHERE "vendor" = 'Kyocera' AND "device" = 'IFX-0'`,
     )
