@@ -41,7 +41,10 @@ const backends: { name: string; skip: boolean; make: () => Promise<Backend> }[] 
         store,
         series: store,
         settle: async () => {},
-        stop: async () => (await store.stop(), dir.remove()),
+        stop: async () => {
+          await store.stop()
+          dir.remove()
+        },
       }
     },
   },
