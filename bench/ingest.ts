@@ -4,6 +4,7 @@
  * is processed by the rules, and the service's peak memory.
  *
  *   npm run bench -- --readings 100000 --gateways 50 --devices 5000 --batch 1 --window 64
+ *   npm run bench -- --store influx --readings 200000 --batch 20 --window 8
  *
  * --batch N publishes arrays of N readings of one device (a gateway replaying); --window is how many
  * unacknowledged messages each gateway keeps in flight.
@@ -12,6 +13,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { MqttClient } from 'mqtt'
 import { connect, HOUR } from '../test/helpers/fleet.ts'
+import { startInfluxd } from '../test/helpers/influxd.ts'
 import { getJson, kill9, startServiceProcess, tempDir, waitFor } from '../test/helpers/service-process.ts'
 
 const { values } = parseArgs({
@@ -21,6 +23,9 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '5000' },
     batch: { type: 'string', default: '1' },
     window: { type: 'string', default: '64' },
+    store: { type: 'string', default: 'sqlite' },
+    // With --store influx: keep influxd down while publishing, then time the spool draining into it.
+    'spool-drain': { type: 'boolean', default: false },
   },
 })
 const total = Number(values.readings)
@@ -37,7 +42,12 @@ const peakRssMiB = (pid: number) => {
 }
 
 const data = tempDir('printwarden-bench-')
-const service = await startServiceProcess({ dataDir: data.path })
+// With --store influx, a real influxd (Debian's influxdb package) on free ports.
+const influxd = values.store === 'influx' ? await startInfluxd() : undefined
+const service = await startServiceProcess({
+  dataDir: data.path,
+  extra: influxd ? ['--store', 'influx', '--influx-url', `${influxd.url}/bench`] : [],
+})
 const pid = service.child.pid as number
 const rssAtStart = peakRssMiB(pid)
 const start = Date.now() - 400 * 24 * HOUR
@@ -86,6 +96,7 @@ const plans = Array.from({ length: gateways }, (_, g) => messagesOf(g))
 const readingsSent = plans.flat().reduce((n, m) => n + m.count, 0)
 const clients = await Promise.all(plans.map(() => connect(service.mqttUrl)))
 const latencies: number[] = []
+if (influxd && values['spool-drain']) await influxd.kill()
 const t0 = performance.now()
 await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies)))
 const acked = performance.now() - t0
@@ -99,10 +110,26 @@ await waitFor(
   'processing',
 )
 const processed = performance.now() - t0
+let drainFrom = t0
+if (influxd && values['spool-drain']) {
+  await influxd.start()
+  drainFrom = performance.now()
+}
+await waitFor(
+  async () => {
+    if (!influxd) return true
+    const { body } = await getJson<{ spool: { pending: number } }>(`${service.http}/health`)
+    return body.spool.pending === 0 ? true : undefined
+  },
+  600_000,
+  'the spool to drain into InfluxDB',
+)
+const inInflux = performance.now() - drainFrom
 const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?limit=10000`)).body.items.length
 const peak = peakRssMiB(pid)
 await Promise.all(clients.map((c) => c.endAsync()))
 await kill9(service)
+await influxd?.remove()
 data.remove()
 
 latencies.sort((a, b) => a - b)
@@ -115,6 +142,13 @@ const report = {
   window,
   ackedPerSecond: Math.round(readingsSent / (acked / 1000)),
   processedPerSecond: Math.round(readingsSent / (processed / 1000)),
+  ...(influxd
+    ? {
+        store: 'influx',
+        writtenToInfluxPerSecond: Math.round(readingsSent / (inInflux / 1000)),
+        secondsToInflux: +(inInflux / 1000).toFixed(2),
+      }
+    : { store: 'sqlite' }),
   pubackMs: {
     p50: +percentile(latencies, 50).toFixed(2),
     p95: +percentile(latencies, 95).toFixed(2),
