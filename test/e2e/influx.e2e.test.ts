@@ -131,3 +131,61 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
     for (const c of counts) expect(c.count).toBe(per)
   })
 })
+
+describe.skipIf(!hasInfluxd)(`a full spool ${influxSkipReason}`, () => {
+  it('stops acknowledging readings once the spool is full, answers 503 on /health, and takes them again once InfluxDB drains it', async () => {
+    const data = tempDir()
+    const influxd = await startInfluxd()
+    const service = await startServiceProcess({
+      dataDir: data.path,
+      extra: ['--store', 'influx', '--influx-url', `${influxd.url}/small`, '--spool-max', '20'],
+    })
+    try {
+      await influxd.kill()
+      const client = await connect(service.mqttUrl)
+      client.on('error', () => {})
+      const at = (i: number) =>
+        telemetry('spool', 'SPOOL-1', { ts: iso(Date.now() - HOUR + i * 1000), seq: i, status: 'ready' })
+      await publishAll(
+        client,
+        Array.from({ length: 20 }, (_, i) => at(i)),
+      )
+      // The 21st gets no PUBACK: the broker drops the connection, and the gateway keeps the reading.
+      const refused = await Promise.race([
+        client.publishAsync(at(20).topic, at(20).payload, { qos: 1 }).then(
+          () => 'acknowledged',
+          () => 'refused',
+        ),
+        new Promise((resolve) => client.once('close', () => resolve('refused'))),
+      ])
+      expect(refused).toBe('refused')
+      client.end(true)
+      const full = await getJson<{ status: string; problems: string[] }>(`${service.http}/health`)
+      expect(full.status).toBe(503)
+      expect(full.body.problems.join()).toMatch(/spool is full/)
+      await influxd.start()
+      await waitFor(
+        async () => ((await getJson(`${service.http}/health`)).status === 200 ? true : undefined),
+        20_000,
+        'the spool to drain',
+      )
+      const again = await connect(service.mqttUrl)
+      await publishAll(again, [at(20)])
+      await again.endAsync()
+      await waitFor(
+        async () => {
+          const rows = await new InfluxStore({ url: influxd.url, database: 'small' }).query(
+            'SELECT count("seq") FROM "reading"',
+          )
+          return rows[0]?.count === 21 ? true : undefined
+        },
+        20_000,
+        'all 21 readings in InfluxDB',
+      )
+    } finally {
+      await kill9(service)
+      await influxd.remove()
+      data.remove()
+    }
+  })
+})
