@@ -12,8 +12,7 @@ import { type Clock, EventClock, wallClock } from './clock.ts'
 import type { Config } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
-import { RuleEvaluator } from './rules/evaluator.ts'
-import { loadRuleDir, type RuleSet } from './rules/loader.ts'
+import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore, parseInfluxUrl } from './store/influx/influx-store.ts'
 import { fleetPoint } from './store/influx/schema.ts'
@@ -45,22 +44,13 @@ export async function startService(
   const influx = config.store === 'influx' ? new InfluxStore(parseInfluxUrl(config.influxUrl)) : undefined
   const timeseries: TimeSeries = influx ?? store
 
-  const ruleSet: RuleSet = await loadRuleDir(config.rulesDir)
-  for (const failure of ruleSet.failures)
-    log.error({ code: failure.code, file: failure.file }, failure.reason)
-  log.info({ rules: ruleSet.rules.map((r) => r.name), failed: ruleSet.failures.length }, 'rules loaded')
+  const rules = new RuleLibrary(config.rulesDir, log)
 
   let relay: OutboxRelay | null = null
-  const evaluator = new RuleEvaluator(ruleSet.rules, (rule, err) =>
-    log.error(
-      { code: 'PW_ERR_RULE_RUNTIME', rule, err: err.message },
-      'a rule failed while running; it is skipped, the others go on',
-    ),
-  )
   const processor = new Processor(
     store,
     clock,
-    evaluator,
+    () => rules.current,
     log,
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
@@ -105,7 +95,7 @@ export async function startService(
     clock,
     spool: () => forwarder?.status(),
     stats: ingest.stats,
-    rules: () => ({ ...ruleSet, runtimeErrors: evaluator.runtimeErrors() }),
+    rules: () => rules.view(),
     progress: () => processor.progress(),
     problems: async () => {
       const problems: string[] = []
@@ -121,6 +111,7 @@ export async function startService(
     log,
   })
 
+  await rules.start()
   await store.start()
   await processor.start()
   await broker.start()
@@ -195,6 +186,7 @@ export async function startService(
         await forwarder?.stop()
         await broker.stop()
         await store.stop()
+        rules.stop()
         log.info('printwarden stopped')
       })()
       return stopping

@@ -8,7 +8,27 @@ export interface ActionSink {
   send(action: Action): Promise<void>
 }
 
-const RETRY_MS = 1000
+/**
+ * How long a sink that failed waits before it is tried again: `initialMs` after the first failure,
+ * doubling with each failure in a row, never more than `maxMs`; a send that succeeds starts over.
+ */
+export interface RetryPolicy {
+  initialMs: number
+  maxMs: number
+}
+
+/**
+ * One second, as before, so a blip costs a second; then backing off to half a minute, so a
+ * receiver that is down for hours (an ERP in maintenance) gets two requests a minute rather than
+ * sixty, and is caught up at most half a minute after it is back.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { initialMs: 1000, maxMs: 30_000 }
+
+/** The wait after the `failures`-th failure in a row (1 for the first). */
+export function retryDelay(failures: number, policy: RetryPolicy): number {
+  return Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, failures - 1))
+}
+
 const BATCH = 500
 
 /**
@@ -26,8 +46,9 @@ export class OutboxRelay {
     private readonly store: Store,
     sinks: readonly ActionSink[],
     private readonly log: Logger,
+    retry: RetryPolicy = DEFAULT_RETRY,
   ) {
-    this.runners = sinks.map((sink) => new SinkRunner(store, sink, log, () => this.prune()))
+    this.runners = sinks.map((sink) => new SinkRunner(store, sink, log, retry, () => this.prune()))
   }
 
   async start(): Promise<void> {
@@ -58,12 +79,15 @@ class SinkRunner {
   private again = false
   private stopped = false
   private retry: NodeJS.Timeout | null = null
+  /** Failures in a row, for the backoff. */
+  private failures = 0
   private readonly cursorName: string
 
   constructor(
     private readonly store: Store,
     private readonly sink: ActionSink,
     private readonly log: Logger,
+    private readonly policy: RetryPolicy,
     private readonly onProgress: () => void,
   ) {
     this.cursorName = `sink:${sink.name}`
@@ -74,7 +98,9 @@ class SinkRunner {
   }
 
   poke(): void {
-    if (this.stopped) return
+    // A sink waiting out its backoff is not tried early because new messages came: the retry
+    // takes them too. Otherwise every new action would knock on a receiver that is down.
+    if (this.stopped || this.retry) return
     if (this.running) {
       this.again = true
       return
@@ -99,16 +125,19 @@ class SinkRunner {
         try {
           await this.sink.send(action)
         } catch (err) {
+          this.failures++
+          const retryInMs = retryDelay(this.failures, this.policy)
           this.log.warn(
-            { err, sink: this.sink.name, action: action.id },
-            'an action sink failed; retrying in a second',
+            { err, sink: this.sink.name, action: action.id, failures: this.failures, retryInMs },
+            'an action sink failed; it will be retried',
           )
           this.retry ??= setTimeout(() => {
             this.retry = null
             this.poke()
-          }, RETRY_MS)
+          }, retryInMs)
           return
         }
+        this.failures = 0
         await this.store.setCursor(this.cursorName, id)
         this.position = id
       }

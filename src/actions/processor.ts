@@ -33,7 +33,8 @@ export class Processor {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly rules: RuleEvaluator,
+    /** The rules in force now: rule files are reloaded while the service runs. */
+    private readonly rules: () => RuleEvaluator,
     private readonly log: Logger,
     /** Called after a commit that wrote outbox messages. */
     private readonly onActions: () => void,
@@ -163,7 +164,7 @@ export class Processor {
       }
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
-      candidates.push(...(await this.rules.evaluate(READING_SUBJECTS, after, info, r.ts)))
+      candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts)))
       touched.set(r.deviceId, after)
     }
     await this.commit(touched, candidates, last)
@@ -188,11 +189,11 @@ export class Processor {
   }
 
   private async runSweep(now: number): Promise<void> {
-    if (!this.rules.hasRulesFor('silence')) return
+    if (!this.rules().hasRulesFor('silence')) return
     const candidates: ActionCandidate[] = []
     for (const state of this.states.values()) {
       const info = await this.store.birth(state.deviceId)
-      candidates.push(...(await this.rules.evaluate(SWEEP_SUBJECTS, state, info, now)))
+      candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)
   }

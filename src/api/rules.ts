@@ -4,7 +4,14 @@ import type { App, AppDeps } from './app.ts'
 
 const Rules = Type.Object({
   rules: Type.Array(Type.Composite([RuleFile, Type.Object({ file: Type.String() })])),
-  failures: Type.Array(Type.Object({ file: Type.String(), code: Type.String(), reason: Type.String() })),
+  failures: Type.Array(
+    Type.Object({
+      file: Type.String(),
+      code: Type.String(),
+      reason: Type.String(),
+      running: Type.Optional(Type.String()),
+    }),
+  ),
   runtimeErrors: Type.Array(
     Type.Object({ rule: Type.String(), count: Type.Integer(), lastError: Type.String() }),
   ),

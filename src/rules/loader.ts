@@ -10,6 +10,8 @@ export interface RuleFailure {
   file: string
   code: 'PW_ERR_RULE_FILE'
   reason: string
+  /** Set when an earlier version of the file loaded and keeps running. */
+  running?: string
 }
 
 export interface RuleSet {
@@ -43,29 +45,47 @@ export function parseRuleFile(file: string, text: string): { rule: LoadedRule } 
   return { rule: { ...checked.rule, file } }
 }
 
-/** Loads every `*.json` in the folder, in name order. A broken file is reported; the others load. */
-export async function loadRuleDir(dir: string): Promise<RuleSet> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort()
+/**
+ * Turns the rule files of a folder into the rule set. A file that does not load is reported; if an
+ * earlier version of it loaded (`lastGood`, by file name), that version keeps running.
+ */
+export function resolveRuleFiles(
+  files: readonly { name: string; text: string }[],
+  lastGood: ReadonlyMap<string, LoadedRule> = new Map(),
+): RuleSet {
   const rules: LoadedRule[] = []
   const failures: RuleFailure[] = []
   const byName = new Map<string, string>()
-  for (const name of names) {
-    const result = parseRuleFile(name, await readFile(join(dir, name), 'utf8'))
+  for (const { name, text } of [...files].sort((a, b) => a.name.localeCompare(b.name))) {
+    const result = parseRuleFile(name, text)
+    let rule: LoadedRule | undefined
     if ('failure' in result) {
-      failures.push(result.failure)
-      continue
+      rule = lastGood.get(name)
+      failures.push({ ...result.failure, ...(rule ? { running: 'the last version that loaded' } : {}) })
+    } else {
+      rule = result.rule
     }
-    const other = byName.get(result.rule.name)
+    if (!rule) continue
+    const other = byName.get(rule.name)
     if (other !== undefined) {
       failures.push({
         file: name,
         code: 'PW_ERR_RULE_FILE',
-        reason: `${name}: at /name: rule "${result.rule.name}" is already defined by ${other}`,
+        reason: `${name}: at /name: rule "${rule.name}" is already defined by ${other}`,
       })
       continue
     }
-    byName.set(result.rule.name, name)
-    rules.push(result.rule)
+    byName.set(rule.name, name)
+    rules.push(rule)
   }
   return { rules, failures }
+}
+
+/** Loads every `*.json` in the folder, in name order. A broken file is reported; the others load. */
+export async function loadRuleDir(dir: string, lastGood?: ReadonlyMap<string, LoadedRule>): Promise<RuleSet> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'))
+  const files = await Promise.all(
+    names.map(async (name) => ({ name, text: await readFile(join(dir, name), 'utf8') })),
+  )
+  return resolveRuleFiles(files, lastGood)
 }

@@ -18,6 +18,7 @@ import { loadRuleDir } from '../../src/rules/loader.ts'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 
 const shipped = await loadRuleDir(join(import.meta.dirname, '../../rules'))
+const evaluator = new RuleEvaluator(shipped.rules)
 const T0 = Date.UTC(2026, 10, 1)
 const log = pino({ level: 'silent' })
 
@@ -29,7 +30,7 @@ async function run(chunks: Reading[][]) {
   const processor = new Processor(
     store,
     new ManualClock(T0 + 1e9),
-    new RuleEvaluator(shipped.rules),
+    () => evaluator,
     log,
     () => {},
   )

@@ -1,0 +1,86 @@
+import { type FSWatcher, watch } from 'node:fs'
+import type { Logger } from 'pino'
+import { RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
+import { type LoadedRule, loadRuleDir, type RuleSet } from './loader.ts'
+
+/** How long the folder must be quiet before a reload: an editor's save is several writes. */
+const SETTLE_MS = 100
+
+/**
+ * The rule files of a folder, kept current: they are loaded at start and again whenever a file
+ * changes on disk, without a restart. A file whose new version is broken is reported, and its last
+ * good version keeps running; the other files are not affected.
+ */
+export class RuleLibrary {
+  private set: RuleSet = { rules: [], failures: [] }
+  private evaluator: RuleEvaluator
+  private watcher: FSWatcher | null = null
+  private timer: NodeJS.Timeout | null = null
+  private reloading: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly dir: string,
+    private readonly log: Logger,
+  ) {
+    this.evaluator = this.compile([])
+  }
+
+  async start(): Promise<void> {
+    await this.reload()
+    this.watcher = watch(this.dir, () => this.schedule())
+    this.watcher.on('error', (err) =>
+      this.log.error({ err }, 'cannot watch the rule files; edits need a restart'),
+    )
+  }
+
+  /** The rules to evaluate now. */
+  get current(): RuleEvaluator {
+    return this.evaluator
+  }
+
+  view(): RuleSet & { runtimeErrors: RuleRuntimeError[] } {
+    return { ...this.set, runtimeErrors: this.evaluator.runtimeErrors() }
+  }
+
+  /** Resolves once the reload that is due (if any) is done: for tests. */
+  settled(): Promise<void> {
+    return this.reloading
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.reloading = this.reloading.then(() =>
+        this.reload().catch((err: unknown) => this.log.error({ err }, 'could not reload the rule files')),
+      )
+    }, SETTLE_MS)
+  }
+
+  async reload(): Promise<void> {
+    const lastGood = new Map<string, LoadedRule>(this.set.rules.map((r) => [r.file, r]))
+    const next = await loadRuleDir(this.dir, lastGood)
+    const known = new Set(this.set.failures.map((f) => f.reason))
+    for (const f of next.failures) {
+      if (!known.has(f.reason))
+        this.log.error({ code: f.code, file: f.file, running: f.running ?? 'nothing' }, f.reason)
+    }
+    this.set = next
+    this.evaluator = this.compile(next.rules)
+    this.log.info({ rules: next.rules.map((r) => r.name), failed: next.failures.length }, 'rules loaded')
+  }
+
+  private compile(rules: readonly LoadedRule[]): RuleEvaluator {
+    return new RuleEvaluator(rules, (rule, err) =>
+      this.log.error(
+        { code: 'PW_ERR_RULE_RUNTIME', rule, err: err.message },
+        'a rule failed while running; it is skipped, the others go on',
+      ),
+    )
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.watcher?.close()
+  }
+}
