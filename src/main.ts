@@ -6,12 +6,15 @@ import pino, { type Logger } from 'pino'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
+import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
 import type { Config } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
+import { InventoryBook } from './inventory/inventory.ts'
+import { deviceInfo } from './rules/facts.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore, parseInfluxUrl } from './store/influx/influx-store.ts'
@@ -45,6 +48,7 @@ export async function startService(
   const timeseries: TimeSeries = influx ?? store
 
   const rules = new RuleLibrary(config.rulesDir, log)
+  const inventory = new InventoryBook(config.dataDir)
 
   let relay: OutboxRelay | null = null
   const processor = new Processor(
@@ -54,6 +58,10 @@ export async function startService(
     log,
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
+    (birth, deviceId, siteId) => {
+      const device = inventory.device(deviceId)
+      return deviceInfo(birth, device, inventory.site(device?.siteId ?? siteId))
+    },
   )
   // In event time the readings define the time: none is "ahead of the clock".
   const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
@@ -84,6 +92,15 @@ export async function startService(
     [
       mqttActionSink(broker, config.topicRoot),
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
+      ...(config.webhookUrl
+        ? [
+            webhookSink({
+              url: config.webhookUrl,
+              log,
+              ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+            }),
+          ]
+        : []),
     ],
     log,
   )
@@ -91,6 +108,7 @@ export async function startService(
   let running = false
   const app = buildApp({
     store,
+    inventory,
     timeseries,
     clock,
     spool: () => forwarder?.status(),
@@ -111,6 +129,7 @@ export async function startService(
     log,
   })
 
+  await inventory.load()
   await rules.start()
   await store.start()
   await processor.start()

@@ -5,6 +5,7 @@ import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../do
 import { type ActionCandidate, dedupKey, isCurrent, planLedger } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
+import type { DeviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
@@ -43,6 +44,9 @@ export class Processor {
      * `sweepIntervalMs` of event time, from here, rather than from a wall-clock timer.
      */
     private readonly eventTime?: { clock: EventClock; sweepIntervalMs: number },
+    /** What is known of a device besides its readings (the inventory), from its birth message. */
+    private readonly describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo = (birth) =>
+      birth,
   ) {}
 
   async start(): Promise<void> {
@@ -149,7 +153,7 @@ export class Processor {
    */
   private async processBatch(readings: Reading[], last: number): Promise<void> {
     const touched = new Map<string, DeviceState>()
-    const births = new Map<string, Birth>()
+    const infos = new Map<string, DeviceInfo>()
     const candidates: ActionCandidate[] = []
     for (const r of readings) {
       const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
@@ -157,10 +161,10 @@ export class Processor {
         this.lateReadings++
         continue
       }
-      let info = births.get(r.deviceId)
+      let info = infos.get(r.deviceId)
       if (info === undefined) {
-        info = await this.store.birth(r.deviceId)
-        births.set(r.deviceId, info)
+        info = this.describe(await this.store.birth(r.deviceId), r.deviceId, r.siteId)
+        infos.set(r.deviceId, info)
       }
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
@@ -192,7 +196,7 @@ export class Processor {
     if (!this.rules().hasRulesFor('silence')) return
     const candidates: ActionCandidate[] = []
     for (const state of this.states.values()) {
-      const info = await this.store.birth(state.deviceId)
+      const info = this.describe(await this.store.birth(state.deviceId), state.deviceId, state.siteId)
       candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { IngestStats } from '../ingest/stats.ts'
+import type { InventoryBook } from '../inventory/inventory.ts'
 import type { RuleRuntimeError } from '../rules/evaluator.ts'
 import type { RuleSet } from '../rules/loader.ts'
 import type { SpoolStatus } from '../store/influx/forwarder.ts'
@@ -13,9 +14,11 @@ import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes } from './health.ts'
 import { ruleRoutes } from './rules.ts'
+import { siteRoutes } from './sites.ts'
 
 export interface AppDeps {
   store: Store
+  inventory: InventoryBook
   /** Where readings are read from: the store itself, or InfluxDB. */
   timeseries: TimeSeries
   /** With --store influx: the readings waiting for InfluxDB. */
@@ -77,5 +80,6 @@ export function buildApp(deps: AppDeps): App {
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))
+  app.register(siteRoutes(deps))
   return app as unknown as App
 }

@@ -1,16 +1,18 @@
 import { Type } from '@sinclair/typebox'
-import { DeviceView, Id, StoredReading, Timestamp } from '../contract/schemas.ts'
+import { DeviceInventory, DeviceView, Id, StoredReading, Timestamp } from '../contract/schemas.ts'
 import { toEpochMs, toWire } from '../domain/reading.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
 import type { App, AppDeps } from './app.ts'
 
-export function deviceView(d: DeviceRecord): DeviceView {
+/** A device as the API shows it: its birth message, then the inventory (which wins), then its state. */
+export function deviceView(d: DeviceRecord, inv?: DeviceInventory): DeviceView {
   const s = d.state
   return {
     deviceId: d.deviceId,
     siteId: d.siteId,
     ...d.birth,
+    ...inv,
     lastReadingAt: s ? new Date(s.lastTs).toISOString() : null,
     status: s?.status ?? null,
     toner: Object.fromEntries(Object.entries(s?.toner ?? {}).map(([color, t]) => [color, t.level])),
@@ -23,21 +25,55 @@ export function deviceView(d: DeviceRecord): DeviceView {
 const Params = Type.Object({ deviceId: Id })
 
 export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
+  /** Devices heard from, and devices of the inventory not heard from yet. */
+  const view = (d: DeviceRecord) => deviceView(d, deps.inventory.device(d.deviceId))
+  const unheard = (deviceId: string): DeviceRecord | null => {
+    const inv = deps.inventory.device(deviceId)
+    return inv ? { deviceId, siteId: inv.siteId, birth: {}, state: null } : null
+  }
+
   app.get(
     '/devices',
     { schema: { response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } } },
-    async () => ({
-      items: (await deps.store.devices()).map(deviceView),
-    }),
+    async () => {
+      const heard = await deps.store.devices()
+      const known = new Set(heard.map((d) => d.deviceId))
+      const others = deps.inventory
+        .allDevices()
+        .filter((d) => !known.has(d.deviceId))
+        .map((d) => unheard(d.deviceId))
+        .filter((d): d is DeviceRecord => d !== null)
+      const all = [...heard, ...others].sort(
+        (a, b) => a.siteId.localeCompare(b.siteId) || a.deviceId.localeCompare(b.deviceId),
+      )
+      return { items: all.map(view) }
+    },
   )
 
   app.get(
     '/devices/:deviceId',
     { schema: { params: Params, response: { 200: DeviceView } } },
     async (request) => {
-      const device = await deps.store.device(request.params.deviceId)
-      if (!device) throw notFound(`device ${request.params.deviceId}`)
-      return deviceView(device)
+      const { deviceId } = request.params
+      const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
+      if (!device) throw notFound(`device ${deviceId}`)
+      return view(device)
+    },
+  )
+
+  app.put(
+    '/devices/:deviceId',
+    {
+      schema: {
+        params: Params,
+        body: Type.Omit(DeviceInventory, ['deviceId']),
+        response: { 200: DeviceView },
+      },
+    },
+    async (request) => {
+      const { deviceId } = request.params
+      await deps.inventory.putDevice({ ...request.body, deviceId })
+      return view((await deps.store.device(deviceId)) ?? (unheard(deviceId) as DeviceRecord))
     },
   )
 
@@ -70,7 +106,8 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
       if (!Number.isFinite(range.from) || !Number.isFinite(range.to))
         throw badRequest('from and to must be dates')
       if (range.from > range.to) throw badRequest(`from (${from}) is after to (${to})`)
-      if (!(await deps.store.device(deviceId))) throw notFound(`device ${deviceId}`)
+      if (!(await deps.store.device(deviceId)) && !deps.inventory.device(deviceId))
+        throw notFound(`device ${deviceId}`)
       return { items: (await deps.timeseries.readings(deviceId, range)).map(toWire) }
     },
   )

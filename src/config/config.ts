@@ -23,6 +23,8 @@ export const ConfigSchema = Type.Object(
     store: Type.Union([Type.Literal('sqlite'), Type.Literal('influx')]),
     influxUrl: Type.String(),
     spoolMax: Type.Integer({ minimum: 1 }),
+    webhookUrl: Type.String(),
+    webhookSecret: Type.String(),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
@@ -147,6 +149,21 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultValue: '1000000',
     parse: integer,
     description: 'with --store influx: readings that may wait for InfluxDB before ingest stops acknowledging',
+  },
+  {
+    key: 'webhookUrl',
+    flag: 'webhook-url',
+    defaultValue: '',
+    parse: text,
+    description:
+      'an HTTP endpoint (an ERP, a ticketing system) that gets every action change, POSTed as JSON',
+  },
+  {
+    key: 'webhookSecret',
+    flag: 'webhook-secret',
+    defaultValue: '',
+    parse: text,
+    description: 'with --webhook-url: signs each body (x-printwarden-signature: sha256=HMAC)',
   },
   {
     key: 'logLevel',

@@ -101,6 +101,9 @@ export const DeviceView = Type.Object({
   serial: Type.Optional(Type.String()),
   location: Type.Optional(Type.String()),
   contact: Type.Optional(Type.String()),
+  label: Type.Optional(Type.String()),
+  contract: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
+  wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
   lastReadingAt: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([DeviceStatus, Type.Null()]),
   toner: Type.Record(Type.String(), Type.Number()),
@@ -119,3 +122,46 @@ export type DeviceView = Static<typeof DeviceView>
 
 /** A stored reading as the API returns it: the contract's shape, `ts` in ISO 8601 UTC. */
 export const StoredReading = Type.Composite([Type.Omit(Reading, ['ts']), Type.Object({ ts: Type.String() })])
+
+/** A customer site, as the inventory keeps it. */
+export const Site = Type.Object(
+  {
+    siteId: Id,
+    name: Type.Optional(Type.String({ maxLength: 256 })),
+    customer: Type.Optional(Type.String({ maxLength: 256 })),
+    /** The site's one fleet contact: the addressee of its actions. */
+    contact: Type.String({ minLength: 1, maxLength: 256 }),
+    /**
+     * `threshold`: toner is ordered when a colour runs low. `spare-kit`: the site keeps a spare kit
+     * and gets its replenishment when a cartridge change uses up the spare.
+     */
+    stockMode: Type.Optional(Type.Union([Type.Literal('threshold'), Type.Literal('spare-kit')])),
+  },
+  { additionalProperties: false },
+)
+export type Site = Static<typeof Site>
+
+/** What the inventory knows of a device, beside what it says of itself in its birth message. */
+export const DeviceInventory = Type.Object(
+  {
+    deviceId: Id,
+    siteId: Id,
+    /** The service ID on its label, when it differs from the device ID. */
+    label: Type.Optional(Type.String({ maxLength: 64 })),
+    /** The office within the site. */
+    location: Type.Optional(Type.String({ maxLength: 256 })),
+    vendor: Type.Optional(Type.String({ maxLength: 128 })),
+    model: Type.Optional(Type.String({ maxLength: 128 })),
+    contract: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
+    /** Some vendors (Kyocera) ship the waste toner box with each toner cartridge. */
+    wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+export type DeviceInventory = Static<typeof DeviceInventory>
+
+export const Inventory = Type.Object(
+  { sites: Type.Array(Site), devices: Type.Array(DeviceInventory) },
+  { additionalProperties: false },
+)
+export type Inventory = Static<typeof Inventory>

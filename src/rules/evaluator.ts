@@ -1,7 +1,7 @@
 import { Engine } from 'json-rules-engine'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
-import { type DeviceInfo, subjectsOf } from './facts.ts'
+import { actionIdentity, type DeviceInfo, subjectsOf } from './facts.ts'
 import type { LoadedRule } from './loader.ts'
 
 /** Resolves `$.a.b` by plain property access: no JSONPath, so no JSONPath injection, and faster. */
@@ -66,6 +66,7 @@ export class RuleEvaluator {
     at: number,
   ): Promise<ActionCandidate[]> {
     const candidates: ActionCandidate[] = []
+    const identity = actionIdentity(info)
     for (const kind of kinds) {
       const compiled = this.bySubject.get(kind)
       if (!compiled) continue
@@ -86,7 +87,7 @@ export class RuleEvaluator {
             siteId: state.siteId,
             subject: subject.key,
             episode: subject.episode,
-            details: { ...rule.event.params, ...subject.details },
+            details: { ...rule.event.params, ...subject.details, ...identity },
             at,
           })
         }

@@ -2,14 +2,50 @@
  * The facts a rule can test, derived from a device's state at one instant. This table is the one
  * source of what exists: rule files are checked against it at load, and rules/README.md lists it.
  */
+import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
 
 const HOUR = 3_600_000
 
+/** What is known of a device besides its readings: its birth message, the inventory, its site. */
 export interface DeviceInfo {
   vendor?: string
   model?: string
+  label?: string
+  location?: string
+  contract?: 'active' | 'inactive'
+  wasteBoxShipsWithToner?: boolean
+  /** The site's fleet contact. */
+  contact?: string
+  stockMode?: 'threshold' | 'spare-kit'
+}
+
+/** The inventory speaks for the provider and wins over what a device says of itself. */
+export function deviceInfo(birth: Birth, device?: DeviceInventory, site?: Site): DeviceInfo {
+  const info: DeviceInfo = { ...pick(birth, ['vendor', 'model', 'location']) }
+  if (device)
+    Object.assign(
+      info,
+      pick(device, ['vendor', 'model', 'location', 'label', 'contract', 'wasteBoxShipsWithToner']),
+    )
+  if (site) Object.assign(info, pick(site, ['contact', 'stockMode']))
+  return info
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {}
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k]
+  return out
+}
+
+/** Who an action is for and what it is about, on every action: the addressee, the label, the office. */
+export function actionIdentity(info: DeviceInfo): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (info.contact !== undefined) out.addressee = info.contact
+  if (info.label !== undefined) out.label = info.label
+  if (info.location !== undefined) out.location = info.location
+  return out
 }
 
 /** Each fact and its fields. `device` is there for every subject; the others for their own. */
@@ -19,6 +55,12 @@ export const FACT_FIELDS = {
     'siteId',
     'vendor',
     'model',
+    'label',
+    'location',
+    'contractActive',
+    'wasteBoxShipsWithToner',
+    'stockMode',
+    'addressee',
     'status',
     'lastReadingAt',
     'hoursSinceLastReading',
@@ -54,6 +96,12 @@ function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
     siteId: state.siteId,
     vendor: info.vendor ?? null,
     model: info.model ?? null,
+    label: info.label ?? state.deviceId,
+    location: info.location ?? null,
+    contractActive: info.contract !== 'inactive',
+    wasteBoxShipsWithToner: info.wasteBoxShipsWithToner ?? false,
+    stockMode: info.stockMode ?? 'threshold',
+    addressee: info.contact ?? null,
     status: state.status ?? null,
     lastReadingAt: new Date(state.lastTs).toISOString(),
     hoursSinceLastReading: Math.max(0, at - state.lastTs) / HOUR,

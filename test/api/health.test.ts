@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/api/app.ts'
 import { ManualClock } from '../../src/clock.ts'
 import { IngestStats } from '../../src/ingest/stats.ts'
+import { InventoryBook } from '../../src/inventory/inventory.ts'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { tempDir } from '../helpers/service-process.ts'
 
@@ -13,6 +14,7 @@ describe('GET /health', () => {
   let spool: { pending: number; max: number; influx: 'up' | 'down' } | undefined
   const app = buildApp({
     store,
+    inventory: new InventoryBook(data.path),
     timeseries: store,
     spool: () => spool,
     clock: new ManualClock(0),
