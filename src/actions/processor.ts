@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Clock, EventClock } from '../clock.ts'
 import type { Birth } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
-import { type ActionCandidate, dedupKey, isCurrent, planLedger } from '../domain/ledger.ts'
+import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import type { DeviceInfo } from '../rules/facts.ts'
@@ -154,6 +154,7 @@ export class Processor {
   private async processBatch(readings: Reading[], last: number): Promise<void> {
     const touched = new Map<string, DeviceState>()
     const infos = new Map<string, DeviceInfo>()
+    const opens = new Map<string, LedgerEntry[]>()
     const candidates: ActionCandidate[] = []
     for (const r of readings) {
       const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
@@ -162,13 +163,16 @@ export class Processor {
         continue
       }
       let info = infos.get(r.deviceId)
-      if (info === undefined) {
+      let open = opens.get(r.deviceId)
+      if (info === undefined || open === undefined) {
         info = this.describe(await this.store.birth(r.deviceId), r.deviceId, r.siteId)
         infos.set(r.deviceId, info)
+        open = await this.store.unresolvedActions(r.deviceId)
+        opens.set(r.deviceId, open)
       }
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
-      candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts)))
+      candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, open)))
       touched.set(r.deviceId, after)
     }
     await this.commit(touched, candidates, last)

@@ -25,7 +25,14 @@ export interface TonerState {
   cartridge: string
   /** When the cartridge was seen installed; absent for the one found at first contact. */
   installedAt?: number
+  /** The level the previous cartridge had when it was taken out: toner thrown away if above 0. */
+  replacedAtLevel?: number
+  /** Rises too small to be a new cartridge (a cartridge taken out and shaken): how many, this cartridge. */
+  bumps?: number
 }
+
+/** A rise of at least this many points, but under a new cartridge's, is a bump (a shake); less is sensor noise. */
+export const BUMP_RISE = 3
 
 export interface WasteBoxStateRecord {
   report: WasteBoxReport
@@ -76,9 +83,12 @@ function wasteBoxIsNew(report: WasteBoxReport): boolean {
 /** The next cartridge state of one colour. */
 export function nextToner(prev: TonerState | undefined, level: number, ts: number): TonerState {
   if (prev === undefined) return { level, cartridge: INITIAL_EPISODE }
-  if (level - prev.level >= NEW_CARTRIDGE_RISE - EPSILON)
-    return { level, cartridge: `c${ts}`, installedAt: ts }
+  const rise = level - prev.level
+  if (rise >= NEW_CARTRIDGE_RISE - EPSILON) {
+    return { level, cartridge: `c${ts}`, installedAt: ts, replacedAtLevel: prev.level }
+  }
   // A smaller rise (a cartridge taken out and shaken, sensor noise) or a fall: the same cartridge.
+  if (rise >= BUMP_RISE - EPSILON) return { ...prev, level, bumps: (prev.bumps ?? 0) + 1 }
   return { ...prev, level }
 }
 

@@ -22,6 +22,8 @@ export interface ActionCandidate {
 export interface LedgerEntry {
   id: string
   rule: string
+  type: string
+  createdAt: number
   deviceId: string
   subject: string
   episode: string

@@ -1,7 +1,7 @@
 import { Engine } from 'json-rules-engine'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
-import { actionIdentity, type DeviceInfo, subjectsOf } from './facts.ts'
+import { actionIdentity, type DeviceInfo, type OpenAction, subjectsOf } from './facts.ts'
 import type { LoadedRule } from './loader.ts'
 
 /** Resolves `$.a.b` by plain property access: no JSONPath, so no JSONPath injection, and faster. */
@@ -36,7 +36,11 @@ export class RuleEvaluator {
     private readonly onFirstError: (rule: string, err: Error) => void = () => {},
   ) {
     for (const rule of rules) {
-      const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath })
+      const engine = new Engine([], {
+        allowUndefinedFacts: true,
+        pathResolver: resolvePath,
+        replaceFactsInEventParams: true,
+      })
       engine.addRule({
         name: rule.name,
         conditions: rule.conditions as never,
@@ -64,22 +68,24 @@ export class RuleEvaluator {
     state: DeviceState,
     info: DeviceInfo,
     at: number,
+    /** The device's actions not resolved yet, for rules that follow up on them. */
+    open: readonly OpenAction[] = [],
   ): Promise<ActionCandidate[]> {
     const candidates: ActionCandidate[] = []
     const identity = actionIdentity(info)
     for (const kind of kinds) {
       const compiled = this.bySubject.get(kind)
       if (!compiled) continue
-      for (const subject of subjectsOf(kind, state, info, at)) {
+      for (const subject of subjectsOf(kind, state, info, at, open)) {
         for (const { rule, engine } of compiled) {
-          let fired: boolean
+          let event: { params?: Record<string, unknown> } | undefined
           try {
-            fired = (await engine.run(subject.facts)).events.length > 0
+            event = (await engine.run(subject.facts)).events[0]
           } catch (err) {
             this.recordError(rule.name, err as Error)
             continue
           }
-          if (!fired) continue
+          if (!event) continue
           candidates.push({
             rule: rule.name,
             type: rule.event.type,
@@ -87,7 +93,9 @@ export class RuleEvaluator {
             siteId: state.siteId,
             subject: subject.key,
             episode: subject.episode,
-            details: { ...rule.event.params, ...subject.details, ...identity },
+            // A rule's params may name facts ({ "fact": "toner", "path": "$.replacedAtLevel" }): the
+            // engine puts their values in.
+            details: { ...event.params, ...subject.details, ...identity },
             at,
           })
         }

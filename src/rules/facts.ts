@@ -66,7 +66,7 @@ export const FACT_FIELDS = {
     'hoursSinceLastReading',
     'counters',
   ],
-  toner: ['color', 'level', 'cartridge', 'installedAt'],
+  toner: ['color', 'level', 'cartridge', 'installedAt', 'replacedAtLevel', 'bumps', 'orderedForHours'],
   wasteBox: ['state', 'fill', 'needsReplacing'],
   error: ['code', 'severity', 'text', 'activeForHours'],
 } as const
@@ -88,6 +88,25 @@ export interface SubjectInstance {
   episode: string
   facts: Record<string, unknown>
   details: Record<string, unknown>
+}
+
+/** An action not resolved yet, as facts see it: rules can follow up on their own actions. */
+export interface OpenAction {
+  type: string
+  subject: string
+  episode: string
+  createdAt: number
+}
+
+/** Hours since the cartridge of this subject was ordered (a `reorder` not resolved), or null. */
+function orderedFor(
+  open: readonly OpenAction[],
+  subject: string,
+  episode: string,
+  at: number,
+): number | null {
+  const order = open.find((a) => a.type === 'reorder' && a.subject === subject && a.episode === episode)
+  return order ? Math.max(0, at - order.createdAt) / HOUR : null
 }
 
 function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
@@ -118,6 +137,7 @@ export function subjectsOf(
   state: DeviceState,
   info: DeviceInfo,
   at: number,
+  open: readonly OpenAction[] = [],
 ): SubjectInstance[] {
   const device = deviceFact(state, info, at)
   switch (kind) {
@@ -133,6 +153,9 @@ export function subjectsOf(
             level: t.level,
             cartridge: t.cartridge,
             installedAt: t.installedAt === undefined ? null : new Date(t.installedAt).toISOString(),
+            replacedAtLevel: t.replacedAtLevel ?? null,
+            bumps: t.bumps ?? 0,
+            orderedForHours: orderedFor(open, subjectKey('toner', color), t.cartridge, at),
           },
         },
         details: { color, level: t.level },

@@ -48,7 +48,13 @@ describe('toner cartridges', () => {
   it('starts a new cartridge, named c<ts>, on a rise of exactly 30 points', () => {
     const states = tonerWalk([15, 45])
     const ts = T0 + MINUTE
-    expect(states[1]?.toner.black).toEqual({ level: 45, cartridge: `c${ts}`, installedAt: ts })
+    // The old one still had 15%: that is what replacedAtLevel keeps, for the early-replacement rule.
+    expect(states[1]?.toner.black).toEqual({
+      level: 45,
+      cartridge: `c${ts}`,
+      installedAt: ts,
+      replacedAtLevel: 15,
+    })
   })
 
   it('starts a new cartridge on a rise of more than 30 points', () => {
@@ -58,7 +64,18 @@ describe('toner cartridges', () => {
 
   it('keeps the same cartridge on a rise of 29 points (a cartridge taken out and shaken)', () => {
     const states = tonerWalk([15, 44])
-    expect(states[1]?.toner.black).toEqual({ level: 44, cartridge: INITIAL_EPISODE })
+    expect(states[1]?.toner.black).toEqual({ level: 44, cartridge: INITIAL_EPISODE, bumps: 1 })
+  })
+
+  it('counts rises of 3 to 29 points as bumps of the same cartridge, and ignores smaller ones as noise', () => {
+    const states = tonerWalk([20, 22, 18, 25, 21, 30, 10, 12])
+    expect(states.map((s) => s?.toner.black?.bumps ?? 0)).toEqual([0, 0, 0, 1, 1, 2, 2, 2])
+    expect(new Set(states.map((s) => s?.toner.black?.cartridge))).toEqual(new Set([INITIAL_EPISODE]))
+  })
+
+  it('starts counting bumps again with a new cartridge', () => {
+    const states = tonerWalk([20, 25, 95, 90, 96])
+    expect(states.map((s) => s?.toner.black?.bumps ?? 0)).toEqual([0, 1, 0, 0, 1])
   })
 
   it('keeps the same cartridge on a rise of 1 point (sensor noise) and on a fall', () => {

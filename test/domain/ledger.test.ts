@@ -31,7 +31,7 @@ function entry(
   status: ActionStatus = 'open',
   rule = 'toner-reorder',
 ): LedgerEntry {
-  return { id, rule, deviceId: 'SCM-004512', subject, episode, status }
+  return { id, rule, type: 'reorder', createdAt: 0, deviceId: 'SCM-004512', subject, episode, status }
 }
 
 describe('dedupKey', () => {

@@ -156,12 +156,10 @@ describe('contract rows, against a service configured through the environment', 
       failures: unknown[]
     }>(`${service.http}/rules`)
     expect(body.failures).toEqual([])
-    expect(body.rules.map((r) => r.event.type).sort()).toEqual([
-      'fault',
-      'missed-reading',
-      'reorder',
-      'waste-box',
-    ])
+    // The four action types of the contract, among those of the shipped rule files.
+    expect(body.rules.map((r) => r.event.type)).toEqual(
+      expect.arrayContaining(['fault', 'missed-reading', 'reorder', 'waste-box']),
+    )
   })
 
   it('reads empty filters as no filter, and answers 404 for an unknown id of any length', async () => {

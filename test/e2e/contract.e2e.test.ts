@@ -169,14 +169,19 @@ describe('the service, end to end', () => {
 
   it('filters actions by type, device, site and status', async () => {
     const all = await actions(service.http)
-    expect(all.length).toBe(6)
+    // The six of the walk-through, and the advisory that the black cartridge was replaced at 18%.
+    expect(all.length).toBe(7)
+    expect(find(all, 'early-replacement', 'SCM-A')[0]?.details).toMatchObject({
+      color: 'black',
+      thrownAway: 18,
+    })
     expect((await actions(service.http, '?type=fault')).every((a) => a.type === 'fault')).toBe(true)
     expect((await actions(service.http, '?siteId=torino')).map((a) => a.deviceId)).toEqual(['SCM-C'])
     expect((await actions(service.http, '?deviceId=SCM-B&status=resolved')).map((a) => a.type)).toEqual([
       'missed-reading',
     ])
     const open = await actions(service.http, '?status=open')
-    expect(open.map((a) => a.type).sort()).toEqual(['fault', 'reorder'])
+    expect(open.map((a) => a.type).sort()).toEqual(['early-replacement', 'fault', 'reorder'])
     const created = all.map((a) => a.createdAt)
     expect([...created].sort().reverse()).toEqual(created)
   })

@@ -79,7 +79,11 @@ describe.skipIf(!hasMosquitto)('the README walkthrough (needs mosquitto_pub from
     run(commands[4] as string)
     await settled(service.http)
     const all: Action[] = await actions(service.http)
-    expect(all.map((a) => `${a.type}:${a.status}`).sort()).toEqual(['fault:open', 'reorder:resolved'])
+    expect(all.map((a) => `${a.type}:${a.status}`).sort()).toEqual([
+      'early-replacement:open',
+      'fault:open',
+      'reorder:resolved',
+    ])
   })
 
   it('counts the broken reading as rejected', async () => {

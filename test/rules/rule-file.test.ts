@@ -36,11 +36,11 @@ describe('the shipped rule files', () => {
     }
   })
 
-  it('load together with no failure, and create the four action types of the contract', async () => {
+  it('load together with no failure, and create the four action types of the contract among others', async () => {
     const { rules, failures } = await loadRuleDir(RULES_DIR)
     expect(failures).toEqual([])
-    expect(new Set(rules.map((r) => r.event.type))).toEqual(
-      new Set(['reorder', 'waste-box', 'missed-reading', 'fault']),
+    expect(rules.map((r) => r.event.type)).toEqual(
+      expect.arrayContaining(['reorder', 'waste-box', 'missed-reading', 'fault']),
     )
     expect(rules.map((r) => r.file)).toEqual([...rules.map((r) => r.file)].sort())
   })

@@ -128,7 +128,7 @@ export class SqliteStore implements Store {
       birth: db.prepare('SELECT birth FROM devices WHERE device_id = ?').pluck(),
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
       unresolved: db.prepare(
-        "SELECT id, rule, device_id AS deviceId, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
+        "SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
       ),
       insertAction: db.prepare(
         `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details)

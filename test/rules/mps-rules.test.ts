@@ -1,0 +1,113 @@
+/**
+ * The shipped MPS rules beyond the contract's four, through MQTT and the API of the real service
+ * (in process, in event time so that "two days later" is two days of readings).
+ */
+import { join } from 'node:path'
+import mqtt, { type MqttClient } from 'mqtt'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildConfig } from '../../src/config/config.ts'
+import type { Action } from '../../src/contract/schemas.ts'
+import { type Service, startService } from '../../src/main.ts'
+import { ROOT, tempDir } from '../helpers/service-process.ts'
+
+const HOUR = 3_600_000
+const T0 = Date.UTC(2026, 5, 1, 8)
+
+describe('the shipped MPS rules', () => {
+  const data = tempDir()
+  let service: Service
+  let client: MqttClient
+
+  beforeAll(async () => {
+    const config = buildConfig({
+      flags: {
+        dataDir: data.path,
+        rulesDir: join(ROOT, 'rules'),
+        mqttPort: '0',
+        wsPort: '0',
+        httpPort: '0',
+        clock: 'event',
+      },
+    })
+    service = await startService(config, { log: pino({ level: 'silent' }) })
+    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${service.mqttPort}`, { reconnectPeriod: 0 })
+  })
+  afterAll(async () => {
+    await client?.endAsync()
+    await service?.stop()
+    data.remove()
+  })
+
+  const send = async (device: string, readings: { h: number; [k: string]: unknown }[]) => {
+    for (const { h, ...fields } of readings) {
+      await client.publishAsync(
+        `fleet/v1/mps/${device}/telemetry`,
+        JSON.stringify({ ts: T0 + h * HOUR, ...fields }),
+        { qos: 1 },
+      )
+    }
+    await service.processor.idle()
+    return (await service.app.inject(`/actions?deviceId=${device}`)).json<{ items: Action[] }>().items
+  }
+  const types = (list: Action[]) => list.map((a) => a.type).sort()
+
+  it('tells the site about a cartridge shaken twice, once, and orders nothing more for it', async () => {
+    const list = await send('SHAKE-1', [
+      { h: 0, toner: { cyan: 19 } },
+      { h: 1, toner: { cyan: 26 } },
+      { h: 2, toner: { cyan: 18 } },
+      { h: 3, toner: { cyan: 25 } },
+      { h: 4, toner: { cyan: 17 } },
+      { h: 5, toner: { cyan: 24 } },
+    ])
+    expect(types(list)).toEqual(['reorder', 'toner-shake'])
+    expect(list.find((a) => a.type === 'toner-shake')?.details).toMatchObject({ color: 'cyan', bumps: 2 })
+  })
+
+  it('reports toner thrown away when a cartridge is replaced above 5%, and not at 5%', async () => {
+    const early = await send('EARLY-1', [
+      { h: 0, toner: { magenta: 40 } },
+      { h: 1, toner: { magenta: 100 } },
+    ])
+    expect(early.map((a) => [a.type, a.details.thrownAway])).toEqual([['early-replacement', 40]])
+    const spent = await send('EARLY-2', [
+      { h: 0, toner: { magenta: 5 } },
+      { h: 1, toner: { magenta: 100 } },
+    ])
+    expect(types(spent)).toEqual(['reorder'])
+  })
+
+  it('orders no waste box for a device whose box ships with the toner, but tells the site to fit the spare', async () => {
+    await service.app.inject({
+      method: 'PUT',
+      url: '/devices/KYO-1',
+      payload: { siteId: 'mps', vendor: 'Kyocera', wasteBoxShipsWithToner: true },
+    })
+    expect(types(await send('KYO-1', [{ h: 0, wasteBox: 'nearFull' }]))).toEqual(['waste-box-advisory'])
+    expect(types(await send('OTHER-1', [{ h: 0, wasteBox: 'nearFull' }]))).toEqual(['waste-box'])
+  })
+
+  it('chases a toner order still not delivered 2 days later, with the colour empty, once', async () => {
+    const before = await send('LATE-1', [
+      { h: 0, toner: { black: 12 }, status: 'ready' },
+      { h: 30, toner: { black: 0 }, status: 'stopped' },
+      { h: 47, toner: { black: 0 }, status: 'stopped' },
+    ])
+    expect(types(before)).toEqual(['reorder'])
+    const after = await send('LATE-1', [
+      { h: 49, toner: { black: 0 }, status: 'stopped' },
+      { h: 60, toner: { black: 0 }, status: 'stopped' },
+    ])
+    expect(types(after)).toEqual(['delivery-overdue', 'reorder'])
+    expect(after.find((a) => a.type === 'delivery-overdue')?.details).toMatchObject({
+      color: 'black',
+      orderedForHours: 49,
+    })
+    const delivered = await send('LATE-1', [{ h: 61, toner: { black: 100 }, status: 'ready' }])
+    expect(delivered.map((a) => `${a.type}:${a.status}`).sort()).toEqual([
+      'delivery-overdue:resolved',
+      'reorder:resolved',
+    ])
+  })
+})
