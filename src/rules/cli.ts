@@ -123,8 +123,8 @@ The report lists the actions that would be created (with their status at the end
 the rejected lines, rule files that failed to load (the others still run), and for each rule that
 never fired for a device, the conditions that failed at its last evaluation, with the fact values.
 
-The temporary store lives in the system's temporary directory (TMPDIR): on Linux, TMPDIR=/dev/shm
-makes a long run several times faster, memory permitting.
+The temporary store lives in the system's temporary directory (TMPDIR), without fsync: nothing
+in it needs to survive the run.
 
 Exit code: 0 when the dry run ran, whatever it found; 2 for a bad command line or unreadable input.
 `,
@@ -163,8 +163,8 @@ real processor, into a temporary store, in event time; at the end, the silence r
 at --to. The service's database is opened read-only (it may be running meanwhile), and its site and
 device inventory is used as the service uses it. The report is the one of \`rules test\`.
 
-The temporary store lives in the system's temporary directory (TMPDIR): on Linux, TMPDIR=/dev/shm
-makes a long run several times faster, memory permitting.
+The temporary store lives in the system's temporary directory (TMPDIR), without fsync: nothing
+in it needs to survive the run.
 
 Exit code: 0 when the dry run ran, whatever it found; 2 for a bad command line or unreadable input.
 `,

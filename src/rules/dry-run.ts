@@ -11,7 +11,6 @@ import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import Database from 'better-sqlite3'
 import { Engine } from 'json-rules-engine'
 import pino from 'pino'
 import { Processor } from '../actions/processor.ts'
@@ -24,8 +23,8 @@ import type { Reading } from '../domain/reading.ts'
 import type { RejectReason } from '../errors.ts'
 import { type ParseSettings, parseMessage } from '../ingest/parse.ts'
 import { InventoryBook } from '../inventory/inventory.ts'
-import { MIGRATIONS } from '../store/sqlite/schema.ts'
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts'
+import { ReadOnlyHistory } from '../store/sqlite/history.ts'
+import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { BirthRecord } from '../store/store.ts'
 import { RuleEvaluator, type RuleRuntimeError, resolvePath } from './evaluator.ts'
 import { type DeviceInfo, deviceInfo, type SubjectInstance, subjectsOf } from './facts.ts'
@@ -122,7 +121,6 @@ export interface DryRunReport {
 const SILENT = pino({ level: 'silent' })
 /** Readings handed to the store and processed together; a sweep instant also ends a chunk. */
 const CHUNK = 500
-const DB_FILE = 'printwarden.db'
 
 /**
  * The real evaluator, which also remembers, per device and subject kind, the last evaluation that
@@ -184,7 +182,7 @@ class Replay {
     describe: Describe,
   ) {
     this.evaluator = new ObservedEvaluator(rules)
-    this.store = new SqliteStore(dir)
+    this.store = new SqliteStore(dir, false)
     this.processor = new Processor(
       this.store,
       this.clock,
@@ -582,75 +580,17 @@ async function replayLines(
   return { lines, rejected }
 }
 
-/**
- * The service's stored readings in a time window, in the order the service received them (the
- * order it processed them in), and the devices' births. Read through a read-only connection: a
- * backtest never writes to the service's database, and can run beside the running service.
- *
- * This knows the SQLite schema, which is otherwise src/store/'s alone: it stays here until the
- * store offers a read-only view of its journal.
- */
-class StoredHistory {
-  private readonly db: Database.Database
-
-  constructor(dataDir: string) {
-    const path = join(dataDir, DB_FILE)
-    try {
-      this.db = new Database(path, { readonly: true, fileMustExist: true })
-    } catch (err) {
-      throw new DryRunInputError(`cannot open the database ${path}: ${(err as Error).message}`)
-    }
-    const version = this.db.pragma('user_version', { simple: true }) as number
-    if (version < 1 || version > MIGRATIONS.length) {
-      this.db.close()
-      throw new DryRunInputError(
-        version < 1
-          ? `${path} is not a printwarden database`
-          : `${path} has schema version ${version}, newer than this printwarden knows (${MIGRATIONS.length})`,
-      )
-    }
-  }
-
-  births(): BirthRecord[] {
-    const rows = this.db
-      .prepare("SELECT device_id, site_id, birth FROM devices WHERE birth != '{}' ORDER BY device_id")
-      .all() as { device_id: string; site_id: string; birth: string }[]
-    return rows.map((r) => ({ deviceId: r.device_id, siteId: r.site_id, birth: JSON.parse(r.birth) }))
-  }
-
-  /** Readings whose body was compacted away (kept by InfluxDB only). */
-  withoutBody(from: number, to: number): number {
-    return this.db
-      .prepare("SELECT count(*) FROM readings WHERE ts >= ? AND ts <= ? AND body = ''")
-      .pluck()
-      .get(from, to) as number
-  }
-
-  /** Pages of readings in arrival order. */
-  *readings(from: number, to: number, page = 1000): Generator<Reading[]> {
-    const query = this.db.prepare(
-      "SELECT position, body FROM readings WHERE position > ? AND ts >= ? AND ts <= ? AND body != '' ORDER BY position LIMIT ?",
-    )
-    let after = 0
-    for (;;) {
-      const rows = query.all(after, from, to, page) as { position: number; body: string }[]
-      if (rows.length === 0) return
-      after = rows[rows.length - 1]?.position ?? after
-      yield rows.map((r) => JSON.parse(r.body) as Reading)
-    }
-  }
-
-  close(): void {
-    this.db.close()
-  }
-}
-
 /** `rules backtest`: the readings the service stored between two instants. */
 export async function backtest(
   settings: DryRunSettings & { dataDir: string; from: number; to: number },
 ): Promise<DryRunReport> {
   const { from, to } = settings
-  const history = new StoredHistory(settings.dataDir)
+  let history: ReadOnlyHistory
+  try {
+    history = new ReadOnlyHistory(settings.dataDir)
+  } catch (err) {
+    throw new DryRunInputError((err as Error).message)
+  }
   try {
     const rules = await loadRules(settings.rulesDir)
     const describe = await describeDevices(settings.dataDir)

@@ -56,6 +56,8 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
   state: r.state === null ? null : (JSON.parse(r.state) as DeviceState),
 })
 
+export const DB_FILE = 'printwarden.db'
+
 const ACTION_COLUMNS = 'id, type, device_id, site_id, status, rule, created_at, updated_at, details'
 
 /**
@@ -66,13 +68,17 @@ export class SqliteStore implements Store {
   private db: Database.Database | null = null
   private statements!: ReturnType<SqliteStore['prepare']>
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    /** false for a throw-away store (a dry run): no fsync, many times faster, nothing survives a crash. */
+    private readonly durable = true,
+  ) {}
 
   async start(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true })
-    const db = new Database(join(this.dataDir, 'printwarden.db'))
+    const db = new Database(join(this.dataDir, DB_FILE))
     db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = FULL')
+    db.pragma(this.durable ? 'synchronous = FULL' : 'synchronous = OFF')
     db.pragma('foreign_keys = ON')
     const version = db.pragma('user_version', { simple: true }) as number
     for (let v = version; v < MIGRATIONS.length; v++) {

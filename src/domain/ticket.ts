@@ -1,0 +1,156 @@
+/**
+ * A service ticket for a `fault`, as a pure state machine with SLA clocks on the site's working-hour
+ * calendar: registered → remote-support → on-site → closed. Due dates are fixed when the ticket is
+ * opened, so that a holiday added to the calendar later never moves a promise already made.
+ *
+ * A clock stops at the first event that makes it moot, whoever caused it: a device restored
+ * remotely needs no visit, and an engineer on site makes the callback moot. A clock breaches when it
+ * ran out before it stopped; the breach is recorded once, whenever it is first seen.
+ */
+import { type Static, Type } from '@sinclair/typebox'
+import type { Severity } from '../contract/schemas.ts'
+import { addWorkingDays, addWorkingHours, type SiteCalendar } from './calendar.ts'
+
+export const SlaTermsSchema = Type.Object(
+  {
+    remoteSupportHours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 2,
+      description: 'working hours to the callback',
+    }),
+    onSiteHours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 8,
+      description: 'working hours to an engineer on site',
+    }),
+    replacementDays: Type.Integer({
+      minimum: 1,
+      default: 5,
+      description: 'working days to restore the device',
+    }),
+  },
+  { additionalProperties: false },
+)
+export type SlaTerms = Static<typeof SlaTermsSchema>
+export const DEFAULT_SLA_TERMS: SlaTerms = { remoteSupportHours: 2, onSiteHours: 8, replacementDays: 5 }
+
+export type TicketSeverity = Static<typeof Severity>
+export type TicketStage = 'registered' | 'remote-support' | 'on-site' | 'closed'
+export type TicketEventType = 'remote-support-called' | 'engineer-on-site' | 'restored' | 'closed'
+export type SlaClock = 'remoteSupport' | 'onSite' | 'replacement'
+
+export interface TicketEvent {
+  type: TicketEventType
+  at: number
+}
+
+export interface Breach {
+  clock: SlaClock
+  dueAt: number
+  detectedAt: number
+}
+
+export interface Ticket {
+  registeredAt: number
+  severity: TicketSeverity
+  stage: TicketStage
+  /** Set when no clock runs because the service is not covered. */
+  blocked?: { code: 'contract-inactive'; reason: string }
+  /** `onSite` only for critical faults; none at all for a blocked ticket. */
+  dueDates: Partial<Record<SlaClock, number>>
+  breaches: Breach[]
+  events: TicketEvent[]
+}
+
+export interface FollowUp {
+  type: 'replacement-device' | 'sla-breach'
+  clock: SlaClock
+  dueAt: number
+}
+
+const STAGE_ORDER: readonly TicketStage[] = ['registered', 'remote-support', 'on-site', 'closed']
+
+const STAGE_OF: Record<TicketEventType, TicketStage | undefined> = {
+  'remote-support-called': 'remote-support',
+  'engineer-on-site': 'on-site',
+  restored: undefined,
+  closed: 'closed',
+}
+
+const STOPPED_BY: Record<SlaClock, readonly TicketEventType[]> = {
+  remoteSupport: ['remote-support-called', 'engineer-on-site', 'restored', 'closed'],
+  onSite: ['engineer-on-site', 'restored', 'closed'],
+  replacement: ['restored', 'closed'],
+}
+
+export function openTicket(
+  cal: SiteCalendar,
+  registeredAt: number,
+  severity: TicketSeverity,
+  contractActive: boolean,
+  terms: Partial<SlaTerms> = {},
+): Ticket {
+  const base = { registeredAt, severity, stage: 'registered' as const, breaches: [], events: [] }
+  if (!contractActive) {
+    return {
+      ...base,
+      blocked: {
+        code: 'contract-inactive',
+        reason: 'the device has no active service contract: no SLA applies',
+      },
+      dueDates: {},
+    }
+  }
+  const t = { ...DEFAULT_SLA_TERMS, ...terms }
+  const dueDates: Ticket['dueDates'] = {
+    remoteSupport: addWorkingHours(cal, registeredAt, t.remoteSupportHours),
+    replacement: addWorkingDays(cal, registeredAt, t.replacementDays),
+  }
+  if (severity === 'critical') dueDates.onSite = addWorkingHours(cal, registeredAt, t.onSiteHours)
+  return { ...base, dueDates }
+}
+
+export type AdvanceResult = { ok: true; ticket: Ticket } | { ok: false; reason: string }
+
+/**
+ * Records an event. The stage only moves forward: a second callback during the visit is recorded
+ * but leaves the ticket on site. Events may arrive out of order (a visit logged the next day);
+ * clocks look at the earliest event that stops them.
+ */
+export function advance(ticket: Ticket, event: { type: TicketEventType }, at: number): AdvanceResult {
+  if (ticket.stage === 'closed') return { ok: false, reason: 'a closed ticket takes no more events' }
+  if (!Number.isFinite(at) || at < ticket.registeredAt) {
+    return { ok: false, reason: 'an event cannot happen before the ticket was registered' }
+  }
+  const next = STAGE_OF[event.type]
+  const stage =
+    next !== undefined && STAGE_ORDER.indexOf(next) > STAGE_ORDER.indexOf(ticket.stage) ? next : ticket.stage
+  return { ok: true, ticket: { ...ticket, stage, events: [...ticket.events, { type: event.type, at }] } }
+}
+
+/**
+ * Records a breach for every clock that ran out before it stopped, once each, and says what is newly
+ * due because of it. The ticket comes back unchanged (the same value) when nothing is new.
+ */
+export function checkClocks(ticket: Ticket, now: number): { ticket: Ticket; followUps: FollowUp[] } {
+  const known = new Set(ticket.breaches.map((b) => b.clock))
+  const fresh: Breach[] = []
+  for (const clock of Object.keys(STOPPED_BY) as SlaClock[]) {
+    const dueAt = ticket.dueDates[clock]
+    if (dueAt === undefined || known.has(clock) || now <= dueAt) continue
+    // No stopping event yet: the clock is still running, and Math.min of nothing is Infinity.
+    const stoppedAt = Math.min(
+      ...ticket.events.filter((e) => STOPPED_BY[clock].includes(e.type)).map((e) => e.at),
+    )
+    if (stoppedAt > dueAt) fresh.push({ clock, dueAt, detectedAt: now })
+  }
+  if (fresh.length === 0) return { ticket, followUps: [] }
+  const followUps = fresh.map(
+    ({ clock, dueAt }): FollowUp => ({
+      type: clock === 'replacement' ? 'replacement-device' : 'sla-breach',
+      clock,
+      dueAt,
+    }),
+  )
+  return { ticket: { ...ticket, breaches: [...ticket.breaches, ...fresh] }, followUps }
+}
