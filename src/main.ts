@@ -109,6 +109,7 @@ export async function startService(
   const app = buildApp({
     store,
     inventory,
+    acceptReading: (siteId, deviceId, reading) => ingest.acceptReading(siteId, deviceId, reading),
     timeseries,
     clock,
     spool: () => forwarder?.status(),

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.ts'
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
 const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error']
-const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence']
+const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence', 'billing']
 const BATCH = 500
 
 /**
@@ -224,7 +224,7 @@ export class Processor {
     for (const [deviceId, list] of byDevice) {
       const state = states.get(deviceId) ?? this.states.get(deviceId)
       if (!state) continue
-      const episodes = currentEpisodes(state)
+      const episodes = currentEpisodes(state, this.clock.now())
       const plan = planLedger(await this.store.unresolvedActions(deviceId), list, episodes)
       create.push(...plan.create)
       resolve.push(...plan.resolve)

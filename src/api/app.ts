@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
+import type { Refusal } from '../ingest/ingest.ts'
 import type { IngestStats } from '../ingest/stats.ts'
 import type { InventoryBook } from '../inventory/inventory.ts'
 import type { RuleRuntimeError } from '../rules/evaluator.ts'
@@ -19,6 +20,8 @@ import { siteRoutes } from './sites.ts'
 export interface AppDeps {
   store: Store
   inventory: InventoryBook
+  /** Takes a reading that did not come over MQTT through ingest: the reason it was refused, or null. */
+  acceptReading: (siteId: string, deviceId: string, reading: unknown) => Promise<Refusal | null>
   /** Where readings are read from: the store itself, or InfluxDB. */
   timeseries: TimeSeries
   /** With --store influx: the readings waiting for InfluxDB. */

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { DeviceInventory, DeviceView, Id, StoredReading, Timestamp } from '../contract/schemas.ts'
+import { Counters, DeviceInventory, DeviceView, Id, StoredReading, Timestamp } from '../contract/schemas.ts'
 import { toEpochMs, toWire } from '../domain/reading.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
@@ -58,6 +58,31 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
       const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
       if (!device) throw notFound(`device ${deviceId}`)
       return view(device)
+    },
+  )
+
+  // A meter reading typed in by the site (when a device sends no counters): it counts as a reading.
+  app.post(
+    '/devices/:deviceId/meter-readings',
+    {
+      schema: {
+        params: Params,
+        body: Type.Object({
+          ts: Timestamp,
+          counters: Counters,
+          seq: Type.Optional(Type.Integer({ minimum: 0 })),
+        }),
+        response: { 201: StoredReading },
+      },
+    },
+    async (request, reply) => {
+      const { deviceId } = request.params
+      const siteId = deps.inventory.device(deviceId)?.siteId ?? (await deps.store.device(deviceId))?.siteId
+      if (siteId === undefined) throw notFound(`device ${deviceId}`)
+      const refused = await deps.acceptReading(siteId, deviceId, request.body)
+      if (refused) throw badRequest(`${refused.reason}: ${refused.detail}`)
+      const ts = toEpochMs(request.body.ts)
+      return reply.status(201).send(toWire({ deviceId, siteId, ts, counters: request.body.counters }))
     },
   )
 

@@ -16,8 +16,9 @@ const HOUR = 3_600_000
 /** Ten years without a working day is a broken calendar: scanning on would never end. */
 const MAX_IDLE_DAYS = 3660
 
-export const DEFAULT_WORKING_DAYS = [1, 2, 3, 4, 5]
-export const DEFAULT_WORKING_HOURS = { start: '08:00', end: '17:00' }
+// Frozen: they are also the schema's defaults, which must not change under another caller.
+export const DEFAULT_WORKING_DAYS: readonly number[] = Object.freeze([1, 2, 3, 4, 5])
+export const DEFAULT_WORKING_HOURS = Object.freeze({ start: '08:00', end: '17:00' })
 
 const LocalTime = (fallback: string) =>
   Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: fallback, description: 'local time, HH:mm' })
@@ -63,15 +64,15 @@ export function siteCalendar(
  */
 export function calendarProblems(cal: SiteCalendar): string[] {
   const problems: string[] = []
-  if (!IANAZone.isValidZone(cal.zone))
+  // IANAZone.create caches each zone, so checking on every call costs nothing after the first.
+  if (!IANAZone.create(cal.zone).isValid)
     problems.push(`zone "${cal.zone}" is not an IANA time zone (e.g. Europe/Rome)`)
   const { start, end } = cal.workingHours
   if (minutesOf(start) >= minutesOf(end))
     problems.push(`working hours start (${start}) must be before their end (${end})`)
   if (cal.workingDays.length === 0) problems.push('at least one working day is needed')
   for (const h of cal.holidays) {
-    if (!DateTime.fromFormat(h, 'yyyy-MM-dd', { zone: 'UTC' }).isValid)
-      problems.push(`holiday "${h}" is not a date`)
+    if (!isRealDate(h)) problems.push(`holiday "${h}" is not a date`)
   }
   return problems
 }
@@ -209,13 +210,21 @@ function compile(cal: SiteCalendar): Compiled {
   }
 }
 
-/** Days are walked at local noon, which no daylight-saving change anywhere skips or repeats. */
+/** Days are walked at local noon, clear of the night hours that daylight-saving changes skip or repeat. */
 function localNoon(c: Compiled, ms: number): DateTime {
   return DateTime.fromMillis(ms, { zone: c.zone }).set({ hour: 12, minute: 0, second: 0, millisecond: 0 })
 }
 
 function isWorkingDate(c: Compiled, d: DateTime): boolean {
-  return c.days.has(d.weekday) && !c.holidays.has(d.toFormat('yyyy-MM-dd'))
+  return c.days.has(d.weekday) && !c.holidays.has(`${d.year}-${pad(d.month)}-${pad(d.day)}`)
+}
+
+const pad = (n: number) => String(n).padStart(2, '0')
+
+/** 2026-02-30 matches the pattern but is no date; a UTC round trip tells, without a parser per call. */
+function isRealDate(ymd: string): boolean {
+  const d = new Date(`${ymd}T00:00:00Z`)
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === ymd
 }
 
 /** A local time that a spring-forward night skips is moved forward by luxon, past the gap. */

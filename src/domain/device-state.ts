@@ -8,6 +8,7 @@
  * Episode ids depend only on the readings up to that instant, never on the order they arrived in,
  * so a gateway replaying old readings lands on the same episodes as live traffic did.
  */
+import { missingMeterPeriod } from './billing.ts'
 import type { ActiveError, Counters, Reading, Status, WasteBoxReport } from './reading.ts'
 
 /** A rise of a colour's level by this many points or more is a new cartridge (CONTRACT.md). */
@@ -53,6 +54,8 @@ export interface DeviceState {
   wasteBox?: WasteBoxStateRecord
   errors: Record<string, ErrorState>
   counters?: Counters
+  /** When the newest reading with page counters was read. */
+  lastCounterTs?: number
   status?: Status
 }
 
@@ -134,6 +137,8 @@ export function step(state: DeviceState | undefined, r: Reading): DeviceState {
   if (wasteBox) next.wasteBox = wasteBox
   const counters = r.counters ?? state?.counters
   if (counters) next.counters = counters
+  const lastCounterTs = r.counters ? r.ts : state?.lastCounterTs
+  if (lastCounterTs !== undefined) next.lastCounterTs = lastCounterTs
   const status = r.status ?? state?.status
   if (status) next.status = status
   return next
@@ -150,16 +155,18 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'silence'
-export const SUBJECT_KINDS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'silence']
+export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'silence' | 'billing'
+export const SUBJECT_KINDS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'silence', 'billing']
 
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
-export function currentEpisodes(state: DeviceState): Map<string, string> {
+export function currentEpisodes(state: DeviceState, now: number): Map<string, string> {
   const episodes = new Map<string, string>()
   for (const [color, t] of Object.entries(state.toner)) episodes.set(subjectKey('toner', color), t.cartridge)
   if (state.wasteBox) episodes.set(subjectKey('wasteBox'), state.wasteBox.box)
   for (const [code, e] of Object.entries(state.errors)) episodes.set(subjectKey('error', code), `e${e.since}`)
   episodes.set(subjectKey('silence'), silenceEpisode(state))
+  const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now)
+  if (owed) episodes.set(subjectKey('billing'), `m${owed.id}`)
   return episodes
 }
 

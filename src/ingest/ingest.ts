@@ -1,10 +1,16 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
+import { formatTopic } from '../contract/topics.ts'
 import type { Reading } from '../domain/reading.ts'
-import { PrintwardenError, stopping } from '../errors.ts'
+import { PrintwardenError, type RejectReason, stopping } from '../errors.ts'
 import type { BirthRecord, Store } from '../store/store.ts'
-import { type ParseSettings, parseMessage } from './parse.ts'
+import { type Parsed, type ParseSettings, parseMessage } from './parse.ts'
 import { IngestStats } from './stats.ts'
+
+export interface Refusal {
+  reason: RejectReason
+  detail: string
+}
 
 interface Pending {
   readings: Reading[]
@@ -38,13 +44,30 @@ export class Ingest {
   ) {}
 
   /** The broker's gate: true once stored, false when rejected. */
-  readonly accept = (topic: string, payload: Buffer): Promise<boolean> => {
+  readonly accept = (topic: string, payload: Buffer): Promise<boolean> =>
+    this.take(topic, parseMessage(this.settings, topic, payload, this.clock.now())).then(
+      (refused) => refused === null,
+    )
+
+  /**
+   * A reading that did not come over MQTT (a meter reading typed in by the site): the same checks
+   * as a telemetry message of that device, the same commit, the same journal. Resolves with the
+   * reason it was refused, or null once it is stored.
+   */
+  acceptReading(siteId: string, deviceId: string, reading: unknown): Promise<Refusal | null> {
+    const topic = formatTopic(this.settings.topicRoot, siteId, deviceId, 'telemetry')
+    return this.take(
+      topic,
+      parseMessage(this.settings, topic, Buffer.from(JSON.stringify(reading)), this.clock.now()),
+    )
+  }
+
+  private take(topic: string, parsed: Parsed): Promise<Refusal | null> {
     this.stats.messages++
-    const parsed = parseMessage(this.settings, topic, payload, this.clock.now())
     if (parsed.kind === 'rejected') {
       this.stats.rejected[parsed.reason]++
       this.log.warn({ topic, reason: parsed.reason, detail: parsed.detail }, 'message rejected')
-      return Promise.resolve(false)
+      return Promise.resolve({ reason: parsed.reason, detail: parsed.detail })
     }
     if (this.stopped) return Promise.reject(stopping())
     if (parsed.kind === 'telemetry') {
@@ -61,8 +84,8 @@ export class Ingest {
             births: [{ siteId: parsed.siteId, deviceId: parsed.deviceId, birth: parsed.birth }],
           }
         : { readings: parsed.readings, births: [] }
-    return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ ...entry, done: (err) => (err ? reject(err) : resolve(true)) })
+    return new Promise<Refusal | null>((resolve, reject) => {
+      this.queue.push({ ...entry, done: (err) => (err ? reject(err) : resolve(null)) })
       this.schedule()
     })
   }

@@ -3,6 +3,7 @@
  * source of what exists: rule files are checked against it at load, and rules/README.md lists it.
  */
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
+import { missingMeterPeriod } from '../domain/billing.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
 
@@ -69,6 +70,7 @@ export const FACT_FIELDS = {
   toner: ['color', 'level', 'cartridge', 'installedAt', 'replacedAtLevel', 'bumps', 'orderedForHours'],
   wasteBox: ['state', 'fill', 'needsReplacing'],
   error: ['code', 'severity', 'text', 'activeForHours'],
+  billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
 } as const
 
 export type FactName = keyof typeof FACT_FIELDS
@@ -79,6 +81,7 @@ export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
   wasteBox: ['device', 'wasteBox'],
   error: ['device', 'error'],
   silence: ['device'],
+  billing: ['device', 'billing'],
 }
 
 /** One thing to run the rules of a subject over: its facts, and what an action about it records. */
@@ -194,6 +197,32 @@ export function subjectsOf(
             ? { code: e.code, severity: e.severity }
             : { code: e.code, severity: e.severity, text: e.text },
       }))
+    case 'billing': {
+      const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at)
+      if (!owed) return []
+      return [
+        {
+          kind,
+          key: subjectKey('billing'),
+          episode: `m${owed.id}`,
+          facts: {
+            device,
+            billing: {
+              period: owed.id,
+              periodStart: new Date(owed.start).toISOString(),
+              periodEnd: new Date(owed.end).toISOString(),
+              owesMeterReading: true,
+            },
+          },
+          details: {
+            period: owed.id,
+            lastCounters: state.counters ?? null,
+            lastCountersAt:
+              state.lastCounterTs === undefined ? null : new Date(state.lastCounterTs).toISOString(),
+          },
+        },
+      ]
+    }
     case 'silence':
       return [
         {

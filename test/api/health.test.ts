@@ -15,6 +15,7 @@ describe('GET /health', () => {
   const app = buildApp({
     store,
     inventory: new InventoryBook(data.path),
+    acceptReading: async () => null,
     timeseries: store,
     spool: () => spool,
     clock: new ManualClock(0),

@@ -64,7 +64,7 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
     await settled(service.http)
     await waitFor(
       async () => ((await health()).spool?.pending === 0 ? true : undefined),
-      20_000,
+      60_000,
       'the spool to drain',
     )
     const { body } = await getJson<{ items: { seq: number }[] }>(`${service.http}/devices/IFX-0/readings`)
@@ -104,7 +104,7 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
         const h = await health()
         return h.spool?.influx === 'down' && h.spool.pending > 0 ? h : undefined
       },
-      20_000,
+      60_000,
       'the spool to report InfluxDB down',
     )
     expect(down.status).toBe('ok')
@@ -121,7 +121,7 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
         const h = await health()
         return h.spool?.pending === 0 && h.spool.influx === 'up' ? true : undefined
       },
-      30_000,
+      60_000,
       'the spool to drain into influxd',
     )
     const counts = await influx.query(
@@ -166,7 +166,7 @@ describe.skipIf(!hasInfluxd)(`a full spool ${influxSkipReason}`, () => {
       await influxd.start()
       await waitFor(
         async () => ((await getJson(`${service.http}/health`)).status === 200 ? true : undefined),
-        20_000,
+        60_000,
         'the spool to drain',
       )
       const again = await connect(service.mqttUrl)
@@ -179,7 +179,7 @@ describe.skipIf(!hasInfluxd)(`a full spool ${influxSkipReason}`, () => {
           )
           return rows[0]?.count === 21 ? true : undefined
         },
-        20_000,
+        60_000,
         'all 21 readings in InfluxDB',
       )
     } finally {

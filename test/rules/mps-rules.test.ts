@@ -110,4 +110,59 @@ describe('the shipped MPS rules', () => {
       'reorder:resolved',
     ])
   })
+
+  it('asks for a meter reading of a device that sent no counters in a month, and takes one typed in', async () => {
+    const oct = Date.UTC(2026, 9, 10)
+    const hour = (h: number) => oct + h * HOUR
+    const publish = async (device: string, h: number, fields: Record<string, unknown>) =>
+      client.publishAsync(`fleet/v1/mps/${device}/telemetry`, JSON.stringify({ ts: hour(h), ...fields }), {
+        qos: 1,
+      })
+    await publish('METER-1', 0, { toner: { black: 80 } }) // no counters, all month
+    await publish('METER-2', 0, { toner: { black: 80 }, counters: { total: 1000 } })
+    // Into November: the next readings move event time past the end of October.
+    await publish('METER-1', 24 * 23, { toner: { black: 78 } })
+    await publish('METER-2', 24 * 23, { toner: { black: 78 } })
+    await service.processor.idle()
+    // (The devices of the tests above, silent since June, owe October's too.)
+    const asked = (await service.app.inject('/actions?type=meter-request')).json<{ items: Action[] }>().items
+    expect(
+      asked.filter((a) => a.deviceId.startsWith('METER')).map((a) => [a.deviceId, a.details.period]),
+    ).toEqual([['METER-1', '2026-10']])
+
+    const bad = await service.app.inject({
+      method: 'POST',
+      url: '/devices/METER-1/meter-readings',
+      payload: { ts: hour(24 * 23 + 1) },
+    })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().message).toMatch(/counters/)
+    expect(
+      (
+        await service.app.inject({
+          method: 'POST',
+          url: '/devices/NOPE-9/meter-readings',
+          payload: { ts: hour(1), counters: { total: 1 } },
+        })
+      ).statusCode,
+    ).toBe(404)
+    const typed = await service.app.inject({
+      method: 'POST',
+      url: '/devices/METER-1/meter-readings',
+      payload: { ts: new Date(hour(24 * 23 + 2)).toISOString(), counters: { total: 52_100, mono: 50_000 } },
+    })
+    expect(typed.statusCode).toBe(201)
+    expect(typed.json()).toEqual({
+      ts: new Date(hour(24 * 23 + 2)).toISOString(),
+      counters: { total: 52_100, mono: 50_000 },
+    })
+    await service.processor.idle()
+    const [request] = (await service.app.inject('/actions?type=meter-request')).json<{ items: Action[] }>()
+      .items
+    expect(request?.status).toBe('resolved')
+    expect((await service.app.inject('/devices/METER-1')).json().counters).toEqual({
+      total: 52_100,
+      mono: 50_000,
+    })
+  })
 })
