@@ -4,6 +4,7 @@ import type { Birth } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
+import { checkClocks } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import type { DeviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
@@ -197,13 +198,43 @@ export class Processor {
   }
 
   private async runSweep(now: number): Promise<void> {
-    if (!this.rules().hasRulesFor('silence')) return
-    const candidates: ActionCandidate[] = []
+    const candidates: ActionCandidate[] = await this.checkTickets(now)
     for (const state of this.states.values()) {
       const info = this.describe(await this.store.birth(state.deviceId), state.deviceId, state.siteId)
       candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)
+  }
+
+  /**
+   * Runs the SLA clocks of the open service tickets: a clock that ran out is recorded as a breach
+   * on its ticket, and a device not restored in time gets a `replacement-device` action.
+   */
+  private async checkTickets(now: number): Promise<ActionCandidate[]> {
+    const followUps: ActionCandidate[] = []
+    let changed = false
+    for (const open of await this.store.openTickets()) {
+      const checked = checkClocks(open.ticket, now)
+      if (checked.ticket.breaches.length !== open.ticket.breaches.length) {
+        await this.store.updateTicket(open.id, () => ({ ticket: checked.ticket }), now)
+        changed = true
+      }
+      for (const f of checked.followUps) {
+        if (f.type !== 'replacement-device') continue
+        followUps.push({
+          rule: `${open.rule}/replacement-device`,
+          type: 'replacement-device',
+          deviceId: open.deviceId,
+          siteId: open.siteId,
+          subject: open.subject,
+          episode: open.episode,
+          details: { ticket: open.id, dueAt: new Date(f.dueAt).toISOString() },
+          at: now,
+        })
+      }
+    }
+    if (changed) this.onActions()
+    return followUps
   }
 
   private async commit(

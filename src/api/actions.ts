@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { Action, ActionStatus, Id } from '../contract/schemas.ts'
 import type { Transition } from '../domain/ledger.ts'
+import { advance, type TicketEventType } from '../domain/ticket.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
 
@@ -45,6 +46,41 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
     if (result.changed) deps.onActionChanged()
     return result.action
   }
+  // A service ticket moves on: support called back, an engineer on site, the device restored, closed.
+  app.post(
+    '/actions/:id/ticket',
+    {
+      schema: {
+        params: Params,
+        body: Type.Object(
+          {
+            type: Type.Unsafe<TicketEventType>({
+              type: 'string',
+              enum: ['remote-support-called', 'engineer-on-site', 'restored', 'closed'],
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Action },
+      },
+    },
+    async (request) => {
+      const at = deps.clock.now()
+      const result = await deps.store.updateTicket(
+        request.params.id,
+        (ticket) => {
+          const step = advance(ticket, { type: request.body.type }, at)
+          return step.ok ? { ticket: step.ticket } : { refused: step.reason }
+        },
+        at,
+      )
+      if (result === null) throw notFound(`action ${request.params.id}`)
+      if ('refused' in result) throw badRequest(result.refused)
+      deps.onActionChanged()
+      return result.action
+    },
+  )
+
   app.post('/actions/:id/ack', { schema: { params: Params, response: { 200: Action } } }, change('ack'))
   app.post(
     '/actions/:id/resolve',

@@ -3,6 +3,7 @@
  * schemas and the simulator. Types are derived from the schemas, never written beside them.
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { SiteCalendarSchema } from '../domain/calendar.ts'
 import { ID_PATTERN } from './topics.ts'
 
 export const MAX_BATCH = 1000
@@ -136,6 +137,8 @@ export const Site = Type.Object(
      * and gets its replenishment when a cartridge change uses up the spare.
      */
     stockMode: Type.Optional(Type.Union([Type.Literal('threshold'), Type.Literal('spare-kit')])),
+    /** Working days and hours, holidays, time zone: service due dates and deliveries count on it. */
+    calendar: Type.Optional(SiteCalendarSchema),
   },
   { additionalProperties: false },
 )

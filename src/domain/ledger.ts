@@ -3,6 +3,7 @@
  * open actions are over, and which status changes a person may make. The store only applies them.
  */
 import type { ActionStatus } from '../contract/schemas.ts'
+import type { Ticket } from './ticket.ts'
 
 /** What a rule asks for: an action of `type` about one subject of a device, in one episode. */
 export interface ActionCandidate {
@@ -16,6 +17,8 @@ export interface ActionCandidate {
   details: Record<string, unknown>
   /** The instant the rule looked at: the reading's time, or the sweep's. */
   at: number
+  /** For a rule that opens service tickets: the ticket, registered at `at`. */
+  ticket?: Ticket
 }
 
 /** The part of a stored action the ledger decides on. */

@@ -154,3 +154,18 @@ export function checkClocks(ticket: Ticket, now: number): { ticket: Ticket; foll
   )
   return { ticket: { ...ticket, breaches: [...ticket.breaches, ...fresh] }, followUps }
 }
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
+
+/** A ticket as the API and the action's details show it: times in ISO 8601. */
+export function ticketView(t: Ticket): Record<string, unknown> {
+  return {
+    stage: t.stage,
+    severity: t.severity,
+    registeredAt: iso(t.registeredAt),
+    ...(t.blocked ? { blocked: t.blocked } : {}),
+    dueDates: Object.fromEntries(Object.entries(t.dueDates).map(([k, v]) => [k, iso(v)])),
+    breaches: t.breaches.map((b) => ({ clock: b.clock, dueAt: iso(b.dueAt), detectedAt: iso(b.detectedAt) })),
+    events: t.events.map((e) => ({ type: e.type, at: iso(e.at) })),
+  }
+}

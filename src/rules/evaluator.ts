@@ -1,7 +1,15 @@
 import { Engine } from 'json-rules-engine'
+import { siteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
+import { openTicket, type TicketSeverity } from '../domain/ticket.ts'
 import { actionIdentity, type DeviceInfo, type OpenAction, subjectsOf } from './facts.ts'
+
+/** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
+export const DEFAULT_CALENDAR = siteCalendar('UTC')
+
+const ticketSeverity = (s: unknown): TicketSeverity => (s === 'warning' || s === 'info' ? s : 'critical')
+
 import type { LoadedRule } from './loader.ts'
 
 /** Resolves `$.a.b` by plain property access: no JSONPath, so no JSONPath injection, and faster. */
@@ -97,6 +105,17 @@ export class RuleEvaluator {
             // engine puts their values in.
             details: { ...event.params, ...subject.details, ...identity },
             at,
+            ...(rule.ticket
+              ? {
+                  ticket: openTicket(
+                    info.calendar ?? DEFAULT_CALENDAR,
+                    at,
+                    ticketSeverity(subject.details.severity),
+                    info.contract !== 'inactive',
+                    rule.ticket,
+                  ),
+                }
+              : {}),
           })
         }
       }

@@ -4,6 +4,7 @@
  */
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
+import type { SiteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
 
@@ -20,6 +21,7 @@ export interface DeviceInfo {
   /** The site's fleet contact. */
   contact?: string
   stockMode?: 'threshold' | 'spare-kit'
+  calendar?: SiteCalendar
 }
 
 /** The inventory speaks for the provider and wins over what a device says of itself. */
@@ -30,7 +32,7 @@ export function deviceInfo(birth: Birth, device?: DeviceInventory, site?: Site):
       info,
       pick(device, ['vendor', 'model', 'location', 'label', 'contract', 'wasteBoxShipsWithToner']),
     )
-  if (site) Object.assign(info, pick(site, ['contact', 'stockMode']))
+  if (site) Object.assign(info, pick(site, ['contact', 'stockMode', 'calendar']))
   return info
 }
 

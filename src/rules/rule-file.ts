@@ -8,6 +8,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { ID_PATTERN } from '../contract/topics.ts'
 import { SUBJECT_KINDS } from '../domain/device-state.ts'
+import { SlaTermsSchema } from '../domain/ticket.ts'
 import { FACT_FIELDS, type FactName, SUBJECT_FACTS } from './facts.ts'
 
 export const RuleFile = Type.Object(
@@ -16,6 +17,8 @@ export const RuleFile = Type.Object(
     description: Type.Optional(Type.String()),
     subject: Type.Union(SUBJECT_KINDS.map((s) => Type.Literal(s))),
     priority: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** The action is a service ticket, with SLA clocks on the site's working-hour calendar. */
+    ticket: Type.Optional(Type.Partial(SlaTermsSchema)),
     conditions: Type.Record(Type.String(), Type.Unknown()),
     event: Type.Object(
       {

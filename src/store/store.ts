@@ -7,6 +7,7 @@ import type { Action, Birth } from '../contract/schemas.ts'
 import type { DeviceState } from '../domain/device-state.ts'
 import type { ActionCandidate, LedgerEntry, Transition } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
+import type { Ticket } from '../domain/ticket.ts'
 
 /** A stored reading with its place in arrival order, the processing journal's position. */
 export interface JournalEntry {
@@ -62,6 +63,16 @@ export interface Commit {
   createdAtDecision?: boolean
 }
 
+export interface OpenTicket {
+  id: string
+  deviceId: string
+  siteId: string
+  rule: string
+  subject: string
+  episode: string
+  ticket: Ticket
+}
+
 export interface ReadingRange {
   from: number
   to: number
@@ -95,6 +106,17 @@ export interface Store {
   /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
   commit(change: Commit): Promise<number>
   actions(filter: ActionFilter): Promise<Action[]>
+  /** Service tickets of actions not resolved, for their SLA clocks. */
+  openTickets(): Promise<OpenTicket[]>
+  /**
+   * Changes an action's service ticket (and its details.ticket) in one transaction, with its outbox
+   * message. Null for an unknown id.
+   */
+  updateTicket(
+    id: string,
+    change: (ticket: Ticket) => { ticket: Ticket } | { refused: string },
+    at: number,
+  ): Promise<{ action: Action } | { refused: string } | null>
   /** How many actions are not resolved, by type. */
   unresolvedCounts(): Promise<Record<string, number>>
   action(id: string): Promise<Action | null>

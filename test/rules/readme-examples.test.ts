@@ -32,7 +32,7 @@ const firesOn: Record<
   { readings: Reading[]; info?: Record<string, string>; at: number; subject: 'toner' | 'error' | 'silence' }
 > = {
   'toner-reorder': { readings: [r(0, { toner: { black: 19 } })], at: T0, subject: 'toner' },
-  'lasting-warning': {
+  'paper-jam-ticket': {
     readings: [
       r(0, { errors: [{ code: 'J-0101', severity: 'warning' }] }),
       r(5, { errors: [{ code: 'J-0101', severity: 'warning' }] }),

@@ -33,7 +33,8 @@ export const MIGRATIONS: readonly string[] = [
     episode TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    details TEXT NOT NULL
+    details TEXT NOT NULL,
+    ticket TEXT                     -- a service ticket's state, JSON (details.ticket shows it)
   );
   CREATE INDEX actions_device_status ON actions (device_id, status);
   CREATE INDEX actions_created ON actions (created_at);

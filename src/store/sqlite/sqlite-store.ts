@@ -6,6 +6,7 @@ import type { Action, Birth } from '../../contract/schemas.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
+import { type Ticket, ticketView } from '../../domain/ticket.ts'
 import type {
   ActionFilter,
   BirthRecord,
@@ -13,6 +14,7 @@ import type {
   DeviceRecord,
   IngestResult,
   JournalEntry,
+  OpenTicket,
   ReadingRange,
   Store,
 } from '../store.ts'
@@ -137,14 +139,19 @@ export class SqliteStore implements Store {
         "SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
       ),
       insertAction: db.prepare(
-        `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details)
-         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details)`,
+        `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details, ticket)
+         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details, @ticket)`,
       ),
       resolve: db.prepare(
         "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
       ),
       setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
+      openTickets: db.prepare(
+        "SELECT id, device_id AS deviceId, site_id AS siteId, rule, subject, episode, ticket FROM actions WHERE ticket IS NOT NULL AND status != 'resolved'",
+      ),
+      ticket: db.prepare('SELECT ticket, details FROM actions WHERE id = ?'),
+      setTicket: db.prepare('UPDATE actions SET ticket = ?, details = ?, updated_at = ? WHERE id = ?'),
       unresolvedCounts: db.prepare(
         "SELECT type, count(*) AS n FROM actions WHERE status != 'resolved' GROUP BY type",
       ),
@@ -264,7 +271,8 @@ export class SqliteStore implements Store {
           subject: c.subject,
           episode: c.episode,
           createdAt: change.createdAtDecision ? c.at : change.at,
-          details: JSON.stringify(c.details),
+          details: JSON.stringify(c.ticket ? { ...c.details, ticket: ticketView(c.ticket) } : c.details),
+          ticket: c.ticket ? JSON.stringify(c.ticket) : null,
         }).changes
         if (inserted === 0) continue // the cause is known already: nothing is created twice
         emit(id)
@@ -292,6 +300,31 @@ export class SqliteStore implements Store {
     const sql = `SELECT ${ACTION_COLUMNS} FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, rowid DESC LIMIT ?`
     return (this.open.prepare(sql).all(...params, filter.limit) as ActionRow[]).map(toAction)
+  }
+
+  async openTickets(): Promise<OpenTicket[]> {
+    const rows = this.statements.openTickets.all() as (Omit<OpenTicket, 'ticket'> & { ticket: string })[]
+    return rows.map((r) => ({ ...r, ticket: JSON.parse(r.ticket) as Ticket }))
+  }
+
+  async updateTicket(
+    id: string,
+    change: (ticket: Ticket) => { ticket: Ticket } | { refused: string },
+    at: number,
+  ): Promise<{ action: Action } | { refused: string } | null> {
+    const s = this.statements
+    return this.open.transaction(() => {
+      const row = s.ticket.get(id) as { ticket: string | null; details: string } | undefined
+      if (!row) return null
+      if (row.ticket === null) return { refused: 'this action is not a service ticket' }
+      const result = change(JSON.parse(row.ticket) as Ticket)
+      if ('refused' in result) return result
+      const details = { ...JSON.parse(row.details), ticket: ticketView(result.ticket) }
+      s.setTicket.run(JSON.stringify(result.ticket), JSON.stringify(details), at, id)
+      const action = toAction(s.action.get(id) as ActionRow)
+      s.insertOutbox.run(JSON.stringify(action))
+      return { action }
+    })()
   }
 
   async unresolvedCounts(): Promise<Record<string, number>> {

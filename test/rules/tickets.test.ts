@@ -1,0 +1,169 @@
+/**
+ * Service tickets through MQTT and the API, in event time: SLA clocks on a site's working-hour
+ * calendar (Europe/Rome), a breach recorded when a clock runs out, a replacement device after 5
+ * working days, and a device whose contract is inactive.
+ */
+import { join } from 'node:path'
+import mqtt, { type MqttClient } from 'mqtt'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildConfig } from '../../src/config/config.ts'
+import type { Action } from '../../src/contract/schemas.ts'
+import { type Service, startService } from '../../src/main.ts'
+import { ROOT, tempDir } from '../helpers/service-process.ts'
+
+const HOUR = 3_600_000
+// Monday 2026-11-16, 16:00 in Rome (15:00 UTC): one working hour left that day.
+const MONDAY_4PM = Date.UTC(2026, 10, 16, 15)
+const fuser = { code: 'C-2557', severity: 'critical', text: 'Fuser error' }
+
+interface TicketView {
+  stage: string
+  blocked?: { code: string; reason: string }
+  dueDates: Record<string, string>
+  breaches: { clock: string; dueAt: string }[]
+}
+
+describe('service tickets', () => {
+  const data = tempDir()
+  let service: Service
+  let client: MqttClient
+
+  beforeAll(async () => {
+    const config = buildConfig({
+      flags: {
+        dataDir: data.path,
+        rulesDir: join(ROOT, 'rules'),
+        mqttPort: '0',
+        wsPort: '0',
+        httpPort: '0',
+        clock: 'event',
+        sweepIntervalMs: '1h',
+      },
+    })
+    service = await startService(config, { log: pino({ level: 'silent' }) })
+    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${service.mqttPort}`, { reconnectPeriod: 0 })
+    const calendar = {
+      zone: 'Europe/Rome',
+      workingDays: [1, 2, 3, 4, 5],
+      workingHours: { start: '08:00', end: '17:00' },
+      holidays: ['2026-11-20'],
+    }
+    await service.app.inject({
+      method: 'PUT',
+      url: '/sites/roma',
+      payload: { contact: 'it@example.it', calendar },
+    })
+    await service.app.inject({
+      method: 'PUT',
+      url: '/devices/TK-1',
+      payload: { siteId: 'roma', contract: 'active' },
+    })
+    await service.app.inject({
+      method: 'PUT',
+      url: '/devices/TK-2',
+      payload: { siteId: 'roma', contract: 'inactive' },
+    })
+  })
+  afterAll(async () => {
+    await client?.endAsync()
+    await service?.stop()
+    data.remove()
+  })
+
+  /** Hourly readings of the device, the error still active, from one hour to another. */
+  const hours = async (device: string, from: number, to: number, errors = [fuser]) => {
+    for (let h = from; h <= to; h++) {
+      await client.publishAsync(
+        `fleet/v1/roma/${device}/telemetry`,
+        JSON.stringify({ ts: MONDAY_4PM + h * HOUR, errors }),
+        { qos: 1 },
+      )
+    }
+    await service.processor.idle()
+  }
+  const actionsOf = async (device: string) =>
+    (await service.app.inject(`/actions?deviceId=${device}`)).json<{ items: Action[] }>().items
+  const ticketOf = (a: Action | undefined) => a?.details.ticket as TicketView
+
+  it("opens a fault as a ticket, with due dates on the site's working hours", async () => {
+    await hours('TK-1', 0, 0)
+    const [fault] = await actionsOf('TK-1')
+    expect(fault?.type).toBe('fault')
+    expect(ticketOf(fault)).toMatchObject({
+      stage: 'registered',
+      dueDates: {
+        // 2 working hours: 16:00–17:00 on Monday, 08:00–09:00 on Tuesday (Rome).
+        remoteSupport: '2026-11-17T08:00:00.000Z',
+        // 8 working hours: the Monday hour, then 7 on Tuesday: 15:00 (Rome).
+        onSite: '2026-11-17T14:00:00.000Z',
+        // 5 working days, Friday 20 November a holiday: Tuesday 24 November, 16:00 (Rome).
+        replacement: '2026-11-24T15:00:00.000Z',
+      },
+      breaches: [],
+    })
+  })
+
+  it('records a breach once when the callback clock runs out, and moves on when support calls', async () => {
+    await hours('TK-1', 1, 20)
+    const fault = (await actionsOf('TK-1')).find((a) => a.type === 'fault')
+    expect(ticketOf(fault).breaches.map((b) => b.clock)).toEqual(['remoteSupport'])
+    const called = await service.app.inject({
+      method: 'POST',
+      url: `/actions/${fault?.id}/ticket`,
+      payload: { type: 'remote-support-called' },
+    })
+    expect(called.statusCode).toBe(200)
+    expect(ticketOf(called.json<Action>()).stage).toBe('remote-support')
+    await hours('TK-1', 21, 22)
+    const again = (await actionsOf('TK-1')).find((a) => a.type === 'fault')
+    expect(ticketOf(again).breaches.map((b) => b.clock)).toEqual(['remoteSupport'])
+  })
+
+  it('refuses a ticket event that does not exist, and one for an action that is no ticket', async () => {
+    const fault = (await actionsOf('TK-1')).find((a) => a.type === 'fault')
+    const bad = await service.app.inject({
+      method: 'POST',
+      url: `/actions/${fault?.id}/ticket`,
+      payload: { type: 'fixed' },
+    })
+    expect(bad.statusCode).toBe(400)
+    await client.publishAsync(
+      'fleet/v1/roma/TK-3/telemetry',
+      JSON.stringify({ ts: MONDAY_4PM, toner: { black: 3 } }),
+      { qos: 1 },
+    )
+    await service.processor.idle()
+    const [order] = await actionsOf('TK-3')
+    const notATicket = await service.app.inject({
+      method: 'POST',
+      url: `/actions/${order?.id}/ticket`,
+      payload: { type: 'closed' },
+    })
+    expect(notATicket.statusCode).toBe(400)
+    expect(notATicket.json().message).toMatch(/not a service ticket/)
+  })
+
+  it('asks for a replacement device when the device is not restored within 5 working days', async () => {
+    await hours('TK-1', 23, 24 * 8 + 2)
+    const all = await actionsOf('TK-1')
+    const replacement = all.filter((a) => a.type === 'replacement-device')
+    expect(replacement).toHaveLength(1)
+    expect(replacement[0]?.details).toMatchObject({ dueAt: '2026-11-24T15:00:00.000Z' })
+    expect(
+      ticketOf(all.find((a) => a.type === 'fault'))
+        .breaches.map((b) => b.clock)
+        .sort(),
+    ).toEqual(['onSite', 'remoteSupport', 'replacement'])
+  })
+
+  it('marks the ticket of a device whose contract is inactive as blocked, with the reason, and runs no clock', async () => {
+    await hours('TK-2', 0, 24 * 8)
+    const [fault, ...others] = await actionsOf('TK-2')
+    expect(others).toEqual([])
+    const ticket = ticketOf(fault)
+    expect(ticket.blocked?.reason).toMatch(/contract/)
+    expect(ticket.dueDates).toEqual({})
+    expect(ticket.breaches).toEqual([])
+  })
+})
