@@ -158,6 +158,10 @@ export const DeviceInventory = Type.Object(
     contract: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
     /** Some vendors (Kyocera) ship the waste toner box with each toner cartridge. */
     wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
+    /** Pages a cartridge of each colour prints (the vendor's yield), for forecasts when levels barely move. */
+    yields: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }), Type.Integer({ minimum: 1 })),
+    ),
   },
   { additionalProperties: false },
 )

@@ -122,9 +122,16 @@ export function addWorkingDays(cal: SiteCalendar, fromMs: number, days: number):
   const start = nextStart(c, fromMs)
   const local = DateTime.fromMillis(start, { zone: c.zone })
   const target = nthWorkingDate(c, start, days)
-  return target
+  const sameTime = target
     .set({ hour: local.hour, minute: local.minute, second: local.second, millisecond: local.millisecond })
     .toMillis()
+  const iv = intervalOn(c, target)
+  if (sameTime >= iv.start && sameTime < iv.end) return sameTime
+  // A daylight-saving night can move a working day's end (a 02:15 that the clock skips is 03:15):
+  // a time of day that exists in that day's interval and not in the target's keeps its place in
+  // the working day instead, within the target's interval.
+  const from = intervalOn(c, localNoon(c, start))
+  return Math.min(iv.start + (start - from.start), iv.end - 1)
 }
 
 /** Working hours in [a, b); negative when b is before a. */

@@ -30,6 +30,9 @@ export interface TonerState {
   replacedAtLevel?: number
   /** Rises too small to be a new cartridge (a cartridge taken out and shaken): how many, this cartridge. */
   bumps?: number
+  /** The first reading of this cartridge: where its slope is measured from. */
+  startLevel?: number
+  startTs?: number
 }
 
 /** A rise of at least this many points, but under a new cartridge's, is a bump (a shake); less is sensor noise. */
@@ -56,6 +59,8 @@ export interface DeviceState {
   counters?: Counters
   /** When the newest reading with page counters was read. */
   lastCounterTs?: number
+  /** Where the pages-per-day window starts (it moves every 30 days), and the rate of the window before. */
+  counterWindow?: { ts: number; total: number; previousRate?: number }
   status?: Status
 }
 
@@ -85,10 +90,17 @@ function wasteBoxIsNew(report: WasteBoxReport): boolean {
 
 /** The next cartridge state of one colour. */
 export function nextToner(prev: TonerState | undefined, level: number, ts: number): TonerState {
-  if (prev === undefined) return { level, cartridge: INITIAL_EPISODE }
+  if (prev === undefined) return { level, cartridge: INITIAL_EPISODE, startLevel: level, startTs: ts }
   const rise = level - prev.level
   if (rise >= NEW_CARTRIDGE_RISE - EPSILON) {
-    return { level, cartridge: `c${ts}`, installedAt: ts, replacedAtLevel: prev.level }
+    return {
+      level,
+      cartridge: `c${ts}`,
+      installedAt: ts,
+      replacedAtLevel: prev.level,
+      startLevel: level,
+      startTs: ts,
+    }
   }
   // A smaller rise (a cartridge taken out and shaken, sensor noise) or a fall: the same cartridge.
   if (rise >= BUMP_RISE - EPSILON) return { ...prev, level, bumps: (prev.bumps ?? 0) + 1 }
@@ -117,6 +129,29 @@ export function nextErrors(
   return next
 }
 
+const DAY = 86_400_000
+const COUNTER_WINDOW_DAYS = 30
+
+/** Pages per day are measured over a window of up to 30 days; a counter reset starts a new one. */
+function nextCounterWindow(
+  prev: DeviceState['counterWindow'],
+  total: number,
+  ts: number,
+): NonNullable<DeviceState['counterWindow']> {
+  if (prev === undefined || total < prev.total) return { ts, total }
+  if (ts - prev.ts < COUNTER_WINDOW_DAYS * DAY) return prev
+  return { ts, total, previousRate: ((total - prev.total) / (ts - prev.ts)) * DAY }
+}
+
+/** Pages printed per day, from the counters: null until a day of them is known. */
+export function pagesPerDay(state: DeviceState): number | null {
+  const w = state.counterWindow
+  if (!w || state.counters === undefined || state.lastCounterTs === undefined) return null
+  const span = state.lastCounterTs - w.ts
+  if (span < DAY) return w.previousRate ?? null
+  return ((state.counters.total - w.total) / span) * DAY
+}
+
 /** Folds one reading into a device's state. The reading must be newer than `state.lastTs`. */
 export function step(state: DeviceState | undefined, r: Reading): DeviceState {
   const toner = dict(state?.toner)
@@ -139,6 +174,10 @@ export function step(state: DeviceState | undefined, r: Reading): DeviceState {
   if (counters) next.counters = counters
   const lastCounterTs = r.counters ? r.ts : state?.lastCounterTs
   if (lastCounterTs !== undefined) next.lastCounterTs = lastCounterTs
+  const window = r.counters
+    ? nextCounterWindow(state?.counterWindow, r.counters.total, r.ts)
+    : state?.counterWindow
+  if (window) next.counterWindow = window
   const status = r.status ?? state?.status
   if (status) next.status = status
   return next

@@ -1,12 +1,14 @@
 import { Engine } from 'json-rules-engine'
-import { siteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import { openTicket, type TicketSeverity } from '../domain/ticket.ts'
-import { actionIdentity, type DeviceInfo, type OpenAction, subjectsOf } from './facts.ts'
-
-/** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
-export const DEFAULT_CALENDAR = siteCalendar('UTC')
+import {
+  actionIdentity,
+  DEFAULT_SITE_CALENDAR,
+  type DeviceInfo,
+  type OpenAction,
+  subjectsOf,
+} from './facts.ts'
 
 const ticketSeverity = (s: unknown): TicketSeverity => (s === 'warning' || s === 'info' ? s : 'critical')
 
@@ -108,7 +110,7 @@ export class RuleEvaluator {
             ...(rule.ticket
               ? {
                   ticket: openTicket(
-                    info.calendar ?? DEFAULT_CALENDAR,
+                    info.calendar ?? DEFAULT_SITE_CALENDAR,
                     at,
                     ticketSeverity(subject.details.severity),
                     info.contract !== 'inactive',

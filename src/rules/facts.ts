@@ -4,9 +4,13 @@
  */
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
-import type { SiteCalendar } from '../domain/calendar.ts'
+import { deliveryDate, type SiteCalendar, siteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
-import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
+import { pagesPerDay, silenceEpisode, subjectKey, type TonerState } from '../domain/device-state.ts'
+import { daysToEmpty } from '../domain/forecast.ts'
+
+/** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
+export const DEFAULT_SITE_CALENDAR = siteCalendar('UTC')
 
 const HOUR = 3_600_000
 
@@ -22,6 +26,7 @@ export interface DeviceInfo {
   contact?: string
   stockMode?: 'threshold' | 'spare-kit'
   calendar?: SiteCalendar
+  yields?: Record<string, number>
 }
 
 /** The inventory speaks for the provider and wins over what a device says of itself. */
@@ -30,7 +35,7 @@ export function deviceInfo(birth: Birth, device?: DeviceInventory, site?: Site):
   if (device)
     Object.assign(
       info,
-      pick(device, ['vendor', 'model', 'location', 'label', 'contract', 'wasteBoxShipsWithToner']),
+      pick(device, ['vendor', 'model', 'location', 'label', 'contract', 'wasteBoxShipsWithToner', 'yields']),
     )
   if (site) Object.assign(info, pick(site, ['contact', 'stockMode', 'calendar']))
   return info
@@ -68,8 +73,21 @@ export const FACT_FIELDS = {
     'lastReadingAt',
     'hoursSinceLastReading',
     'counters',
+    'pagesPerDay',
   ],
-  toner: ['color', 'level', 'cartridge', 'installedAt', 'replacedAtLevel', 'bumps', 'orderedForHours'],
+  toner: [
+    'color',
+    'level',
+    'cartridge',
+    'installedAt',
+    'installedNow',
+    'replacedAtLevel',
+    'bumps',
+    'orderedForHours',
+    'daysToEmpty',
+    'deliveryInDays',
+    'daysLeftAfterDelivery',
+  ],
   wasteBox: ['state', 'fill', 'needsReplacing'],
   error: ['code', 'severity', 'text', 'activeForHours'],
   billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
@@ -114,6 +132,47 @@ function orderedFor(
   return order ? Math.max(0, at - order.createdAt) / HOUR : null
 }
 
+const DAY = 24 * HOUR
+
+/**
+ * When an order placed at `at` arrives. The answer is the same for a whole quarter of an hour (the
+ * cutoff is at a local hour, and every time zone is a whole number of quarters from UTC), and
+ * computing it walks a calendar through luxon: it is kept per calendar and quarter, since every
+ * toner of every reading asks.
+ */
+const QUARTER = 15 * 60_000
+const arrivals = new WeakMap<SiteCalendar, Map<number, number>>()
+function arrivalOfOrderAt(cal: SiteCalendar, at: number): number {
+  let byQuarter = arrivals.get(cal)
+  if (!byQuarter) {
+    byQuarter = new Map()
+    arrivals.set(cal, byQuarter)
+  }
+  const quarter = Math.floor(at / QUARTER)
+  let arrival = byQuarter.get(quarter)
+  if (arrival === undefined) {
+    if (byQuarter.size > 10_000) byQuarter.clear()
+    arrival = deliveryDate(cal, quarter * QUARTER)
+    byQuarter.set(quarter, arrival)
+  }
+  return arrival
+}
+
+/**
+ * Days until the cartridge is empty, days until an order placed now would arrive (2 working days
+ * before noon, 3 after, on the site's calendar), and what is left between the two.
+ */
+function forecast(t: TonerState, color: string, state: DeviceState, info: DeviceInfo, at: number) {
+  const empty = daysToEmpty(t, at, { pagesPerDay: pagesPerDay(state), yieldPages: info.yields?.[color] })
+  const delivery = (arrivalOfOrderAt(info.calendar ?? DEFAULT_SITE_CALENDAR, at) - at) / DAY
+  const round = (n: number) => Math.round(n * 100) / 100
+  return {
+    daysToEmpty: empty === null ? null : round(empty),
+    deliveryInDays: round(delivery),
+    daysLeftAfterDelivery: empty === null ? null : round(empty - delivery),
+  }
+}
+
 function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
   return {
     deviceId: state.deviceId,
@@ -126,6 +185,7 @@ function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
     wasteBoxShipsWithToner: info.wasteBoxShipsWithToner ?? false,
     stockMode: info.stockMode ?? 'threshold',
     addressee: info.contact ?? null,
+    pagesPerDay: pagesPerDay(state),
     status: state.status ?? null,
     lastReadingAt: new Date(state.lastTs).toISOString(),
     hoursSinceLastReading: Math.max(0, at - state.lastTs) / HOUR,
@@ -158,9 +218,11 @@ export function subjectsOf(
             level: t.level,
             cartridge: t.cartridge,
             installedAt: t.installedAt === undefined ? null : new Date(t.installedAt).toISOString(),
+            installedNow: t.installedAt === at,
             replacedAtLevel: t.replacedAtLevel ?? null,
             bumps: t.bumps ?? 0,
             orderedForHours: orderedFor(open, subjectKey('toner', color), t.cartridge, at),
+            ...forecast(t, color, state, info, at),
           },
         },
         details: { color, level: t.level },

@@ -41,7 +41,8 @@ const paperJam: ActiveError = { code: 'J-0101', severity: 'warning' }
 describe('toner cartridges', () => {
   it('gives a colour seen for the first time the initial episode, with no installation time', () => {
     const [s] = tonerWalk([64])
-    expect(s?.toner.black).toEqual({ level: 64, cartridge: INITIAL_EPISODE })
+    // Its first sight is where its slope is measured from.
+    expect(s?.toner.black).toEqual({ level: 64, cartridge: INITIAL_EPISODE, startLevel: 64, startTs: T0 })
     expect(s?.toner.black?.installedAt).toBeUndefined()
   })
 
@@ -54,6 +55,8 @@ describe('toner cartridges', () => {
       cartridge: `c${ts}`,
       installedAt: ts,
       replacedAtLevel: 15,
+      startLevel: 45,
+      startTs: ts,
     })
   })
 
@@ -64,7 +67,12 @@ describe('toner cartridges', () => {
 
   it('keeps the same cartridge on a rise of 29 points (a cartridge taken out and shaken)', () => {
     const states = tonerWalk([15, 44])
-    expect(states[1]?.toner.black).toEqual({ level: 44, cartridge: INITIAL_EPISODE, bumps: 1 })
+    expect(states[1]?.toner.black).toMatchObject({
+      level: 44,
+      cartridge: INITIAL_EPISODE,
+      bumps: 1,
+      startLevel: 15,
+    })
   })
 
   it('counts rises of 3 to 29 points as bumps of the same cartridge, and ignores smaller ones as noise', () => {
@@ -113,7 +121,7 @@ describe('toner cartridges', () => {
   it('keeps the toner it knows when a reading says nothing about toner', () => {
     const states = walk([{ toner: { black: 10, cyan: 50 } }, { status: 'printing' }, { toner: { cyan: 49 } }])
     expect(states[1]?.toner).toEqual(states[0]?.toner)
-    expect(states[2]?.toner.black).toEqual({ level: 10, cartridge: INITIAL_EPISODE })
+    expect(states[2]?.toner.black).toMatchObject({ level: 10, cartridge: INITIAL_EPISODE })
     expect(states[2]?.toner.cyan?.level).toBe(49)
   })
 
@@ -128,7 +136,7 @@ describe('toner cartridges', () => {
     // `constructor` is a lower camel case colour name, which CONTRACT.md allows.
     const [s] = tonerWalk([15], 'constructor')
     expect(Object.hasOwn(s?.toner ?? {}, 'constructor')).toBe(true)
-    expect(s?.toner.constructor).toEqual({ level: 15, cartridge: INITIAL_EPISODE })
+    expect(s?.toner.constructor).toMatchObject({ level: 15, cartridge: INITIAL_EPISODE })
   })
 })
 

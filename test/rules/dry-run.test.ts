@@ -142,7 +142,7 @@ describe('rules test', () => {
     const rules = rulesCopy()
     const file = join(rules, 'toner-reorder.json')
     const rule = JSON.parse(readFileSync(file, 'utf8'))
-    rule.conditions.all[0].value = 10
+    rule.conditions = { all: [{ fact: 'toner', path: '$.level', operator: 'lessThanInclusive', value: 10 }] }
     writeFileSync(file, JSON.stringify(rule, null, 2))
 
     const report = await dryRun(readingsFile(FALL_TO_18), rules)

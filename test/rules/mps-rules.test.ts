@@ -165,4 +165,52 @@ describe('the shipped MPS rules', () => {
       mono: 50_000,
     })
   })
+
+  it('orders before 20% when the cartridge would run out soon after an order placed now arrives', async () => {
+    // Monday 2 November 2026, 09:00 UTC: 10 points a day gone.
+    const monday = Date.UTC(2026, 10, 2, 9)
+    const day = 24 * HOUR
+    const at = async (t: number, black: number) =>
+      client.publishAsync('fleet/v1/mps/PRED-1/telemetry', JSON.stringify({ ts: t, toner: { black } }), {
+        qos: 1,
+      })
+    await at(monday, 50)
+    await at(monday + day, 40) // 4 days left, delivery in 2: no order yet
+    await service.processor.idle()
+    expect((await service.app.inject('/actions?deviceId=PRED-1')).json<{ items: Action[] }>().items).toEqual(
+      [],
+    )
+    // 12.5 points a day now: empty in 2 days, Friday 09:00; ordered this Wednesday morning, it would
+    // arrive Friday 08:00, with less than the day's margin left.
+    await at(monday + 2 * day, 25)
+    await service.processor.idle()
+    const [order] = (await service.app.inject('/actions?deviceId=PRED-1')).json<{ items: Action[] }>().items
+    expect(order).toMatchObject({ type: 'reorder', details: { color: 'black', level: 25 } })
+  })
+
+  it('replenishes a spare-kit site when a cartridge change uses the spare, and not at a threshold', async () => {
+    await service.app.inject({
+      method: 'PUT',
+      url: '/sites/kit',
+      payload: { contact: 'kit@example.com', stockMode: 'spare-kit' },
+    })
+    const publish = async (h: number, black: number) =>
+      client.publishAsync(
+        'fleet/v1/kit/KIT-1/telemetry',
+        JSON.stringify({ ts: T0 + h * HOUR, toner: { black } }),
+        { qos: 1 },
+      )
+    await publish(0, 12)
+    await publish(1, 3)
+    await service.processor.idle()
+    expect((await service.app.inject('/actions?deviceId=KIT-1')).json<{ items: Action[] }>().items).toEqual(
+      [],
+    )
+    await publish(2, 100)
+    await service.processor.idle()
+    const list = (await service.app.inject('/actions?deviceId=KIT-1')).json<{ items: Action[] }>().items
+    expect(list.map((a) => [a.type, a.details.level, a.details.addressee])).toEqual([
+      ['reorder', 100, 'kit@example.com'],
+    ])
+  })
 })
