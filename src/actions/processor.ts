@@ -176,7 +176,7 @@ export class Processor {
       candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, open)))
       touched.set(r.deviceId, after)
     }
-    await this.commit(touched, candidates, last)
+    await this.commit(touched, candidates, last, opens)
   }
 
   private async sweepNow(): Promise<void> {
@@ -241,6 +241,8 @@ export class Processor {
     states: ReadonlyMap<string, DeviceState>,
     candidates: ActionCandidate[],
     position: number | undefined,
+    /** Unresolved actions already read for this batch, by device. */
+    known: ReadonlyMap<string, LedgerEntry[]> = new Map(),
   ): Promise<void> {
     const byDevice = new Map<string, ActionCandidate[]>()
     for (const deviceId of states.keys()) byDevice.set(deviceId, [])
@@ -256,7 +258,8 @@ export class Processor {
       const state = states.get(deviceId) ?? this.states.get(deviceId)
       if (!state) continue
       const episodes = currentEpisodes(state, this.clock.now())
-      const plan = planLedger(await this.store.unresolvedActions(deviceId), list, episodes)
+      const unresolved = known.get(deviceId) ?? (await this.store.unresolvedActions(deviceId))
+      const plan = planLedger(unresolved, list, episodes)
       create.push(...plan.create)
       resolve.push(...plan.resolve)
       for (const c of plan.create) if (!isCurrent(c, episodes)) resolveAtOnce.add(dedupKey(c))

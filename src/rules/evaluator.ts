@@ -30,14 +30,40 @@ export interface RuleRuntimeError {
   lastError: string
 }
 
+function engineFor(rules: readonly LoadedRule[]): Engine {
+  const engine = new Engine([], {
+    allowUndefinedFacts: true,
+    pathResolver: resolvePath,
+    replaceFactsInEventParams: true,
+  })
+  for (const rule of rules) {
+    engine.addRule({
+      name: rule.name,
+      conditions: rule.conditions as never,
+      event: { type: rule.event.type, params: rule.event.params ?? {} },
+      ...(rule.priority === undefined ? {} : { priority: rule.priority }),
+    })
+  }
+  return engine
+}
+
+interface SubjectRules {
+  /** All the rules of a subject in one engine: one run per subject instance, the common case. */
+  together: Engine
+  /** Each rule alone: for when the run of all of them fails, to tell which rule did. */
+  alone: { rule: LoadedRule; engine: Engine }[]
+  byName: Map<string, LoadedRule>
+}
+
 /**
- * Runs the loaded rules over the subjects of a device. Each rule has its own json-rules-engine, so
- * a rule that fails at run time fails alone: it is counted and reported, and the other rules, and
- * the readings behind them, go on. The engines keep no state between runs: whether an action is
- * new is the ledger's question.
+ * Runs the loaded rules over the subjects of a device. The rules of a subject run together in one
+ * json-rules-engine (a run has a fixed cost, and this is the path every reading takes); if that run
+ * fails, each rule runs alone, so that a rule that fails at run time fails alone: it is counted and
+ * reported, and the other rules, and the readings behind them, go on. The engines keep no state
+ * between runs: whether an action is new is the ledger's question.
  */
 export class RuleEvaluator {
-  private readonly bySubject = new Map<SubjectKind, { rule: LoadedRule; engine: Engine }[]>()
+  private readonly bySubject = new Map<SubjectKind, SubjectRules>()
   private readonly errors = new Map<string, RuleRuntimeError>()
 
   constructor(
@@ -45,21 +71,39 @@ export class RuleEvaluator {
     /** Told of a rule's first failure at run time (later ones are only counted). */
     private readonly onFirstError: (rule: string, err: Error) => void = () => {},
   ) {
-    for (const rule of rules) {
-      const engine = new Engine([], {
-        allowUndefinedFacts: true,
-        pathResolver: resolvePath,
-        replaceFactsInEventParams: true,
+    const grouped = new Map<SubjectKind, LoadedRule[]>()
+    for (const rule of rules) grouped.set(rule.subject, [...(grouped.get(rule.subject) ?? []), rule])
+    for (const [kind, list] of grouped) {
+      this.bySubject.set(kind, {
+        together: engineFor(list),
+        alone: list.map((rule) => ({ rule, engine: engineFor([rule]) })),
+        byName: new Map(list.map((r) => [r.name, r])),
       })
-      engine.addRule({
-        name: rule.name,
-        conditions: rule.conditions as never,
-        event: { type: rule.event.type, params: rule.event.params ?? {} },
-        ...(rule.priority === undefined ? {} : { priority: rule.priority }),
+    }
+  }
+
+  /** The rules that fire for one subject instance, with their events' params (facts put in). */
+  private async fired(
+    compiled: SubjectRules,
+    facts: Record<string, unknown>,
+  ): Promise<{ rule: LoadedRule; params: Record<string, unknown> }[]> {
+    try {
+      const { results } = await compiled.together.run(facts)
+      return results.flatMap((r) => {
+        const rule = compiled.byName.get(r.name as string)
+        return rule ? [{ rule, params: (r.event?.params ?? {}) as Record<string, unknown> }] : []
       })
-      const list = this.bySubject.get(rule.subject) ?? []
-      list.push({ rule, engine })
-      this.bySubject.set(rule.subject, list)
+    } catch {
+      const out: { rule: LoadedRule; params: Record<string, unknown> }[] = []
+      for (const { rule, engine } of compiled.alone) {
+        try {
+          const [event] = (await engine.run(facts)).events
+          if (event) out.push({ rule, params: (event.params ?? {}) as Record<string, unknown> })
+        } catch (err) {
+          this.recordError(rule.name, err as Error)
+        }
+      }
+      return out
     }
   }
 
@@ -87,15 +131,7 @@ export class RuleEvaluator {
       const compiled = this.bySubject.get(kind)
       if (!compiled) continue
       for (const subject of subjectsOf(kind, state, info, at, open)) {
-        for (const { rule, engine } of compiled) {
-          let event: { params?: Record<string, unknown> } | undefined
-          try {
-            event = (await engine.run(subject.facts)).events[0]
-          } catch (err) {
-            this.recordError(rule.name, err as Error)
-            continue
-          }
-          if (!event) continue
+        for (const { rule, params } of await this.fired(compiled, subject.facts)) {
           candidates.push({
             rule: rule.name,
             type: rule.event.type,
@@ -105,7 +141,7 @@ export class RuleEvaluator {
             episode: subject.episode,
             // A rule's params may name facts ({ "fact": "toner", "path": "$.replacedAtLevel" }): the
             // engine puts their values in.
-            details: { ...event.params, ...subject.details, ...identity },
+            details: { ...params, ...subject.details, ...identity },
             at,
             ...(rule.ticket
               ? {
