@@ -121,6 +121,7 @@ export async function startService(
       if (!running) problems.push('the service is starting or stopping')
       if (!broker.listening) problems.push('the MQTT broker is not listening')
       if (!processor.running) problems.push('rule processing is stopped')
+      if (processor.failing) problems.push(`rule processing fails: ${processor.failing}`)
       await store.ping().catch((err: Error) => problems.push(`the store does not answer: ${err.message}`))
       const full = forwarder?.full()
       if (full) problems.push(full)

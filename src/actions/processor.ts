@@ -31,6 +31,7 @@ export class Processor {
   /** Readings that were older than their device's newest one when processed: stored, not decided on. */
   private lateReadings = 0
   private nextEventSweep = 0
+  private failure: string | null = null
 
   constructor(
     private readonly store: Store,
@@ -124,11 +125,19 @@ export class Processor {
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(task)
+    const run = this.chain.then(task).then(() => {
+      this.failure = null
+    })
     this.chain = run.catch((err: unknown) => {
+      this.failure = (err as Error).message
       this.log.error({ err }, 'processing failed; it will be tried again with the next reading')
     })
     return run
+  }
+
+  /** Why the last processing run failed, while the next one has not succeeded; else null. */
+  get failing(): string | null {
+    return this.failure
   }
 
   private async drainJournal(): Promise<void> {
@@ -173,7 +182,15 @@ export class Processor {
       }
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
-      candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, open)))
+      try {
+        candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, open)))
+      } catch (err) {
+        // One device's trouble (a broken calendar, say) must not hold back the fleet behind it.
+        this.log.error(
+          { err, deviceId: r.deviceId, ts: r.ts },
+          'the rules could not run on a reading; its state is kept',
+        )
+      }
       touched.set(r.deviceId, after)
     }
     await this.commit(touched, candidates, last, opens)
@@ -222,7 +239,7 @@ export class Processor {
       for (const f of checked.followUps) {
         if (f.type !== 'replacement-device') continue
         followUps.push({
-          rule: `${open.rule}/replacement-device`,
+          rule: open.rule,
           type: 'replacement-device',
           deviceId: open.deviceId,
           siteId: open.siteId,

@@ -33,9 +33,11 @@ export interface LedgerEntry {
   status: ActionStatus
 }
 
-/** The one identity of a cause: no two actions ever share it. */
-export function dedupKey(c: Pick<ActionCandidate, 'rule' | 'deviceId' | 'subject' | 'episode'>): string {
-  return `${c.rule}\u0000${c.deviceId}\u0000${c.subject}\u0000${c.episode}`
+/** The one identity of a cause (what is to be done, for which device, about what, in which episode): no two actions ever share it. */
+export function dedupKey(c: Pick<ActionCandidate, 'type' | 'deviceId' | 'subject' | 'episode'>): string {
+  // The action type, not the rule: two rules that order toner for one cartridge (a threshold and a
+  // vendor's own) must still make one order, and renaming a rule must not repeat open causes.
+  return `${c.type}\u0000${c.deviceId}\u0000${c.subject}\u0000${c.episode}`
 }
 
 export interface LedgerPlan {

@@ -1,8 +1,13 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { type DeviceInventory, Inventory, type Site } from '../contract/schemas.ts'
-import { configError } from '../errors.ts'
+import { calendarProblems } from '../domain/calendar.ts'
+import { badRequest, configError } from '../errors.ts'
+
+function siteProblem(site: Site): string | null {
+  return site.calendar ? (calendarProblems(site.calendar)[0] ?? null) : null
+}
 
 const check = TypeCompiler.Compile(Inventory)
 export const INVENTORY_FILE = 'inventory.json'
@@ -41,6 +46,10 @@ export class InventoryBook {
       const e = check.Errors(json).First()
       throw configError(`${this.path}: at ${e?.path || '/'}: ${e?.message ?? 'not an inventory'}`)
     }
+    for (const [i, site] of json.sites.entries()) {
+      const problem = siteProblem(site)
+      if (problem) throw configError(`${this.path}: at /sites/${i}/calendar: ${problem}`)
+    }
     this.sites = new Map(json.sites.map((s) => [s.siteId, s]))
     this.devices = new Map(json.devices.map((d) => [d.deviceId, d]))
   }
@@ -61,24 +70,48 @@ export class InventoryBook {
     return [...this.sites.values()].sort((a, b) => a.siteId.localeCompare(b.siteId))
   }
 
+  /** Refuses a site whose calendar cannot be: its reason, for a 400. */
   async putSite(site: Site): Promise<void> {
-    this.sites.set(site.siteId, site)
-    await this.save()
+    const problem = siteProblem(site)
+    if (problem) throw badRequest(`calendar: ${problem}`)
+    await this.save((sites) => sites.set(site.siteId, site))
   }
 
   async putDevice(device: DeviceInventory): Promise<void> {
-    this.devices.set(device.deviceId, device)
-    await this.save()
+    await this.save((_sites, devices) => devices.set(device.deviceId, device))
   }
 
-  /** Writes the whole file to a temporary name and renames it: a crash never leaves half a file. */
-  private save(): Promise<void> {
-    const snapshot: Inventory = { sites: this.allSites(), devices: [...this.devices.values()] }
-    this.saving = this.saving.then(async () => {
-      const tmp = `${this.path}.tmp`
-      await writeFile(tmp, `${JSON.stringify(snapshot, null, 2)}\n`)
-      await rename(tmp, this.path)
-    })
-    return this.saving
+  /**
+   * Writes the whole file to a temporary name, flushes it and renames it (a crash never leaves half a
+   * file), then takes the new inventory: memory never holds what the disk refused. One failed write
+   * does not fail the ones after it.
+   */
+  private save(
+    change: (sites: Map<string, Site>, devices: Map<string, DeviceInventory>) => void,
+  ): Promise<void> {
+    const write = this.saving
+      .catch(() => {})
+      .then(async () => {
+        // Changed copies, from the inventory as the writes before this one left it.
+        const next = { sites: new Map(this.sites), devices: new Map(this.devices) }
+        change(next.sites, next.devices)
+        const snapshot: Inventory = {
+          sites: [...next.sites.values()].sort((a, b) => a.siteId.localeCompare(b.siteId)),
+          devices: [...next.devices.values()],
+        }
+        const tmp = `${this.path}.tmp`
+        const file = await open(tmp, 'w')
+        try {
+          await file.writeFile(`${JSON.stringify(snapshot, null, 2)}\n`)
+          await file.sync()
+        } finally {
+          await file.close()
+        }
+        await rename(tmp, this.path)
+        this.sites = next.sites
+        this.devices = next.devices
+      })
+    this.saving = write
+    return write
   }
 }

@@ -50,14 +50,24 @@ export function parseRuleFile(file: string, text: string): { rule: LoadedRule } 
  * earlier version of it loaded (`lastGood`, by file name), that version keeps running.
  */
 export function resolveRuleFiles(
-  files: readonly { name: string; text: string }[],
+  files: readonly ({ name: string; text: string } | { name: string; unreadable: string })[],
   lastGood: ReadonlyMap<string, LoadedRule> = new Map(),
 ): RuleSet {
   const rules: LoadedRule[] = []
   const failures: RuleFailure[] = []
   const byName = new Map<string, string>()
-  for (const { name, text } of [...files].sort((a, b) => a.name.localeCompare(b.name))) {
-    const result = parseRuleFile(name, text)
+  for (const file of [...files].sort((a, b) => a.name.localeCompare(b.name))) {
+    const { name } = file
+    const result =
+      'text' in file
+        ? parseRuleFile(name, file.text)
+        : {
+            failure: {
+              file: name,
+              code: 'PW_ERR_RULE_FILE' as const,
+              reason: `${name}: cannot be read: ${file.unreadable}`,
+            },
+          }
     let rule: LoadedRule | undefined
     if ('failure' in result) {
       rule = lastGood.get(name)
@@ -83,9 +93,14 @@ export function resolveRuleFiles(
 
 /** Loads every `*.json` in the folder, in name order. A broken file is reported; the others load. */
 export async function loadRuleDir(dir: string, lastGood?: ReadonlyMap<string, LoadedRule>): Promise<RuleSet> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'))
-  const files = await Promise.all(
-    names.map(async (name) => ({ name, text: await readFile(join(dir, name), 'utf8') })),
-  )
+  // Dot files are editors' lock and backup files, not rules.
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+  const read = await Promise.allSettled(names.map((name) => readFile(join(dir, name), 'utf8')))
+  const files = read.map((r, i) => {
+    const name = names[i] as string
+    return r.status === 'fulfilled'
+      ? { name, text: r.value }
+      : { name, unreadable: (r.reason as Error).message }
+  })
   return resolveRuleFiles(files, lastGood)
 }

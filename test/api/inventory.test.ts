@@ -63,6 +63,25 @@ describe('the inventory', () => {
     expect((await service.app.inject('/sites/x')).statusCode).toBe(404)
   })
 
+  it('refuses a site whose calendar cannot be, naming the problem, and keeps the site as it was', async () => {
+    const put = await service.app.inject({
+      method: 'PUT',
+      url: '/sites/milano-hq',
+      payload: {
+        contact: 'other@example.com',
+        calendar: {
+          zone: 'Europe/Rome',
+          workingDays: [1, 2, 3, 4, 5],
+          workingHours: { start: '17:00', end: '08:00' },
+          holidays: [],
+        },
+      },
+    })
+    expect(put.statusCode).toBe(400)
+    expect(put.json().message).toMatch(/calendar/)
+    expect((await service.app.inject('/sites/milano-hq')).json().contact).toBe('m.rossi@example.com')
+  })
+
   it('lists a device of the inventory before it is heard from, with its label, office and contract', async () => {
     const put = await service.app.inject({
       method: 'PUT',

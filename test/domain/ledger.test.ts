@@ -35,12 +35,14 @@ function entry(
 }
 
 describe('dedupKey', () => {
-  it('gives the same key to two candidates that differ only in their details and type', () => {
-    expect(dedupKey(candidate({ details: { level: 5 }, type: 'other' }))).toBe(dedupKey(candidate()))
+  it('gives the same key to two candidates that differ only in their details and rule', () => {
+    expect(dedupKey(candidate({ details: { level: 5 }, rule: 'toner-reorder-konica' }))).toBe(
+      dedupKey(candidate()),
+    )
   })
 
   it.each<[string, Partial<ActionCandidate>]>([
-    ['rule', { rule: 'toner-low' }],
+    ['type', { type: 'toner-shake' }],
     ['device', { deviceId: 'SCM-000001' }],
     ['subject', { subject: 'toner:cyan' }],
     ['episode', { episode: 'c1795161600000' }],
@@ -49,8 +51,8 @@ describe('dedupKey', () => {
   })
 
   it('does not confuse fields whose values would run together', () => {
-    const a = dedupKey(candidate({ rule: 'a', deviceId: 'bc' }))
-    const b = dedupKey(candidate({ rule: 'ab', deviceId: 'c' }))
+    const a = dedupKey(candidate({ type: 'a', deviceId: 'bc' }))
+    const b = dedupKey(candidate({ type: 'ab', deviceId: 'c' }))
     expect(a).not.toBe(b)
   })
 })
@@ -200,9 +202,9 @@ describe('planLedger and causes already open', () => {
     expect(plan).toEqual({ create: [], resolve: [] })
   })
 
-  it('still creates the same cause for another rule', () => {
-    const open = [entry('a1', 'toner:black', 'initial', 'open', 'toner-low-advisory')]
+  it('creates nothing for the same cause asked by another rule: one order per cartridge, whatever rule asks', () => {
+    const open = [entry('a1', 'toner:black', 'initial', 'open', 'toner-reorder-konica')]
     const plan = planLedger(open, [candidate()], new Map([['toner:black', 'initial']]))
-    expect(plan.create).toEqual([candidate()])
+    expect(plan.create).toEqual([])
   })
 })

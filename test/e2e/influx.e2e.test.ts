@@ -88,6 +88,28 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
     expect(tagged[0]?.count).toBe(85)
   })
 
+  it('passes over a reading InfluxDB refuses, and writes the ones around it', async () => {
+    const client = await connect(service.mqttUrl)
+    await publishAll(client, [
+      { topic: 'fleet/v1/influx-site/IFX-ODD/birth', payload: JSON.stringify({ vendor: 'Acme\nCorp' }) },
+      telemetry('influx-site', 'IFX-ODD', { ts: iso(Date.now() - 2 * HOUR), seq: 1, status: 'ready' }),
+      // 1970: older than the raw retention policy, so InfluxDB refuses it; the journal keeps it.
+      telemetry('influx-site', 'IFX-ODD', { ts: 0, seq: 2, status: 'ready' }),
+      telemetry('influx-site', 'IFX-ODD', { ts: iso(Date.now() - HOUR), seq: 3, toner: {} }),
+    ])
+    await client.endAsync()
+    await waitFor(
+      async () => ((await health()).spool?.pending === 0 ? true : undefined),
+      60_000,
+      'the spool to drain',
+    )
+    const rows = await influx.query(`SELECT * FROM "reading" WHERE "device" = 'IFX-ODD'`)
+    expect(rows.map((r) => [r.seq, r.vendor])).toEqual([
+      [1, 'Acme Corp'],
+      [3, 'Acme Corp'],
+    ])
+  })
+
   it('goes on taking readings while influxd is down, and writes every acknowledged one exactly once when it returns', async () => {
     const client = await connect(service.mqttUrl)
     const devices = 10
@@ -125,7 +147,7 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
       'the spool to drain into influxd',
     )
     const counts = await influx.query(
-      `SELECT count("seq") FROM "reading" WHERE "site" = 'influx-site' AND "device" != 'IFX-0' GROUP BY "device"`,
+      `SELECT count("seq") FROM "reading" WHERE "site" = 'influx-site' AND "device" != 'IFX-0' AND "device" != 'IFX-ODD' GROUP BY "device"`,
     )
     expect(counts).toHaveLength(devices)
     for (const c of counts) expect(c.count).toBe(per)

@@ -2,7 +2,7 @@
  * Rule files edited while the service runs: a good edit changes behaviour without a restart; a
  * broken edit is reported, and the last version that loaded keeps running.
  */
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import pino from 'pino'
@@ -81,6 +81,23 @@ describe('rule files edited while the service runs', () => {
     expect(failure.running).toBe('the last version that loaded')
     expect(await threshold()).toBe(30)
     expect(await publish('R-2', 28)).toHaveLength(1)
+  })
+
+  it("passes over editors' dot files, and reports a file it cannot read while the others run", async () => {
+    symlinkSync('/nonexistent', join(rules.path, '.#toner-shake.json'))
+    mkdirSync(join(rules.path, 'folder.json'))
+    const failure = await waitFor(
+      async () => {
+        const view = (await service.app.inject('/rules')).json<RulesView>()
+        return view.failures.find((f) => f.file === 'folder.json')
+      },
+      10_000,
+      'the unreadable file to be reported',
+    )
+    expect(failure.reason).toMatch(/folder\.json: cannot be read/)
+    const view = (await service.app.inject('/rules')).json<RulesView>()
+    expect(view.failures.map((f) => f.file)).not.toContain('.#toner-shake.json')
+    expect(view.rules.map((r) => r.name)).toContain('critical-fault')
   })
 
   it('drops the rule of a file that is removed', async () => {

@@ -1,3 +1,4 @@
+import type { IPoint } from 'influx'
 import type { Logger } from 'pino'
 import type { Clock } from '../../clock.ts'
 import type { Birth } from '../../contract/schemas.ts'
@@ -25,6 +26,8 @@ export interface SpoolStatus {
  */
 export class InfluxForwarder {
   private prepared = false
+  /** Points InfluxDB refused for good (4xx), passed over. */
+  refusedPoints = 0
   private cursor = 0
   private end = 0
   private up = true
@@ -111,7 +114,7 @@ export class InfluxForwarder {
         points.push(readingPoint(reading, birth))
         this.noteForRollup(reading.ts)
       }
-      await this.influx.write(points)
+      await this.writeSkippingRefused(points)
       const last = entries[entries.length - 1]?.position ?? this.cursor
       await this.store.setCursor(CURSOR, last)
       this.cursor = last
@@ -123,6 +126,39 @@ export class InfluxForwarder {
       await this.store.compactJournal(Math.min(this.cursor, this.processedUpTo()))
     }
     await this.rollupIfDue()
+  }
+
+  /**
+   * Writes the points. InfluxDB refusing points (a 4xx: older than the retention policy, a field of
+   * another type) is final for those points, not for the ones around them: the batch is halved until
+   * the refused points stand alone, and those are counted, logged and passed over (the readings stay
+   * in the journal). A partial write keeps the points InfluxDB took. Anything else (InfluxDB down,
+   * slow, a 5xx) throws, and the whole batch is tried again later.
+   */
+  private async writeSkippingRefused(points: IPoint[]): Promise<void> {
+    try {
+      await this.influx.write(points)
+    } catch (err) {
+      const status = (err as { res?: { statusCode?: number } }).res?.statusCode
+      if (status === undefined || status < 400 || status >= 500) throw err
+      const message = (err as Error).message
+      if (/partial write/.test(message)) {
+        this.refusedPoints++
+        this.log.warn({ err: message }, 'InfluxDB dropped some points of a batch; the others are written')
+        return
+      }
+      if (points.length === 1) {
+        this.refusedPoints++
+        this.log.warn(
+          { err: message, point: points[0] },
+          'InfluxDB refused a reading; it stays in the journal only',
+        )
+        return
+      }
+      const half = Math.ceil(points.length / 2)
+      await this.writeSkippingRefused(points.slice(0, half))
+      await this.writeSkippingRefused(points.slice(half))
+    }
   }
 
   /** Readings outside the continuous queries' window need an explicit rollup. */

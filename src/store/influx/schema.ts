@@ -33,7 +33,12 @@ export function rollupSelect(r: (typeof ROLLUPS)[number], where = ''): string {
   return `SELECT last(*) INTO "${r.rp}"."${r.into}" FROM "raw"."${MEASUREMENTS.reading}" ${where} GROUP BY time(${r.every}), *`
 }
 
-const unknown = (v: string | undefined) => (v === undefined || v === '' ? 'unknown' : v)
+/** A tag value as line protocol takes it: no control characters, not empty, not endless. */
+const tag = (v: string | undefined) => {
+  const printable = [...(v ?? '')].map((ch) => (ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127 ? ' ' : ch))
+  const clean = printable.join('').trim().slice(0, 128)
+  return clean === '' ? 'unknown' : clean
+}
 
 /** One reading as one point. Numbers are written as floats, always, so a field never changes type. */
 export function readingPoint(r: Reading, birth: Birth): IPoint {
@@ -53,9 +58,12 @@ export function readingPoint(r: Reading, birth: Birth): IPoint {
     fields.error_count = r.errors.length
     fields.critical_count = r.errors.filter((e) => e.severity === 'critical').length
   }
+  // A reading whose fields say nothing InfluxDB can keep (`"toner": {}`) still marks that the device
+  // was heard from.
+  if (Object.keys(fields).length === 0) fields.heard = 1
   return {
     measurement: MEASUREMENTS.reading,
-    tags: { site: r.siteId, device: r.deviceId, vendor: unknown(birth.vendor), model: unknown(birth.model) },
+    tags: { site: r.siteId, device: r.deviceId, vendor: tag(birth.vendor), model: tag(birth.model) },
     fields,
     timestamp: r.ts,
   }
