@@ -35,7 +35,8 @@ const BATCH = 500
  * Sends what the ledger wrote to its outbox, in order, to each sink. Each sink follows the outbox
  * with a cursor of its own, committed after every message, so that a sink that is down (InfluxDB,
  * say) waits alone while the others go on, and a crash repeats at most the message in flight.
- * Messages every sink has sent are deleted. Delivery is at least once; each message carries the
+ * Messages every sink has sent are deleted. Delivery is at least once (a crash repeats at most the
+ * last batch); each message carries the
  * action's id, status and updatedAt, so a receiver can tell a repeat.
  */
 export class OutboxRelay {
@@ -120,26 +121,31 @@ class SinkRunner {
     for (;;) {
       const batch = await this.store.outboxAfter(this.position, BATCH)
       if (batch.length === 0) return
-      for (const { id, action } of batch) {
-        if (this.stopped) return
-        try {
-          await this.sink.send(action)
-        } catch (err) {
-          this.failures++
-          const retryInMs = retryDelay(this.failures, this.policy)
-          this.log.warn(
-            { err, sink: this.sink.name, action: action.id, failures: this.failures, retryInMs },
-            'an action sink failed; it will be retried',
-          )
-          this.retry ??= setTimeout(() => {
-            this.retry = null
-            this.poke()
-          }, retryInMs)
-          return
+      try {
+        for (const { id, action } of batch) {
+          if (this.stopped) return
+          try {
+            await this.sink.send(action)
+          } catch (err) {
+            this.failures++
+            const retryInMs = retryDelay(this.failures, this.policy)
+            this.log.warn(
+              { err, sink: this.sink.name, action: action.id, failures: this.failures, retryInMs },
+              'an action sink failed; it will be retried',
+            )
+            this.retry ??= setTimeout(() => {
+              this.retry = null
+              this.poke()
+            }, retryInMs)
+            return
+          }
+          this.failures = 0
+          this.position = id
         }
-        this.failures = 0
-        await this.store.setCursor(this.cursorName, id)
-        this.position = id
+      } finally {
+        // The cursor is written once a batch, not once a message: each write is an fsync, and a
+        // burst of actions must not wait on one per message. A crash repeats at most one batch.
+        await this.store.setCursor(this.cursorName, this.position)
       }
       this.onProgress()
     }

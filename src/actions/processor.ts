@@ -3,10 +3,17 @@ import type { Clock, EventClock } from '../clock.ts'
 import type { Birth } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
-import type { Reading } from '../domain/reading.ts'
+import type { JournalEntry } from '../store/store.ts'
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = []
+  for (let t = from; t <= to; t += step) out.push(t)
+  return out
+}
+
 import { checkClocks } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import type { DeviceInfo } from '../rules/facts.ts'
+import type { DeviceInfo, OpenAction } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
@@ -144,12 +151,7 @@ export class Processor {
     for (;;) {
       const entries = await this.store.journalAfter(this.position, BATCH)
       if (entries.length === 0) return
-      const last = entries[entries.length - 1]?.position ?? this.position
-      await this.processBatch(
-        entries.map((e) => e.reading),
-        last,
-      )
-      await this.eventSweepIfDue()
+      await this.processBatch(entries)
     }
   }
 
@@ -161,12 +163,25 @@ export class Processor {
    * that a supplier may have shipped. Readings replayed in time order, the usual case after an
    * outage, are newer than what the device last said, and count in full.
    */
-  private async processBatch(readings: Reading[], last: number): Promise<void> {
-    const touched = new Map<string, DeviceState>()
+  private async processBatch(entries: readonly JournalEntry[]): Promise<void> {
+    let touched = new Map<string, DeviceState>()
     const infos = new Map<string, DeviceInfo>()
-    const opens = new Map<string, LedgerEntry[]>()
-    const candidates: ActionCandidate[] = []
-    for (const r of readings) {
+    let opens = new Map<string, LedgerEntry[]>()
+    let candidates: ActionCandidate[] = []
+    const askedInBatch = new Map<string, OpenAction[]>()
+    let processed: number | undefined
+    for (const { position, reading: r } of entries) {
+      // In event time, a sweep comes at each sweep instant the readings pass, before the first
+      // reading at or after it, and sees exactly the readings before it: however the readings were
+      // batched, a simulation run twice finds the same silences at the same instants.
+      if (this.eventTime && r.ts >= this.nextEventSweep) {
+        if (processed !== undefined) await this.commit(touched, candidates, processed, opens)
+        touched = new Map()
+        opens = new Map()
+        candidates = []
+        await this.eventSweepsUntil(r.ts)
+      }
+      processed = position
       const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
       if (before !== undefined && r.ts <= before.lastTs) {
         this.lateReadings++
@@ -183,7 +198,11 @@ export class Processor {
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
       try {
-        candidates.push(...(await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, open)))
+        const earlier = askedInBatch.get(r.deviceId) ?? []
+        const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, [...open, ...earlier])
+        candidates.push(...asked)
+        // What this batch asked for counts for the readings after it, as if committed one by one.
+        askedInBatch.set(r.deviceId, [...earlier, ...asked.map((c) => ({ ...c, createdAt: c.at }))])
       } catch (err) {
         // One device's trouble (a broken calendar, say) must not hold back the fleet behind it.
         this.log.error(
@@ -193,7 +212,7 @@ export class Processor {
       }
       touched.set(r.deviceId, after)
     }
-    await this.commit(touched, candidates, last, opens)
+    if (processed !== undefined) await this.commit(touched, candidates, processed, opens)
   }
 
   private async sweepNow(): Promise<void> {
@@ -202,16 +221,13 @@ export class Processor {
     await this.runSweep(this.clock.now())
   }
 
-  /**
-   * In event time: a sweep each time the clock passes a sweep instant, at that instant (a multiple
-   * of the interval), so that a simulation run twice finds each silence at the same moment.
-   */
-  private async eventSweepIfDue(): Promise<void> {
-    if (!this.eventTime || this.clock.now() < this.nextEventSweep) return
+  /** In event time: a sweep at each sweep instant (a multiple of the interval) up to `ts`. */
+  private async eventSweepsUntil(ts: number): Promise<void> {
+    if (!this.eventTime) return
     const every = this.eventTime.sweepIntervalMs
-    const instant = Math.floor(this.clock.now() / every) * every
-    await this.runSweep(instant)
-    this.nextEventSweep = instant + every
+    const last = Math.floor(ts / every) * every
+    for (const instant of range(this.nextEventSweep, last, every)) await this.runSweep(instant)
+    this.nextEventSweep = last + every
   }
 
   private async runSweep(now: number): Promise<void> {

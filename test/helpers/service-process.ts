@@ -66,7 +66,10 @@ export async function startServiceProcess(args: {
     void exited.then((code) =>
       reject(new Error(`the service exited (${code}) before it was ready: ${stderr}`)),
     )
-    setTimeout(() => reject(new Error(`the service was not ready in 30 s: ${stderr}`)), 30_000).unref()
+    setTimeout(() => {
+      child.kill('SIGKILL') // never leave a service behind
+      reject(new Error(`the service was not ready in 30 s: ${stderr}`))
+    }, 30_000).unref()
   })
   const entry = await ready
   return {

@@ -1,0 +1,329 @@
+/**
+ * Runs a simulation against a broker: paces simulated time (`--speed`), carries out the engine's
+ * operations over MQTT, feeds the service's actions back into the engine (the closed loop), writes
+ * the `--out` record and measures rate and latency. With the service's API (`--api`) it also runs in
+ * lockstep with the service's processing, which makes a closed-loop run reproducible.
+ */
+import { createWriteStream, type WriteStream, writeFileSync } from 'node:fs'
+import type { Action } from '../src/contract/schemas.ts'
+import { type Op, Simulation } from './engine.ts'
+import { SimulatorError } from './errors.ts'
+import { type Distribution, distribution, type KpiReport } from './kpi.ts'
+import { loadModels } from './models.ts'
+import { type FleetPlan, planFleet } from './plan.ts'
+import { createProgress, type ProgressMode } from './progress.ts'
+import type { Scenario } from './scenario.ts'
+import { ActionListener, type BrokerOptions, GatewayLink } from './transport.ts'
+
+export interface RunConfig {
+  scenarioFile: string
+  scenario: Scenario
+  devices: number
+  sites: number
+  seed: number
+  start: number
+  durationMs: number
+  intervalMs: number
+  /** null: generate only, publish nothing (`--dry-run`). */
+  broker: string | null
+  username?: string
+  password?: string
+  /** The service's HTTP API: lockstep with its processing, and the final count of its actions. */
+  api?: string
+  /** Subscribe to the actions and act on them. */
+  closedLoop: boolean
+  /** With `api`: wait for the service's processing at sync points (reproducible). */
+  lockstep: boolean
+  speed: number | 'max'
+  out?: string
+  report?: string
+  topicRoot: string
+  window: number
+  /** Lockstep period; by default the shortest cause-to-effect delay, rounded down to the interval. */
+  syncEveryMs?: number
+  maxPayloadBytes: number
+  clientPrefix: string
+  progress: ProgressMode
+  /** Without the API: how long to wait for late action messages after the last reading. */
+  lingerMs: number
+}
+
+export interface RunReport {
+  run: {
+    scenario: string
+    seed: number
+    devices: number
+    sites: number
+    start: string
+    end: string
+    interval: string
+    speed: number | 'max'
+    broker: string | null
+    closedLoop: boolean
+    /** Actions were received (closed loop) or counted from the API: detection KPIs mean something. */
+    observesActions: boolean
+    lockstep: boolean
+    syncEveryMinutes: number | null
+  }
+  published: KpiReport['published']
+  rate: {
+    /** Until the last reading was acknowledged (stored). */
+    wallSeconds: number
+    /** With --api: until the service had processed every reading. */
+    processedSeconds: number | null
+    readingsPerSecond: number
+    messagesPerSecond: number
+    simulatedHoursPerSecond: number
+  }
+  /** Wall-clock milliseconds from sending a reading to receiving the action it caused. */
+  latencyMs: Distribution & { unmatched: number }
+  actionMessages: { received: number; invalid: number; takenFromApi: number }
+  kpis: Omit<KpiReport, 'published'>
+  transport: { publishErrors: number }
+  /** With --api and no lockstep: the largest processing backlog (readings stored, not yet processed) seen. */
+  serviceBacklog: { max: number; samples: number } | null
+}
+
+/** When, in wall-clock ms after the start, simulated time `simElapsedMs` is due at `speed` (simulated s per s). */
+export function wallOffsetMs(simElapsedMs: number, speed: number | 'max'): number {
+  return speed === 'max' ? 0 : simElapsedMs / speed
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+async function getJson<T>(url: string): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(url)
+  } catch (err) {
+    throw new SimulatorError('PW_ERR_SIM_API', `${url}: ${(err as Error).message}`)
+  }
+  if (!res.ok) throw new SimulatorError('PW_ERR_SIM_API', `${url} answered ${res.status}`)
+  return (await res.json()) as T
+}
+
+export function buildPlan(cfg: RunConfig): FleetPlan {
+  return planFleet(cfg.scenario, loadModels(), {
+    devices: cfg.devices,
+    sites: cfg.sites,
+    seed: cfg.seed,
+    start: cfg.start,
+    durationMs: cfg.durationMs,
+    intervalMs: cfg.intervalMs,
+  })
+}
+
+class OutFile {
+  private readonly stream: WriteStream
+  constructor(path: string) {
+    this.stream = createWriteStream(path, { highWaterMark: 1 << 20 })
+  }
+  /** One JSON line: the topic, and the payload as the JSON it was sent as. */
+  write(topic: string, payload: string): Promise<void> | undefined {
+    const ok = this.stream.write(`{"topic":${JSON.stringify(topic)},"payload":${payload}}\n`)
+    return ok ? undefined : new Promise((r) => this.stream.once('drain', () => r()))
+  }
+  close(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    )
+  }
+}
+
+export async function run(cfg: RunConfig, log: (line: string) => void = () => undefined): Promise<RunReport> {
+  const plan = buildPlan(cfg)
+  for (const s of plan.skipped) log(`simulate: the fleet is smaller than the scenario's: left out the ${s}`)
+  const sim = new Simulation(plan, { topicRoot: cfg.topicRoot, maxPayloadBytes: cfg.maxPayloadBytes })
+  const out = cfg.out ? new OutFile(cfg.out) : null
+  const brokerOptions: BrokerOptions | null = cfg.broker
+    ? {
+        url: cfg.broker,
+        clientPrefix: cfg.clientPrefix,
+        topicRoot: cfg.topicRoot,
+        window: cfg.window,
+        ...(cfg.username === undefined ? {} : { username: cfg.username }),
+        ...(cfg.password === undefined ? {} : { password: cfg.password }),
+      }
+    : null
+  const links = brokerOptions
+    ? plan.sites.map((s) => new GatewayLink(brokerOptions, s.siteId, s.gatewayId))
+    : []
+
+  // Wall-clock send times of the readings that should cause an action, by device and reading time.
+  const sentAt = new Map<string, number>()
+  const latencies: number[] = []
+  let unmatched = 0
+  let received = 0
+  let takenFromApi = 0
+  const listener =
+    brokerOptions && cfg.closedLoop
+      ? new ActionListener(brokerOptions, (action, receivedAt) => {
+          received++
+          if (!sim.applyAction(action)) return
+          const key = `${action.deviceId}|${Date.parse(action.createdAt)}`
+          // Kept after a match: one reading may cause several actions (two colours low at once).
+          const sent = sentAt.get(key)
+          if (sent === undefined) unmatched++
+          else latencies.push(receivedAt - sent)
+        })
+      : null
+  await listener?.start()
+
+  const lockstep = cfg.api !== undefined && listener !== null && cfg.lockstep
+  const minDelay = sim.minEffectDelayMs()
+  const syncEvery = lockstep
+    ? Math.max(cfg.intervalMs, Math.floor((cfg.syncEveryMs ?? minDelay) / cfg.intervalMs) * cfg.intervalMs)
+    : null
+  if (syncEvery !== null && syncEvery > minDelay)
+    log(
+      `simulate: --sync-every ${syncEvery / 60_000} min is longer than the shortest delivery or repair (${minDelay / 60_000} min): the run may not be reproducible`,
+    )
+
+  /** Waits until the service has stored and processed everything sent. */
+  const processed = async () => {
+    await Promise.all(links.map((l) => l.drain()))
+    for (let wait = 2; ; wait = Math.min(50, wait * 2)) {
+      const stats = await getJson<{ processing: { backlog: number } }>(`${cfg.api}/stats`)
+      if (stats.processing.backlog === 0) return
+      await sleep(wait)
+    }
+  }
+  /** ... and every open action has reached us. */
+  const sync = async () => {
+    await processed()
+    if (!listener) return
+    const open = (await getJson<{ items: Action[] }>(`${cfg.api}/actions?status=open`)).items
+    let missing = open.filter((a) => !sim.hasSeen(a.id))
+    for (let waited = 0; missing.length > 0 && waited < 5000; waited += 5) {
+      await sleep(5)
+      missing = missing.filter((a) => !sim.hasSeen(a.id))
+    }
+    // Published but never delivered to us (a dropped subscription): the API has the record.
+    for (const a of missing) if (sim.applyAction(a)) takenFromApi++
+  }
+
+  // Without lockstep, how far the service's processing falls behind its ingest, sampled each second.
+  const backlog = { max: 0, samples: 0 }
+  const sampler =
+    cfg.api !== undefined && brokerOptions && !lockstep
+      ? setInterval(() => {
+          getJson<{ processing: { backlog: number } }>(`${cfg.api}/stats`).then(
+            (s) => {
+              backlog.samples++
+              backlog.max = Math.max(backlog.max, s.processing.backlog)
+            },
+            () => undefined,
+          )
+        }, 1000)
+      : null
+
+  const progress = createProgress(cfg.progress)
+  const t0 = performance.now()
+  let nextSync = plan.start
+  let readings = 0
+  let lastYield = t0
+  let syncMs = 0
+  const perform = async (op: Op) => {
+    if (op.op === 'publish') {
+      const w = out?.write(op.topic, op.payload)
+      if (w) await w
+      readings += op.readings
+      const link = links[op.gateway]
+      if (!link) return
+      const p = link.publish(op.topic, op.payload, op.retain)
+      if (p) await p
+      if (op.watch.length > 0) {
+        const now = performance.now()
+        for (const ts of op.watch) sentAt.set(`${op.deviceId}|${ts}`, now)
+      }
+    } else if (op.op === 'connect') links[op.gateway]?.connect()
+    else await links[op.gateway]?.drop()
+  }
+
+  try {
+    while (!sim.done) {
+      const ahead = t0 + wallOffsetMs(sim.now - plan.start, cfg.speed) - performance.now()
+      if (ahead > 1) await sleep(ahead)
+      if (syncEvery !== null && sim.now >= nextSync) {
+        const s0 = performance.now()
+        await sync()
+        syncMs += performance.now() - s0
+        nextSync = sim.now + syncEvery
+      }
+      for (const op of sim.nextTick()) await perform(op)
+      // Let the sockets in now and then: an action is timed when it is read, so reading must not wait.
+      if (performance.now() - lastYield > 5) {
+        await new Promise<void>((r) => setImmediate(r))
+        lastYield = performance.now()
+      }
+      const elapsed = (performance.now() - t0) / 1000
+      progress.update({
+        tick: sim.tickIndex,
+        ticks: sim.ticks,
+        simNow: sim.now,
+        readings,
+        readingsPerSecond: elapsed > 0 ? readings / elapsed : 0,
+        actions: received,
+      })
+    }
+    await Promise.all(links.map((l) => l.drain()))
+  } finally {
+    progress.stop()
+    if (sampler) clearInterval(sampler)
+  }
+  const wallSeconds = (performance.now() - t0) / 1000
+  if (syncEvery !== null)
+    log(
+      `simulate: ${(syncMs / 1000).toFixed(1)} s of ${wallSeconds.toFixed(1)} s waiting for the service at lockstep points`,
+    )
+
+  let processedSeconds: number | null = null
+  if (cfg.api !== undefined && brokerOptions) {
+    await processed()
+    processedSeconds = (performance.now() - t0) / 1000
+    await sync()
+    // The complete record: actions this run missed on MQTT still count in the KPIs.
+    const all = (await getJson<{ items: Action[] }>(`${cfg.api}/actions`)).items
+    for (const a of [...all].reverse()) if (sim.applyAction(a, false)) takenFromApi++
+  } else if (listener) {
+    await sleep(cfg.lingerMs)
+  }
+  await listener?.stop()
+  await Promise.all(links.map((l) => l.close()))
+  await out?.close()
+
+  const kpis = sim.kpis.report()
+  const { published, ...rest } = kpis
+  const report: RunReport = {
+    run: {
+      scenario: plan.scenario,
+      seed: plan.seed,
+      devices: plan.devices.length,
+      sites: plan.sites.length,
+      start: new Date(plan.start).toISOString(),
+      end: new Date(plan.end).toISOString(),
+      interval: `${cfg.intervalMs / 60_000}m`,
+      speed: cfg.speed,
+      broker: cfg.broker,
+      closedLoop: listener !== null,
+      observesActions: listener !== null || (cfg.api !== undefined && brokerOptions !== null),
+      lockstep,
+      syncEveryMinutes: syncEvery === null ? null : syncEvery / 60_000,
+    },
+    published,
+    rate: {
+      wallSeconds: Number(wallSeconds.toFixed(2)),
+      processedSeconds: processedSeconds === null ? null : Number(processedSeconds.toFixed(2)),
+      readingsPerSecond: Math.round(published.readings / wallSeconds),
+      messagesPerSecond: Math.round(published.messages / wallSeconds),
+      simulatedHoursPerSecond: Number(((plan.end - plan.start) / 3_600_000 / wallSeconds).toFixed(2)),
+    },
+    latencyMs: { ...distribution(latencies, 2), unmatched },
+    actionMessages: { received, invalid: listener?.invalid ?? 0, takenFromApi },
+    kpis: rest,
+    transport: { publishErrors: links.reduce((n, l) => n + l.errors, 0) },
+    serviceBacklog: sampler ? backlog : null,
+  }
+  if (cfg.report) writeFileSync(cfg.report, `${JSON.stringify(report, null, 2)}\n`)
+  return report
+}

@@ -1,0 +1,193 @@
+/**
+ * The simulator's only network code: one MQTT connection per site gateway (QoS 1, a last will, a
+ * bounded window of messages in flight), and one subscriber to the service's actions. It moves
+ * what the engine decided and decides nothing itself.
+ */
+import { Type } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import mqtt, { type MqttClient } from 'mqtt'
+import { ACTION_STATUSES, Action } from '../src/contract/schemas.ts'
+import { SimulatorError } from './errors.ts'
+
+// The contract's status is a plain JSON Schema enum (for the API's error messages), which the
+// TypeBox compiler does not take: the same schema, with the status as a union of its literals.
+const checkAction = TypeCompiler.Compile(
+  Type.Composite([
+    Type.Omit(Action, ['status']),
+    Type.Object({ status: Type.Union(ACTION_STATUSES.map((s) => Type.Literal(s))) }),
+  ]),
+)
+
+export interface BrokerOptions {
+  url: string
+  username?: string
+  password?: string
+  clientPrefix: string
+  topicRoot: string
+  /** Messages each gateway keeps in flight (sent, not yet acknowledged). */
+  window: number
+}
+
+/** One site gateway's connection. */
+export class GatewayLink {
+  private client: MqttClient | null = null
+  private connecting: Promise<MqttClient> | null = null
+  private inflight = 0
+  private readonly waiters: (() => void)[] = []
+  private readonly idle: (() => void)[] = []
+  errors = 0
+
+  constructor(
+    private readonly options: BrokerOptions,
+    readonly siteId: string,
+    readonly gatewayId: string,
+  ) {}
+
+  /** Connects (again); publishes wait for it. */
+  connect(): void {
+    const { url, username, password, clientPrefix, topicRoot } = this.options
+    this.connecting = mqtt
+      .connectAsync(url, {
+        clientId: `${clientPrefix}-${this.gatewayId}`,
+        clean: true,
+        keepalive: 60,
+        connectTimeout: 10_000,
+        // A connection lost by accident comes back, and mqtt.js sends the unacknowledged messages again.
+        reconnectPeriod: 1000,
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        will: {
+          // The contract has no topic for a gateway's state: the service counts this as an unknown topic.
+          topic: `${topicRoot}/${this.siteId}/${this.gatewayId}/status`,
+          payload: Buffer.from(JSON.stringify({ gateway: this.gatewayId, online: false })),
+          qos: 1,
+          retain: false,
+        },
+      })
+      .then(
+        (client) => {
+          this.client = client
+          client.on('error', () => this.errors++)
+          return client
+        },
+        (err: Error) => {
+          throw new SimulatorError(
+            'PW_ERR_SIM_BROKER',
+            `gateway ${this.gatewayId} cannot connect to ${url}: ${err.message}`,
+          )
+        },
+      )
+    // Failures surface at the next publish or disconnect.
+    this.connecting.catch(() => undefined)
+  }
+
+  /**
+   * Sends one QoS 1 message, and resolves when it is in the window (not when it is acknowledged):
+   * returns undefined when there was room at once, so the hot path costs no promise.
+   */
+  publish(topic: string, payload: string, retain: boolean): Promise<void> | undefined {
+    if (this.client === null || this.inflight >= this.options.window)
+      return this.publishLater(topic, payload, retain)
+    this.send(this.client, topic, payload, retain)
+    return undefined
+  }
+
+  private async publishLater(topic: string, payload: string, retain: boolean): Promise<void> {
+    const client = this.client ?? (await this.ready())
+    while (this.inflight >= this.options.window) await new Promise<void>((r) => this.waiters.push(r))
+    this.send(client, topic, payload, retain)
+  }
+
+  private ready(): Promise<MqttClient> {
+    if (!this.connecting) throw new Error(`gateway ${this.gatewayId} published before it connected`)
+    return this.connecting
+  }
+
+  private send(client: MqttClient, topic: string, payload: string, retain: boolean): void {
+    this.inflight++
+    client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      if (err) this.errors++
+      this.inflight--
+      this.waiters.shift()?.()
+      if (this.inflight === 0) for (const done of this.idle.splice(0)) done()
+    })
+  }
+
+  /** Resolves when every message sent is acknowledged. */
+  async drain(): Promise<void> {
+    if (this.connecting) await this.connecting
+    if (this.inflight === 0) return
+    await new Promise<void>((r) => this.idle.push(r))
+  }
+
+  /**
+   * The network goes: the connection drops without a DISCONNECT, so the broker publishes the will.
+   * Everything sent before is acknowledged first, so no reading is lost in the outage.
+   */
+  async drop(): Promise<void> {
+    await this.drain()
+    const client = this.client
+    this.client = null
+    this.connecting = null
+    if (!client) return
+    client.stream.destroy()
+    await client.endAsync(true)
+  }
+
+  /** A clean goodbye at the end of the run (no will). */
+  async close(): Promise<void> {
+    await this.drain().catch(() => undefined)
+    const client = this.client
+    this.client = null
+    this.connecting = null
+    await client?.endAsync()
+  }
+}
+
+/** Subscribes to `{root}/+/+/actions` and hands each valid action on. */
+export class ActionListener {
+  private client: MqttClient | null = null
+  invalid = 0
+
+  constructor(
+    private readonly options: BrokerOptions,
+    private readonly onAction: (action: Action, receivedAt: number) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const { url, username, password, clientPrefix, topicRoot } = this.options
+    try {
+      this.client = await mqtt.connectAsync(url, {
+        clientId: `${clientPrefix}-actions`,
+        clean: true,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+      })
+    } catch (err) {
+      throw new SimulatorError('PW_ERR_SIM_BROKER', `cannot connect to ${url}: ${(err as Error).message}`)
+    }
+    this.client.on('message', (_topic, payload) => {
+      const receivedAt = performance.now()
+      let action: unknown
+      try {
+        action = JSON.parse(payload.toString('utf8'))
+      } catch {
+        this.invalid++
+        return
+      }
+      if (!checkAction.Check(action)) {
+        this.invalid++
+        return
+      }
+      this.onAction(action, receivedAt)
+    })
+    await this.client.subscribeAsync(`${topicRoot}/+/+/actions`, { qos: 1 })
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync()
+    this.client = null
+  }
+}
