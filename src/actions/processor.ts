@@ -226,6 +226,11 @@ export class Processor {
     if (!this.eventTime) return
     const every = this.eventTime.sweepIntervalMs
     const last = Math.floor(ts / every) * every
+    if (this.states.size === 0) {
+      // Nothing to sweep before the first device: time starts with the first reading.
+      this.nextEventSweep = last + every
+      return
+    }
     for (const instant of range(this.nextEventSweep, last, every)) await this.runSweep(instant)
     this.nextEventSweep = last + every
   }

@@ -281,8 +281,10 @@ describe('rules test', () => {
       expect.objectContaining({
         type: 'missed-reading',
         deviceId: 'A',
-        createdAt: iso(BASE + 144 * HOUR),
-        details: { lastReadingAt: iso(BASE), hoursSinceLastReading: 144 },
+        // At the first sweep instant (every minute by default) past 120 hours, however far the
+        // readings that moved the clock jumped.
+        createdAt: iso(BASE + 120 * HOUR + 60_000),
+        details: { lastReadingAt: iso(BASE), hoursSinceLastReading: 120 },
       }),
     ])
     const alone = await dryRun(readingsFile([bare('C', 0, { seq: 1 })]), undefined, {
