@@ -11,7 +11,7 @@ import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { Engine } from 'json-rules-engine'
+import type { Engine } from 'json-rules-engine'
 import pino from 'pino'
 import { Processor } from '../actions/processor.ts'
 import { EventClock } from '../clock.ts'
@@ -26,7 +26,7 @@ import { InventoryBook } from '../inventory/inventory.ts'
 import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { BirthRecord } from '../store/store.ts'
-import { RuleEvaluator, type RuleRuntimeError, resolvePath } from './evaluator.ts'
+import { engineFor, RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
 import { type DeviceInfo, deviceInfo, type SubjectInstance, subjectsOf } from './facts.ts'
 import { type LoadedRule, loadRuleDir, type RuleSet } from './loader.ts'
 
@@ -355,18 +355,6 @@ async function explainSubject(engine: Engine, subject: SubjectInstance): Promise
   }
 }
 
-function engineFor(rule: LoadedRule): Engine {
-  // The same engine settings as RuleEvaluator's, so that the explanation sees what it saw.
-  const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath })
-  engine.addRule({
-    name: rule.name,
-    conditions: rule.conditions as never,
-    event: { type: rule.event.type, params: rule.event.params ?? {} },
-    ...(rule.priority === undefined ? {} : { priority: rule.priority }),
-  })
-  return engine
-}
-
 const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
   toner: 'never evaluated: the device reported no toner level',
   wasteBox: 'never evaluated: the device reported no waste box',
@@ -396,7 +384,8 @@ async function explainNotFired(
       }
       let engine = engines.get(rule.name)
       if (!engine) {
-        engine = engineFor(rule)
+        // The evaluator's own engine settings, so that the explanation sees what it saw.
+        engine = engineFor([rule])
         engines.set(rule.name, engine)
       }
       const subjects: SubjectExplanation[] = []

@@ -30,7 +30,7 @@ export interface RuleRuntimeError {
   lastError: string
 }
 
-function engineFor(rules: readonly LoadedRule[]): Engine {
+export function engineFor(rules: readonly LoadedRule[]): Engine {
   const engine = new Engine([], {
     allowUndefinedFacts: true,
     pathResolver: resolvePath,
