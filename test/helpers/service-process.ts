@@ -53,12 +53,16 @@ export async function startServiceProcess(args: {
     stderr += d.toString()
   })
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+  let isReady = false
   const ready = new Promise<Record<string, unknown>>((resolveReady, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>
         logs.push(entry)
-        if (entry.msg === 'printwarden is running') resolveReady(entry)
+        if (entry.msg === 'printwarden is running') {
+          isReady = true
+          resolveReady(entry)
+        }
       } catch {
         // not a log line
       }
@@ -67,7 +71,8 @@ export async function startServiceProcess(args: {
       reject(new Error(`the service exited (${code}) before it was ready: ${stderr}`)),
     )
     setTimeout(() => {
-      child.kill('SIGKILL') // never leave a service behind
+      if (isReady) return
+      child.kill('SIGKILL') // a service that never got ready is not left behind
       reject(new Error(`the service was not ready in 30 s: ${stderr}`))
     }, 30_000).unref()
   })
