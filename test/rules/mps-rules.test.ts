@@ -1,42 +1,23 @@
-/**
- * The shipped MPS rules beyond the contract's four, through MQTT and the API of the real service
- * (in process, in event time so that "two days later" is two days of readings).
- */
-import { join } from 'node:path'
-import mqtt, { type MqttClient } from 'mqtt'
-import pino from 'pino'
+import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildConfig } from '../../src/config/config.ts'
 import type { Action } from '../../src/contract/schemas.ts'
-import { type Service, startService } from '../../src/main.ts'
-import { ROOT, tempDir } from '../helpers/service-process.ts'
+import type { Service } from '../../src/main.ts'
+import { type InProcess, startInProcess } from '../helpers/in-process.ts'
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 5, 1, 8)
 
 describe('the shipped MPS rules', () => {
-  const data = tempDir()
+  let running: InProcess
   let service: Service
   let client: MqttClient
 
   beforeAll(async () => {
-    const config = buildConfig({
-      flags: {
-        dataDir: data.path,
-        rulesDir: join(ROOT, 'rules'),
-        mqttPort: '0',
-        wsPort: '0',
-        httpPort: '0',
-        clock: 'event',
-      },
-    })
-    service = await startService(config, { log: pino({ level: 'silent' }) })
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${service.mqttPort}`, { reconnectPeriod: 0 })
+    running = await startInProcess({ clock: 'event' })
+    ;({ service, client } = running)
   })
   afterAll(async () => {
-    await client?.endAsync()
-    await service?.stop()
-    data.remove()
+    await running?.stop()
   })
 
   const send = async (device: string, readings: { h: number; [k: string]: unknown }[]) => {

@@ -1,16 +1,8 @@
-/**
- * Service tickets through MQTT and the API, in event time: SLA clocks on a site's working-hour
- * calendar (Europe/Rome), a breach recorded when a clock runs out, a replacement device after 5
- * working days, and a device whose contract is inactive.
- */
-import { join } from 'node:path'
-import mqtt, { type MqttClient } from 'mqtt'
-import pino from 'pino'
+import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildConfig } from '../../src/config/config.ts'
 import type { Action } from '../../src/contract/schemas.ts'
-import { type Service, startService } from '../../src/main.ts'
-import { ROOT, tempDir } from '../helpers/service-process.ts'
+import type { Service } from '../../src/main.ts'
+import { type InProcess, startInProcess } from '../helpers/in-process.ts'
 
 const HOUR = 3_600_000
 // Monday 2026-11-16, 16:00 in Rome (15:00 UTC): one working hour left that day.
@@ -25,24 +17,13 @@ interface TicketView {
 }
 
 describe('service tickets', () => {
-  const data = tempDir()
+  let running: InProcess
   let service: Service
   let client: MqttClient
 
   beforeAll(async () => {
-    const config = buildConfig({
-      flags: {
-        dataDir: data.path,
-        rulesDir: join(ROOT, 'rules'),
-        mqttPort: '0',
-        wsPort: '0',
-        httpPort: '0',
-        clock: 'event',
-        sweepIntervalMs: '1h',
-      },
-    })
-    service = await startService(config, { log: pino({ level: 'silent' }) })
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${service.mqttPort}`, { reconnectPeriod: 0 })
+    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
+    ;({ service, client } = running)
     const calendar = {
       zone: 'Europe/Rome',
       workingDays: [1, 2, 3, 4, 5],
@@ -66,9 +47,7 @@ describe('service tickets', () => {
     })
   })
   afterAll(async () => {
-    await client?.endAsync()
-    await service?.stop()
-    data.remove()
+    await running?.stop()
   })
 
   /** Hourly readings of the device, the error still active, from one hour to another. */
