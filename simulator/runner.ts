@@ -10,20 +10,15 @@ import { type Op, Simulation } from './engine.ts'
 import { SimulatorError } from './errors.ts'
 import { type Distribution, distribution, type KpiReport } from './kpi.ts'
 import { loadModels } from './models.ts'
-import { type FleetPlan, planFleet } from './plan.ts'
+import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
 import { createProgress, type ProgressMode } from './progress.ts'
 import type { Scenario } from './scenario.ts'
 import { ActionListener, type BrokerOptions, GatewayLink } from './transport.ts'
 
-export interface RunConfig {
+/** What a run plans (PlanOptions: fleet size, seed, time span) and how it publishes. */
+export interface RunConfig extends PlanOptions {
   scenarioFile: string
   scenario: Scenario
-  devices: number
-  sites: number
-  seed: number
-  start: number
-  durationMs: number
-  intervalMs: number
   /** null: generate only, publish nothing (`--dry-run`). */
   broker: string | null
   username?: string

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { Action } from '../contract/schemas.ts'
+import { Rerun } from '../rerun.ts'
 import type { Store } from '../store/store.ts'
 
 /** Where action messages go. A sink that throws is retried later; it never holds back the others, nor ingest. */
@@ -76,10 +77,15 @@ export class OutboxRelay {
 
 class SinkRunner {
   position = 0
-  private running: Promise<void> | null = null
-  private again = false
   private stopped = false
   private retry: NodeJS.Timeout | null = null
+  private readonly drains = new Rerun(
+    () => this.drain(),
+    (err) => this.log.error({ err, sink: this.sink.name }, 'could not read the outbox'),
+    // A sink waiting out its backoff is not tried early because new messages came: the retry
+    // takes them too. Otherwise every new action would knock on a receiver that is down.
+    () => !this.stopped && !this.retry,
+  )
   /** Failures in a row, for the backoff. */
   private failures = 0
   private readonly cursorName: string
@@ -99,22 +105,7 @@ class SinkRunner {
   }
 
   poke(): void {
-    // A sink waiting out its backoff is not tried early because new messages came: the retry
-    // takes them too. Otherwise every new action would knock on a receiver that is down.
-    if (this.stopped || this.retry) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.log.error({ err, sink: this.sink.name }, 'could not read the outbox'))
-      .finally(() => {
-        this.running = null
-        if (this.again) {
-          this.again = false
-          this.poke()
-        }
-      })
+    this.drains.request()
   }
 
   private async drain(): Promise<void> {
@@ -155,10 +146,10 @@ class SinkRunner {
     // Let the messages already written go out, then stop.
     if (!this.retry) {
       this.poke()
-      await this.running
+      await this.drains.settled()
     }
     this.stopped = true
     if (this.retry) clearTimeout(this.retry)
-    await this.running
+    await this.drains.settled()
   }
 }

@@ -2,6 +2,7 @@ import type { IPoint } from 'influx'
 import type { Logger } from 'pino'
 import type { Clock } from '../../clock.ts'
 import type { Birth } from '../../contract/schemas.ts'
+import { Rerun } from '../../rerun.ts'
 import type { Store } from '../store.ts'
 import type { InfluxStore } from './influx-store.ts'
 import { readingPoint } from './schema.ts'
@@ -31,9 +32,12 @@ export class InfluxForwarder {
   private cursor = 0
   private end = 0
   private up = true
-  private running: Promise<void> | null = null
-  private again = false
   private stopped = true
+  private readonly drains = new Rerun(
+    () => this.drain(),
+    (err) => this.failed(err),
+    () => !this.stopped && !this.retryTimer,
+  )
   private retryTimer: NodeJS.Timeout | null = null
   private rollupTimer: NodeJS.Timeout | null = null
   private retryDelay = 250
@@ -78,20 +82,7 @@ export class InfluxForwarder {
   /** New readings were stored up to this journal position. */
   poke(end?: number): void {
     if (end !== undefined && end > this.end) this.end = end
-    if (this.stopped || this.retryTimer) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.failed(err))
-      .finally(() => {
-        this.running = null
-        if (this.again) {
-          this.again = false
-          this.poke()
-        }
-      })
+    this.drains.request()
   }
 
   private async drain(): Promise<void> {
@@ -206,7 +197,7 @@ export class InfluxForwarder {
 
   /** Rolls up what is pending, for tests and for a clean stop. */
   async flush(): Promise<void> {
-    await this.running
+    await this.drains.settled()
     await this.drain()
     await this.rollupIfDue(true)
   }
@@ -217,6 +208,6 @@ export class InfluxForwarder {
     if (this.rollupTimer) clearTimeout(this.rollupTimer)
     this.retryTimer = null
     this.rollupTimer = null
-    await this.running
+    await this.drains.settled()
   }
 }
