@@ -13,7 +13,7 @@ describe('the shipped MPS rules', () => {
   let client: MqttClient
 
   beforeAll(async () => {
-    running = await startInProcess({ clock: 'event' })
+    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
     ;({ service, client } = running)
   })
   afterAll(async () => {
