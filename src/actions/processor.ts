@@ -17,7 +17,7 @@ import type { DeviceInfo, OpenAction } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
-const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error']
+const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'recurrence']
 const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence', 'billing']
 const BATCH = 500
 

@@ -48,6 +48,21 @@ export interface ErrorState extends ActiveError {
   since: number
 }
 
+/**
+ * How often an error code came back lately: the instants it became active within the last
+ * `RECURRENCE_WINDOW_MS`, and where the current run of recurrences began (a run ends after a whole
+ * window without the code). A warning that users clear each time can still need an engineer.
+ */
+export interface Recurrence {
+  severity: ActiveError['severity']
+  starts: number[]
+  runStart: number
+}
+
+export const RECURRENCE_WINDOW_MS = 7 * 86_400_000
+/** Starts kept per code: enough for any threshold a rule would set within a week. */
+const MAX_STARTS = 100
+
 export interface DeviceState {
   deviceId: string
   siteId: string
@@ -56,6 +71,8 @@ export interface DeviceState {
   toner: Record<string, TonerState>
   wasteBox?: WasteBoxStateRecord
   errors: Record<string, ErrorState>
+  /** Error codes that became active within the last week, by code. */
+  recurrences?: Record<string, Recurrence>
   counters?: Counters
   /** When the newest reading with page counters was read. */
   lastCounterTs?: number
@@ -129,6 +146,39 @@ export function nextErrors(
   return next
 }
 
+/** Counts the codes that became active at `ts` (were not active before), and forgets old starts. */
+export function nextRecurrences(
+  prev: Record<string, Recurrence> | undefined,
+  before: Record<string, ErrorState>,
+  active: ActiveError[] | undefined,
+  ts: number,
+): Record<string, Recurrence> | undefined {
+  const next = dict<Recurrence>()
+  let any = false
+  for (const [code, r] of Object.entries(prev ?? {})) {
+    const starts = r.starts.filter((t) => ts - t <= RECURRENCE_WINDOW_MS)
+    if (starts.length === 0) continue
+    next[code] = { ...r, starts }
+    any = true
+  }
+  for (const e of active ?? []) {
+    if (own(before, e.code) !== undefined) continue
+    const r = own(next, e.code)
+    next[e.code] =
+      r === undefined
+        ? { severity: e.severity, starts: [ts], runStart: ts }
+        : { severity: e.severity, starts: [...r.starts, ts].slice(-MAX_STARTS), runStart: r.runStart }
+    any = true
+  }
+  return any ? next : undefined
+}
+
+/** The run of recurrences a code is in at `now`, or null once a whole window passed without it. */
+export function recurrenceEpisode(r: Recurrence, now: number): string | null {
+  const last = r.starts[r.starts.length - 1]
+  return last !== undefined && now - last <= RECURRENCE_WINDOW_MS ? `r${r.runStart}` : null
+}
+
 const DAY = 86_400_000
 const COUNTER_WINDOW_DAYS = 30
 
@@ -167,6 +217,8 @@ export function step(state: DeviceState | undefined, r: Reading): DeviceState {
     toner,
     errors: r.errors ? nextErrors(state?.errors ?? dict(), r.errors, r.ts) : dict(state?.errors),
   }
+  const recurrences = nextRecurrences(state?.recurrences, state?.errors ?? dict(), r.errors, r.ts)
+  if (recurrences) next.recurrences = recurrences
   const wasteBox =
     r.wasteBox !== undefined ? nextWasteBox(state?.wasteBox, r.wasteBox, r.ts) : state?.wasteBox
   if (wasteBox) next.wasteBox = wasteBox
@@ -194,8 +246,15 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'silence' | 'billing'
-export const SUBJECT_KINDS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'silence', 'billing']
+export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'recurrence' | 'silence' | 'billing'
+export const SUBJECT_KINDS: readonly SubjectKind[] = [
+  'toner',
+  'wasteBox',
+  'error',
+  'recurrence',
+  'silence',
+  'billing',
+]
 
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
 export function currentEpisodes(state: DeviceState, now: number): Map<string, string> {
@@ -203,6 +262,10 @@ export function currentEpisodes(state: DeviceState, now: number): Map<string, st
   for (const [color, t] of Object.entries(state.toner)) episodes.set(subjectKey('toner', color), t.cartridge)
   if (state.wasteBox) episodes.set(subjectKey('wasteBox'), state.wasteBox.box)
   for (const [code, e] of Object.entries(state.errors)) episodes.set(subjectKey('error', code), `e${e.since}`)
+  for (const [code, r] of Object.entries(state.recurrences ?? {})) {
+    const episode = recurrenceEpisode(r, now)
+    if (episode !== null) episodes.set(subjectKey('recurrence', code), episode)
+  }
   episodes.set(subjectKey('silence'), silenceEpisode(state))
   const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now)
   if (owed) episodes.set(subjectKey('billing'), `m${owed.id}`)

@@ -359,6 +359,7 @@ const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
   toner: 'never evaluated: the device reported no toner level',
   wasteBox: 'never evaluated: the device reported no waste box',
   error: 'never evaluated: no error was active in any reading of the device',
+  recurrence: 'never evaluated: no error became active in any reading of the device',
   silence:
     'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
   billing: 'never evaluated: the device owed no meter reading at any sweep',

@@ -6,7 +6,14 @@ import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
 import { deliveryDate, type SiteCalendar, siteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
-import { pagesPerDay, silenceEpisode, subjectKey, type TonerState } from '../domain/device-state.ts'
+import {
+  pagesPerDay,
+  RECURRENCE_WINDOW_MS,
+  recurrenceEpisode,
+  silenceEpisode,
+  subjectKey,
+  type TonerState,
+} from '../domain/device-state.ts'
 import { daysToEmpty } from '../domain/forecast.ts'
 
 /** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
@@ -90,6 +97,7 @@ export const FACT_FIELDS = {
   ],
   wasteBox: ['state', 'fill', 'needsReplacing'],
   error: ['code', 'severity', 'text', 'activeForHours'],
+  recurrence: ['code', 'severity', 'timesInLast7Days', 'activeNow', 'firstAt', 'lastAt'],
   billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
 } as const
 
@@ -100,6 +108,7 @@ export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
   toner: ['device', 'toner'],
   wasteBox: ['device', 'wasteBox'],
   error: ['device', 'error'],
+  recurrence: ['device', 'recurrence'],
   silence: ['device'],
   billing: ['device', 'billing'],
 }
@@ -261,6 +270,34 @@ export function subjectsOf(
             ? { code: e.code, severity: e.severity }
             : { code: e.code, severity: e.severity, text: e.text },
       }))
+    case 'recurrence': {
+      const out: SubjectInstance[] = []
+      for (const [code, r] of Object.entries(state.recurrences ?? {})) {
+        const episode = recurrenceEpisode(r, at)
+        if (episode === null) continue
+        const recent = r.starts.filter((t) => at - t <= RECURRENCE_WINDOW_MS)
+        const first = recent[0] ?? r.runStart
+        const last = recent[recent.length - 1] ?? r.runStart
+        out.push({
+          kind,
+          key: subjectKey('recurrence', code),
+          episode,
+          facts: {
+            device,
+            recurrence: {
+              code,
+              severity: r.severity,
+              timesInLast7Days: recent.length,
+              activeNow: Object.hasOwn(state.errors, code),
+              firstAt: new Date(first).toISOString(),
+              lastAt: new Date(last).toISOString(),
+            },
+          },
+          details: { code, severity: r.severity, times: recent.length, since: new Date(first).toISOString() },
+        })
+      }
+      return out
+    }
     case 'billing': {
       const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at)
       if (!owed) return []

@@ -7,9 +7,11 @@ import {
   INITIAL_EPISODE,
   NEW_CARTRIDGE_RISE,
   nextToner,
+  RECURRENCE_WINDOW_MS,
   step,
 } from '../../src/domain/device-state.ts'
 import type { ActiveError, Reading, WasteBoxReport } from '../../src/domain/reading.ts'
+import { subjectsOf } from '../../src/rules/facts.ts'
 
 const T0 = Date.parse('2026-11-20T08:00:00Z')
 const MINUTE = 60_000
@@ -278,6 +280,7 @@ describe('the device as a whole', () => {
       'toner:black': `c${T0 + MINUTE}`,
       wasteBox: INITIAL_EPISODE,
       'error:C-2557': `e${T0}`,
+      'recurrence:C-2557': `r${T0}`,
       silence: `s${T0 + MINUTE}`,
     })
   })
@@ -387,6 +390,56 @@ describe('properties', () => {
           expect(states.every((s) => s.wasteBox?.box === INITIAL_EPISODE && !s.wasteBox.needsReplacing)).toBe(
             true,
           )
+        },
+      ),
+    )
+  })
+})
+
+describe('recurrences of an error code', () => {
+  const HOUR_MS = 3_600_000
+  const jam: ActiveError = { code: 'J-1', severity: 'warning' }
+
+  it('counts each time the code becomes active in the last 7 days, and keeps one run while it comes back within 7 days', () => {
+    fc.assert(
+      fc.property(
+        // Hourly gaps and whether the jam is active at each reading; some readings say nothing of errors.
+        fc.array(
+          fc.record({ gap: fc.integer({ min: 1, max: 24 * 9 }), active: fc.boolean(), silent: fc.boolean() }),
+          {
+            minLength: 1,
+            maxLength: 60,
+          },
+        ),
+        (steps) => {
+          let state: DeviceState | undefined
+          let ts = Date.UTC(2026, 0, 5)
+          let activeBefore = false
+          const starts: number[] = []
+          let runStart: number | null = null
+          for (const s of steps) {
+            ts += s.gap * HOUR_MS
+            const reading: Reading = s.silent
+              ? { deviceId: 'D', siteId: 'S', ts, status: 'ready' }
+              : { deviceId: 'D', siteId: 'S', ts, errors: s.active ? [jam] : [] }
+            state = step(state, reading)
+            if (!s.silent) {
+              if (s.active && !activeBefore) {
+                const last = starts[starts.length - 1]
+                if (last === undefined || ts - last > RECURRENCE_WINDOW_MS) runStart = ts
+                starts.push(ts)
+              }
+              activeBefore = s.active
+            }
+            const recent = starts.filter((t) => ts - t <= RECURRENCE_WINDOW_MS)
+            const [subject] = subjectsOf('recurrence', state, {}, ts)
+            if (recent.length === 0) {
+              expect(subject).toBeUndefined()
+              continue
+            }
+            expect(subject?.facts.recurrence).toMatchObject({ timesInLast7Days: recent.length })
+            expect(subject?.episode).toBe(`r${runStart}`)
+          }
         },
       ),
     )

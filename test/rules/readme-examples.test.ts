@@ -5,9 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { step } from '../../src/domain/device-state.ts'
+import { SUBJECT_KINDS, step } from '../../src/domain/device-state.ts'
 import type { Reading } from '../../src/domain/reading.ts'
 import { RuleEvaluator } from '../../src/rules/evaluator.ts'
+import { FACT_FIELDS } from '../../src/rules/facts.ts'
 import { parseRuleFile } from '../../src/rules/loader.ts'
 import { ROOT } from '../helpers/service-process.ts'
 
@@ -65,6 +66,14 @@ describe('the examples of rules/README.md', () => {
     const actions = await evaluator.evaluate([scene.subject], state, scene.info ?? {}, scene.at)
     expect(evaluator.runtimeErrors()).toEqual([])
     expect(actions.map((a) => a.type)).toEqual([loaded.rule.event.type])
+  })
+
+  it('documents every fact field and every subject', () => {
+    for (const [fact, fields] of Object.entries(FACT_FIELDS)) {
+      expect(readme).toContain(`| \`${fact}\` |`)
+      for (const field of fields) expect(readme).toContain(`\`$.${field}\``)
+    }
+    for (const subject of SUBJECT_KINDS) expect(readme).toContain(`| \`${subject}\` |`)
   })
 
   it('lists every shipped rule file', () => {

@@ -146,3 +146,59 @@ describe('service tickets', () => {
     expect(ticket.breaches).toEqual([])
   })
 })
+
+describe('a warning that keeps coming back', () => {
+  let running: InProcess
+
+  beforeAll(async () => {
+    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
+  })
+  afterAll(async () => {
+    await running?.stop()
+  })
+
+  it('opens one ticket when it comes back 3 times in 7 days, cleared each time, and resolves it after a quiet week', async () => {
+    const { service, client } = running
+    const jam = { code: 'J-0511', severity: 'warning', text: 'Paper jam, tray 2' }
+    const at = (h: number, errors: object[]) =>
+      client.publishAsync(
+        'fleet/v1/roma/RJ-1/telemetry',
+        JSON.stringify({ ts: MONDAY_4PM + h * HOUR, status: 'ready', errors }),
+        { qos: 1 },
+      )
+    const faults = async () =>
+      (await service.app.inject('/actions?deviceId=RJ-1&type=fault')).json<{ items: Action[] }>().items
+    // A jam cleared within the hour, on Monday, Tuesday and Thursday: never a lasting warning.
+    for (const day of [0, 1]) {
+      await at(day * 24, [jam])
+      await at(day * 24 + 1, [])
+    }
+    await service.processor.idle()
+    expect(await faults()).toEqual([])
+    await at(3 * 24, [jam])
+    await at(3 * 24 + 1, [])
+    // And twice more: the same run of recurrences, no second ticket.
+    await at(4 * 24, [jam])
+    await at(4 * 24 + 1, [])
+    await at(5 * 24, [jam])
+    await service.processor.idle()
+    const [ticket, ...more] = await faults()
+    expect(more).toEqual([])
+    expect(ticket).toMatchObject({
+      rule: 'recurring-warning',
+      status: 'open',
+      details: { code: 'J-0511', severity: 'warning', times: 3, since: new Date(MONDAY_4PM).toISOString() },
+    })
+    expect((ticket?.details.ticket as { stage: string }).stage).toBe('registered')
+    // Cleared, and not back for a week: the run is over.
+    await at(5 * 24 + 1, [])
+    await at(12 * 24 + 2, [])
+    await service.processor.idle()
+    const [after] = await faults()
+    expect(after?.status).toBe('resolved')
+    // A single jam later starts a new run, which needs 3 times again.
+    await at(13 * 24, [jam])
+    await service.processor.idle()
+    expect(await faults()).toHaveLength(1)
+  })
+})
