@@ -62,6 +62,7 @@ export async function startService(
       const device = inventory.device(deviceId)
       return deviceInfo(birth, device, inventory.site(device?.siteId ?? siteId))
     },
+    (siteId) => inventory.site(siteId),
   )
   // In event time the readings define the time: none is "ahead of the clock".
   const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config

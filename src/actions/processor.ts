@@ -1,20 +1,19 @@
 import type { Logger } from 'pino'
 import type { Clock, EventClock } from '../clock.ts'
-import type { Birth } from '../contract/schemas.ts'
+import type { Birth, Site } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
-import type { JournalEntry } from '../store/store.ts'
+import { expectedStock } from '../domain/stock.ts'
+import { checkClocks } from '../domain/ticket.ts'
+import type { RuleEvaluator } from '../rules/evaluator.ts'
+import { type DeviceInfo, type OpenAction, stockSubject } from '../rules/facts.ts'
+import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
 
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = []
   for (let t = from; t <= to; t += step) out.push(t)
   return out
 }
-
-import { checkClocks } from '../domain/ticket.ts'
-import type { RuleEvaluator } from '../rules/evaluator.ts'
-import type { DeviceInfo, OpenAction } from '../rules/facts.ts'
-import type { Store } from '../store/store.ts'
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
 const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'recurrence']
@@ -56,6 +55,8 @@ export class Processor {
     /** What is known of a device besides its readings (the inventory), from its birth message. */
     private readonly describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo = (birth) =>
       birth,
+    /** A site of the inventory, for the rules about a whole site (its spare stock). */
+    private readonly site: (siteId: string) => Site | undefined = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -169,16 +170,18 @@ export class Processor {
     let opens = new Map<string, LedgerEntry[]>()
     let candidates: ActionCandidate[] = []
     const askedInBatch = new Map<string, OpenAction[]>()
+    let installs: CartridgeInstall[] = []
     let processed: number | undefined
     for (const { position, reading: r } of entries) {
       // In event time, a sweep comes at each sweep instant the readings pass, before the first
       // reading at or after it, and sees exactly the readings before it: however the readings were
       // batched, a simulation run twice finds the same silences at the same instants.
       if (this.eventTime && r.ts >= this.nextEventSweep) {
-        if (processed !== undefined) await this.commit(touched, candidates, processed, opens)
+        if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
         touched = new Map()
         opens = new Map()
         candidates = []
+        installs = []
         await this.eventSweepsUntil(r.ts)
       }
       processed = position
@@ -197,6 +200,22 @@ export class Processor {
       }
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
+      for (const [color, t] of Object.entries(after.toner)) {
+        const was =
+          before === undefined
+            ? undefined
+            : Object.hasOwn(before.toner, color)
+              ? before.toner[color]
+              : undefined
+        if (was !== undefined && was.cartridge !== t.cartridge)
+          installs.push({
+            deviceId: r.deviceId,
+            siteId: r.siteId,
+            model: info.model ?? null,
+            color,
+            ts: r.ts,
+          })
+      }
       try {
         const earlier = askedInBatch.get(r.deviceId) ?? []
         const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, [...open, ...earlier])
@@ -212,7 +231,7 @@ export class Processor {
       }
       touched.set(r.deviceId, after)
     }
-    if (processed !== undefined) await this.commit(touched, candidates, processed, opens)
+    if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
   }
 
   private async sweepNow(): Promise<void> {
@@ -241,7 +260,36 @@ export class Processor {
       const info = this.describe(await this.store.birth(state.deviceId), state.deviceId, state.siteId)
       candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
+    candidates.push(...(await this.siteCandidates(now)))
     if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)
+  }
+
+  /**
+   * The rules about whole sites: each site of the inventory with devices heard from, its spare
+   * stock reckoned from its last count. A site's action rides on its first device by ID.
+   */
+  private async siteCandidates(now: number): Promise<ActionCandidate[]> {
+    const rules = this.rules()
+    if (!rules.hasRulesFor('stock')) return []
+    const sites = new Map<string, { anchor: string; knownSince: number }>()
+    for (const s of this.states.values()) {
+      const known = sites.get(s.siteId)
+      if (!known) sites.set(s.siteId, { anchor: s.deviceId, knownSince: s.firstTs })
+      else {
+        if (s.deviceId < known.anchor) known.anchor = s.deviceId
+        if (s.firstTs < known.knownSince) known.knownSince = s.firstTs
+      }
+    }
+    const out: ActionCandidate[] = []
+    for (const [siteId, { anchor, knownSince }] of sites) {
+      const site = this.site(siteId)
+      if (!site) continue
+      const history = await this.store.stockHistory(siteId)
+      const lines = expectedStock(history.count, history.shipped, history.installed)
+      const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)
+      if (subject) out.push(...(await rules.evaluateSite(subject, siteId, anchor, site.contact, now)))
+    }
+    return out
   }
 
   /**
@@ -281,6 +329,7 @@ export class Processor {
     position: number | undefined,
     /** Unresolved actions already read for this batch, by device. */
     known: ReadonlyMap<string, LedgerEntry[]> = new Map(),
+    installs: CartridgeInstall[] = [],
   ): Promise<void> {
     const byDevice = new Map<string, ActionCandidate[]>()
     for (const deviceId of states.keys()) byDevice.set(deviceId, [])
@@ -310,6 +359,7 @@ export class Processor {
       // simulation run twice gets the same times however its readings were batched.
       createdAtDecision: this.eventTime !== undefined,
       ...(position === undefined ? {} : { position }),
+      ...(installs.length === 0 ? {} : { installs }),
     })
     // Only after the commit: memory never runs ahead of what is stored.
     for (const [deviceId, s] of states) this.states.set(deviceId, s)

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Site } from '../contract/schemas.ts'
-import { notFound } from '../errors.ts'
+import { Id, Site, StockCountBody, StockView } from '../contract/schemas.ts'
+import { toEpochMs } from '../domain/reading.ts'
+import { expectedStock } from '../domain/stock.ts'
+import { badRequest, notFound } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
 
 const Params = Type.Object({ siteId: Id })
@@ -19,6 +21,54 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
     if (!site) throw notFound(`site ${request.params.siteId}`)
     return site
   })
+
+  const stockOf = async (site: Site): Promise<StockView> => {
+    const { count, shipped, installed } = await deps.store.stockHistory(site.siteId)
+    return {
+      siteId: site.siteId,
+      stockMode: site.stockMode ?? 'threshold',
+      countedAt: count ? new Date(count.ts).toISOString() : null,
+      items: expectedStock(count, shipped, installed),
+    }
+  }
+  const knownSite = (siteId: string): Site => {
+    const site = deps.inventory.site(siteId)
+    if (!site) throw notFound(`site ${siteId}`)
+    return site
+  }
+
+  app.get(
+    '/sites/:siteId/stock',
+    { schema: { params: Params, response: { 200: StockView } } },
+    async (request) => stockOf(knownSite(request.params.siteId)),
+  )
+
+  // The site's count of its spare toner: the new base of its expected stock. It answers the
+  // site's open stock-reconciliation actions, which are resolved with it.
+  app.post(
+    '/sites/:siteId/stock-counts',
+    { schema: { params: Params, body: StockCountBody, response: { 201: StockView } } },
+    async (request, reply) => {
+      const site = knownSite(request.params.siteId)
+      const now = deps.clock.now()
+      const ts = request.body.ts === undefined ? now : toEpochMs(request.body.ts)
+      if (ts > now)
+        throw badRequest(
+          `body/ts: ${new Date(ts).toISOString()} is in the future; a count is of stock already on the shelf`,
+        )
+      const seen = new Set<string>()
+      const items = request.body.items.map((i, n) => {
+        const key = `${i.model ?? ''}\u0000${i.color}`
+        if (seen.has(key))
+          throw badRequest(`body/items/${n}: ${i.color}${i.model ? ` for ${i.model}` : ''} is counted twice`)
+        seen.add(key)
+        return { model: i.model ?? null, color: i.color, count: i.count }
+      })
+      const resolved = await deps.store.recordStockCount(site.siteId, { ts, items }, now)
+      if (resolved.length > 0) deps.onActionChanged()
+      return reply.status(201).send(await stockOf(site))
+    },
+  )
 
   app.put(
     '/sites/:siteId',

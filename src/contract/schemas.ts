@@ -167,6 +167,48 @@ export const DeviceInventory = Type.Object(
 )
 export type DeviceInventory = Static<typeof DeviceInventory>
 
+const ColorName = Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' })
+
+/** A site's count of its spare toner, by cartridge: a colour, for a model. */
+export const StockCountBody = Type.Object(
+  {
+    /** When the site counted; now if absent. */
+    ts: Type.Optional(Timestamp),
+    items: Type.Array(
+      Type.Object(
+        {
+          color: ColorName,
+          model: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()])),
+          count: Type.Integer({ minimum: 0, maximum: 100_000 }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 1000 },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type StockCountBody = Static<typeof StockCountBody>
+
+/** What should be on a site's shelf, by cartridge, reckoned from its last count. */
+export const StockView = Type.Object({
+  siteId: Id,
+  stockMode: Type.Union([Type.Literal('threshold'), Type.Literal('spare-kit')]),
+  /** When the site last counted, or null if it never did. */
+  countedAt: Type.Union([Type.String(), Type.Null()]),
+  items: Type.Array(
+    Type.Object({
+      model: Type.Union([Type.String(), Type.Null()]),
+      color: Type.String(),
+      counted: Type.Integer(),
+      shipped: Type.Integer(),
+      installed: Type.Integer(),
+      expected: Type.Integer(),
+    }),
+  ),
+})
+export type StockView = Static<typeof StockView>
+
 export const Inventory = Type.Object(
   { sites: Type.Array(Site), devices: Type.Array(DeviceInventory) },
   { additionalProperties: false },

@@ -246,7 +246,7 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'recurrence' | 'silence' | 'billing'
+export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'recurrence' | 'silence' | 'billing' | 'stock'
 export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'toner',
   'wasteBox',
@@ -254,7 +254,13 @@ export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'recurrence',
   'silence',
   'billing',
+  'stock',
 ]
+
+/** Subjects of a whole site rather than of one device: its spare stock. */
+export function isSiteSubject(subject: string): boolean {
+  return subject.startsWith('stock:')
+}
 
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
 export function currentEpisodes(state: DeviceState, now: number): Map<string, string> {

@@ -3,6 +3,7 @@
  * open actions are over, and which status changes a person may make. The store only applies them.
  */
 import type { ActionStatus } from '../contract/schemas.ts'
+import { isSiteSubject } from './device-state.ts'
 import type { Ticket } from './ticket.ts'
 
 /** What a rule asks for: an action of `type` about one subject of a device, in one episode. */
@@ -37,7 +38,10 @@ export interface LedgerEntry {
 export function dedupKey(c: Pick<ActionCandidate, 'type' | 'deviceId' | 'subject' | 'episode'>): string {
   // The action type, not the rule: two rules that order toner for one cartridge (a threshold and a
   // vendor's own) must still make one order, and renaming a rule must not repeat open causes.
-  return `${c.type}\u0000${c.deviceId}\u0000${c.subject}\u0000${c.episode}`
+  // A site's subject (its spare stock) names the site, and its actions ride on one of its devices:
+  // which one must not make a second action.
+  const device = isSiteSubject(c.subject) ? '' : c.deviceId
+  return `${c.type}\u0000${device}\u0000${c.subject}\u0000${c.episode}`
 }
 
 export interface LedgerPlan {
@@ -69,7 +73,10 @@ export function planLedger(
     create.push(c)
   }
   const resolve = unresolved
-    .filter((a) => a.status !== 'resolved' && episodes.get(a.subject) !== a.episode)
+    // A site's subjects are not the device's: their actions end otherwise (a stock count).
+    .filter(
+      (a) => a.status !== 'resolved' && !isSiteSubject(a.subject) && episodes.get(a.subject) !== a.episode,
+    )
     .map((a) => a.id)
   return { create, resolve }
 }
@@ -78,7 +85,7 @@ export function isCurrent(
   c: Pick<ActionCandidate, 'subject' | 'episode'>,
   episodes: ReadonlyMap<string, string>,
 ): boolean {
-  return episodes.get(c.subject) === c.episode
+  return isSiteSubject(c.subject) || episodes.get(c.subject) === c.episode
 }
 
 export type Transition = 'ack' | 'resolve'

@@ -363,6 +363,8 @@ const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
   silence:
     'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
   billing: 'never evaluated: the device owed no meter reading at any sweep',
+  stock:
+    'never evaluated: a site is asked to count its spare stock in a sweep of the service, not in a dry run',
 }
 
 async function explainNotFired(

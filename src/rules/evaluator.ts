@@ -7,6 +7,7 @@ import {
   DEFAULT_SITE_CALENDAR,
   type DeviceInfo,
   type OpenAction,
+  type SubjectInstance,
   subjectsOf,
 } from './facts.ts'
 
@@ -159,6 +160,31 @@ export class RuleEvaluator {
       }
     }
     return candidates
+  }
+
+  /**
+   * The actions the rules of a site's subject ask for. The contract gives every action a device,
+   * so a site's action rides on `anchorDeviceId`, one of its devices; its dedup key names the site.
+   */
+  async evaluateSite(
+    subject: SubjectInstance,
+    siteId: string,
+    anchorDeviceId: string,
+    addressee: string | undefined,
+    at: number,
+  ): Promise<ActionCandidate[]> {
+    const compiled = this.bySubject.get(subject.kind)
+    if (!compiled) return []
+    return (await this.fired(compiled, subject.facts)).map(({ rule, params }) => ({
+      rule: rule.name,
+      type: rule.event.type,
+      deviceId: anchorDeviceId,
+      siteId,
+      subject: subject.key,
+      episode: subject.episode,
+      details: { ...params, ...subject.details, ...(addressee === undefined ? {} : { addressee }) },
+      at,
+    }))
   }
 
   private recordError(rule: string, err: Error): void {

@@ -15,6 +15,7 @@ import {
   type TonerState,
 } from '../domain/device-state.ts'
 import { daysToEmpty } from '../domain/forecast.ts'
+import { owedCount, type StockCount, type StockLine } from '../domain/stock.ts'
 
 /** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
 export const DEFAULT_SITE_CALENDAR = siteCalendar('UTC')
@@ -99,6 +100,8 @@ export const FACT_FIELDS = {
   error: ['code', 'severity', 'text', 'activeForHours'],
   recurrence: ['code', 'severity', 'timesInLast7Days', 'activeNow', 'firstAt', 'lastAt'],
   billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
+  site: ['siteId', 'name', 'customer', 'stockMode', 'addressee'],
+  stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'items'],
 } as const
 
 export type FactName = keyof typeof FACT_FIELDS
@@ -111,6 +114,7 @@ export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
   recurrence: ['device', 'recurrence'],
   silence: ['device'],
   billing: ['device', 'billing'],
+  stock: ['site', 'stock'],
 }
 
 /** One thing to run the rules of a subject over: its facts, and what an action about it records. */
@@ -234,7 +238,9 @@ export function subjectsOf(
             ...forecast(t, color, state, info, at),
           },
         },
-        details: { color, level: t.level },
+        // The model says which cartridge: a site's spare stock is counted by model and colour.
+        details:
+          info.model === undefined ? { color, level: t.level } : { color, level: t.level, model: info.model },
       }))
     case 'wasteBox': {
       const w = state.wasteBox
@@ -324,6 +330,9 @@ export function subjectsOf(
         },
       ]
     }
+    case 'stock':
+      // A site's subject, not a device's: see stockSubject().
+      return []
     case 'silence':
       return [
         {
@@ -337,5 +346,45 @@ export function subjectsOf(
           },
         },
       ]
+  }
+}
+
+/**
+ * A site's spare stock, while the site owes a count for the half-year (none since it began): the
+ * subject of `stock` rules, run in each sweep once per site.
+ */
+export function stockSubject(
+  site: Pick<Site, 'siteId' | 'name' | 'customer' | 'stockMode' | 'contact'>,
+  stock: { count: StockCount | null; lines: StockLine[] },
+  /** When the service first heard of a device of the site. */
+  knownSince: number,
+  at: number,
+): SubjectInstance | null {
+  const owed = owedCount(stock.count?.ts ?? null, knownSince, at)
+  if (!owed) return null
+  const lastCountedAt = stock.count ? new Date(stock.count.ts).toISOString() : null
+  const items = stock.lines.map((l) => ({ model: l.model, color: l.color, expected: l.expected }))
+  return {
+    kind: 'stock',
+    key: subjectKey('stock', site.siteId),
+    episode: `h${owed.id}`,
+    facts: {
+      site: {
+        siteId: site.siteId,
+        name: site.name ?? null,
+        customer: site.customer ?? null,
+        stockMode: site.stockMode ?? 'threshold',
+        addressee: site.contact,
+      },
+      stock: {
+        period: owed.id,
+        periodStart: new Date(owed.start).toISOString(),
+        owesCount: true,
+        lastCountedAt,
+        expectedTotal: items.reduce((sum, i) => sum + i.expected, 0),
+        items,
+      },
+    },
+    details: { period: owed.id, lastCountedAt, expected: items },
   }
 }

@@ -7,6 +7,7 @@ import type { Action, Birth } from '../contract/schemas.ts'
 import type { DeviceState } from '../domain/device-state.ts'
 import type { ActionCandidate, LedgerEntry, Transition } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
+import type { StockCount, StockEvent } from '../domain/stock.ts'
 import type { Ticket } from '../domain/ticket.ts'
 
 /** A stored reading with its place in arrival order, the processing journal's position. */
@@ -61,6 +62,23 @@ export interface Commit {
   at: number
   /** Stamp a new action with the instant its rule looked at rather than `at` (event time). */
   createdAtDecision?: boolean
+  /** New cartridges seen in the readings processed. */
+  installs?: CartridgeInstall[]
+}
+
+export interface CartridgeInstall {
+  deviceId: string
+  siteId: string
+  model: string | null
+  color: string
+  ts: number
+}
+
+/** What the spare stock of a site is reckoned from: its last count, and what was shipped and installed since. */
+export interface StockHistory {
+  count: StockCount | null
+  shipped: StockEvent[]
+  installed: StockEvent[]
 }
 
 export interface OpenTicket {
@@ -133,6 +151,13 @@ export interface Store {
   pruneOutbox(upToPosition: number): Promise<void>
 
   /** A follower's position (an action sink's in the outbox, the forwarder's in the journal); 0 if new. */
+  /** A site's last stock count and the reorders and installs after it. */
+  stockHistory(siteId: string): Promise<StockHistory>
+  /**
+   * Records a site's stock count and, in the same transaction, resolves its open
+   * `stock-reconciliation` actions (with their outbox messages). Returns the actions resolved.
+   */
+  recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]>
   cursor(name: string): Promise<number>
   setCursor(name: string, position: number): Promise<void>
   /** The newest journal position. */

@@ -189,7 +189,7 @@ describe('a warning that keeps coming back', () => {
       status: 'open',
       details: { code: 'J-0511', severity: 'warning', times: 3, since: new Date(MONDAY_4PM).toISOString() },
     })
-    expect((ticket?.details.ticket as { stage: string }).stage).toBe('registered')
+    expect(ticket?.details.ticket).toMatchObject({ stage: 'registered' })
     // Cleared, and not back for a week: the run is over.
     await at(5 * 24 + 1, [])
     await at(12 * 24 + 2, [])

@@ -57,4 +57,27 @@ export const MIGRATIONS: readonly string[] = [
     position INTEGER NOT NULL
   );
   `,
+  `
+  -- Each new cartridge a device showed (a rise of 30 points or more), for spare stock and history.
+  CREATE TABLE cartridge_installs (
+    device_id TEXT NOT NULL,
+    color TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    site_id TEXT NOT NULL,
+    model TEXT,
+    PRIMARY KEY (device_id, color, ts)
+  );
+  CREATE INDEX cartridge_installs_site ON cartridge_installs (site_id, ts);
+
+  -- What a site found when it counted its spare toner.
+  CREATE TABLE stock_counts (
+    site_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    items TEXT NOT NULL,            -- JSON [{ model, color, count }]
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, ts)
+  );
+
+  CREATE INDEX actions_site_type ON actions (site_id, type, created_at);
+  `,
 ]

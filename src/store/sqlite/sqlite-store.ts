@@ -6,6 +6,7 @@ import type { Action, Birth } from '../../contract/schemas.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
+import type { StockCount, StockCountItem, StockEvent } from '../../domain/stock.ts'
 import { type Ticket, ticketView } from '../../domain/ticket.ts'
 import type {
   ActionFilter,
@@ -16,6 +17,7 @@ import type {
   JournalEntry,
   OpenTicket,
   ReadingRange,
+  StockHistory,
   Store,
 } from '../store.ts'
 import { MIGRATIONS } from './schema.ts'
@@ -156,6 +158,27 @@ export class SqliteStore implements Store {
         "SELECT type, count(*) AS n FROM actions WHERE status != 'resolved' GROUP BY type",
       ),
       insertOutbox: db.prepare('INSERT INTO outbox (action) VALUES (?)'),
+      insertInstall: db.prepare(
+        'INSERT OR IGNORE INTO cartridge_installs (device_id, color, ts, site_id, model) VALUES (?, ?, ?, ?, ?)',
+      ),
+      lastStockCount: db.prepare(
+        'SELECT ts, items FROM stock_counts WHERE site_id = ? ORDER BY ts DESC LIMIT 1',
+      ),
+      insertStockCount: db.prepare(
+        `INSERT INTO stock_counts (site_id, ts, items, recorded_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (site_id, ts) DO UPDATE SET items = excluded.items, recorded_at = excluded.recorded_at`,
+      ),
+      reordersSince: db.prepare(
+        "SELECT created_at AS ts, details FROM actions WHERE site_id = ? AND type = 'reorder' AND created_at > ?",
+      ),
+      installsSince: db.prepare(
+        'SELECT ts, model, color FROM cartridge_installs WHERE site_id = ? AND ts > ?',
+      ),
+      openReconciliations: db
+        .prepare(
+          "SELECT id FROM actions WHERE site_id = ? AND type = 'stock-reconciliation' AND status != 'resolved'",
+        )
+        .pluck(),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
     }
@@ -281,6 +304,7 @@ export class SqliteStore implements Store {
       for (const id of change.ledger.resolve) {
         if (s.resolve.run(change.at, id).changes > 0) emit(id)
       }
+      for (const i of change.installs ?? []) s.insertInstall.run(i.deviceId, i.color, i.ts, i.siteId, i.model)
       if (change.position !== undefined) s.setJournalPosition.run(change.position)
     })()
     return messages
@@ -300,6 +324,38 @@ export class SqliteStore implements Store {
     const sql = `SELECT ${ACTION_COLUMNS} FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, rowid DESC LIMIT ?`
     return (this.open.prepare(sql).all(...params, filter.limit) as ActionRow[]).map(toAction)
+  }
+
+  async stockHistory(siteId: string): Promise<StockHistory> {
+    const s = this.statements
+    const row = s.lastStockCount.get(siteId) as { ts: number; items: string } | undefined
+    const count: StockCount | null = row
+      ? { ts: row.ts, items: JSON.parse(row.items) as StockCountItem[] }
+      : null
+    const after = count?.ts ?? -1
+    const shipped = (s.reordersSince.all(siteId, after) as { ts: number; details: string }[]).flatMap((r) => {
+      const d = JSON.parse(r.details) as { color?: unknown; model?: unknown }
+      return typeof d.color === 'string'
+        ? [{ ts: r.ts, color: d.color, model: typeof d.model === 'string' ? d.model : null }]
+        : []
+    })
+    const installed = s.installsSince.all(siteId, after) as StockEvent[]
+    return { count, shipped, installed }
+  }
+
+  async recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]> {
+    const s = this.statements
+    return this.open.transaction(() => {
+      s.insertStockCount.run(siteId, count.ts, JSON.stringify(count.items), at)
+      const resolved: Action[] = []
+      for (const id of s.openReconciliations.all(siteId) as string[]) {
+        if (s.resolve.run(at, id).changes === 0) continue
+        const action = toAction(s.action.get(id) as ActionRow)
+        s.insertOutbox.run(JSON.stringify(action))
+        resolved.push(action)
+      }
+      return resolved
+    })()
   }
 
   async openTickets(): Promise<OpenTicket[]> {
