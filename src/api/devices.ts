@@ -1,5 +1,14 @@
 import { Type } from '@sinclair/typebox'
-import { Counters, DeviceInventory, DeviceView, Id, StoredReading, Timestamp } from '../contract/schemas.ts'
+import {
+  BillingView,
+  Counters,
+  DeviceInventory,
+  DeviceView,
+  Id,
+  StoredReading,
+  Timestamp,
+} from '../contract/schemas.ts'
+import { lastEndedPeriod, pagesFromCounters, pagesFromToner, parsePeriod } from '../domain/billing.ts'
 import { toEpochMs, toWire } from '../domain/reading.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
@@ -23,6 +32,7 @@ export function deviceView(d: DeviceRecord, inv?: DeviceInventory): DeviceView {
 }
 
 const Params = Type.Object({ deviceId: Id })
+const DAY = 86_400_000
 
 export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
   /** Devices heard from, and devices of the inventory not heard from yet. */
@@ -83,6 +93,83 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
       if (refused) throw badRequest(`${refused.reason}: ${refused.detail}`)
       const ts = toEpochMs(request.body.ts)
       return reply.status(201).send(toWire({ deviceId, siteId, ts, counters: request.body.counters }))
+    },
+  )
+
+  // What to bill for a month: pages from the counters, or an estimate from the toner delivered.
+  app.get(
+    '/devices/:deviceId/billing',
+    {
+      schema: {
+        params: Params,
+        querystring: Type.Object({ period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}$' })) }),
+        response: { 200: BillingView },
+      },
+    },
+    async (request) => {
+      const { deviceId } = request.params
+      const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
+      if (!device) throw notFound(`device ${deviceId}`)
+      const raw = request.query.period
+      const period = raw === undefined ? lastEndedPeriod(deps.clock.now()) : parsePeriod(raw)
+      if (!period) throw badRequest(`querystring/period: ${raw} is not a month (YYYY-MM)`)
+      const base = {
+        deviceId,
+        period: period.id,
+        periodStart: new Date(period.start).toISOString(),
+        periodEnd: new Date(period.end).toISOString(),
+      }
+      // Counters from up to a month before the period, for the reading the pages count from.
+      const readings = await deps.timeseries.readings(deviceId, {
+        from: period.start - 31 * DAY,
+        to: period.end - 1,
+        limit: Number.MAX_SAFE_INTEGER,
+      })
+      const measured = pagesFromCounters(
+        readings.flatMap((r) => (r.counters ? [{ ts: r.ts, counters: r.counters }] : [])),
+        period,
+      )
+      if (measured) {
+        const wire = (p: typeof measured.from) => ({ ts: new Date(p.ts).toISOString(), counters: p.counters })
+        return {
+          ...base,
+          source: 'counters' as const,
+          estimated: false,
+          pages: measured.pages,
+          from: wire(measured.from),
+          to: wire(measured.to),
+        }
+      }
+      const orders = await deps.store.actions({ deviceId, type: 'reorder', limit: Number.MAX_SAFE_INTEGER })
+      const cartridges: Record<string, number> = {}
+      for (const o of orders) {
+        const at = Date.parse(o.createdAt)
+        const color = o.details.color
+        if (at >= period.start && at < period.end && typeof color === 'string')
+          cartridges[color] = (cartridges[color] ?? 0) + 1
+      }
+      const yields = deps.inventory.device(deviceId)?.yields ?? {}
+      const { pages, withoutYield } = pagesFromToner(cartridges, yields)
+      if (!pages) {
+        return {
+          ...base,
+          source: 'none' as const,
+          estimated: false,
+          pages: null,
+          cartridges,
+          note: 'no page counters in the period, and no cartridge yields in the inventory to estimate from',
+        }
+      }
+      return {
+        ...base,
+        source: 'toner-delivered' as const,
+        estimated: true,
+        pages,
+        cartridges,
+        note:
+          'estimated from the cartridges ordered in the period and their yields: no page counters tell' +
+          (withoutYield.length > 0 ? `; without a yield, not counted: ${withoutYield.join(', ')}` : ''),
+      }
     },
   )
 

@@ -209,6 +209,35 @@ export const StockView = Type.Object({
 })
 export type StockView = Static<typeof StockView>
 
+const PagesCount = Type.Object({
+  total: Type.Integer(),
+  mono: Type.Optional(Type.Integer()),
+  color: Type.Optional(Type.Integer()),
+})
+
+/**
+ * The pages a device printed in one billing period: measured from its page counters, or, where no
+ * counters tell, estimated from the toner delivered to it, and then marked as an estimate.
+ */
+export const BillingView = Type.Object({
+  deviceId: Id,
+  period: Type.String(),
+  periodStart: Type.String(),
+  periodEnd: Type.String(),
+  /** `counters`: measured. `toner-delivered`: estimated. `none`: neither can tell. */
+  source: Type.Union([Type.Literal('counters'), Type.Literal('toner-delivered'), Type.Literal('none')]),
+  estimated: Type.Boolean(),
+  pages: Type.Union([PagesCount, Type.Null()]),
+  /** With counters: the two readings the pages are the difference of. */
+  from: Type.Optional(Type.Object({ ts: Type.String(), counters: Counters })),
+  to: Type.Optional(Type.Object({ ts: Type.String(), counters: Counters })),
+  /** With an estimate: the cartridges ordered for the device in the period, by colour. */
+  cartridges: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+  /** Why the answer is an estimate, or none. */
+  note: Type.Optional(Type.String()),
+})
+export type BillingView = Static<typeof BillingView>
+
 export const Inventory = Type.Object(
   { sites: Type.Array(Site), devices: Type.Array(DeviceInventory) },
   { additionalProperties: false },

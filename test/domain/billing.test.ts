@@ -1,0 +1,89 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  missingMeterPeriod,
+  pagesFromCounters,
+  pagesFromToner,
+  parsePeriod,
+  periodOf,
+} from '../../src/domain/billing.ts'
+
+const OCT = periodOf(Date.UTC(2026, 9, 15))
+const at = (day: number, total: number) => ({
+  ts: Date.UTC(2026, 9, 1) + day * 86_400_000,
+  counters: { total },
+})
+
+describe('billing periods', () => {
+  it('parses a month, and nothing else', () => {
+    expect(parsePeriod('2026-10')).toEqual(OCT)
+    expect(parsePeriod('2026-12')?.end).toBe(Date.UTC(2027, 0, 1))
+    for (const bad of ['2026-00', '2026-13', '2026-1', 'october', '']) expect(parsePeriod(bad)).toBeNull()
+  })
+
+  it('owes a meter reading for a month the device was known in and sent no counters', () => {
+    const nov2 = Date.UTC(2026, 10, 2)
+    expect(missingMeterPeriod(undefined, Date.UTC(2026, 9, 5), nov2)?.id).toBe('2026-10')
+    expect(missingMeterPeriod(Date.UTC(2026, 9, 20), Date.UTC(2026, 9, 5), nov2)).toBeUndefined()
+    expect(missingMeterPeriod(undefined, Date.UTC(2026, 10, 1), nov2)).toBeUndefined()
+  })
+})
+
+describe('pages from counters', () => {
+  it('counts from the last counters before the month, else the first in it, to the last in it', () => {
+    expect(pagesFromCounters([at(-3, 100), at(-1, 150), at(10, 400), at(31, 900)], OCT)?.pages).toEqual({
+      total: 400 - 150,
+    })
+    expect(pagesFromCounters([at(2, 100), at(20, 700)], OCT)?.pages).toEqual({ total: 600 })
+  })
+
+  it('tells nothing from one reading, none, or a counter that went back', () => {
+    expect(pagesFromCounters([at(5, 100)], OCT)).toBeNull()
+    expect(pagesFromCounters([], OCT)).toBeNull()
+    expect(pagesFromCounters([at(-1, 5000), at(20, 30)], OCT)).toBeNull()
+  })
+
+  it('never counts negative pages, whatever the readings', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ day: fc.integer({ min: -30, max: 40 }), total: fc.nat(1_000_000) }), {
+          maxLength: 20,
+        }),
+        (points) => {
+          const result = pagesFromCounters(
+            points.map((p) => at(p.day, p.total)),
+            OCT,
+          )
+          if (result) {
+            expect(result.pages.total).toBeGreaterThanOrEqual(0)
+            expect(result.to.ts).toBeGreaterThanOrEqual(OCT.start)
+            expect(result.to.ts).toBeLessThan(OCT.end)
+          }
+        },
+      ),
+    )
+  })
+})
+
+describe('pages from the toner delivered', () => {
+  it('counts black cartridges by their yield, and colour pages by the colour sent most of', () => {
+    expect(
+      pagesFromToner({ black: 2, cyan: 1, magenta: 2 }, { black: 7000, cyan: 5000, magenta: 5000 }),
+    ).toEqual({
+      pages: { total: 14_000, color: 10_000 },
+      withoutYield: [],
+    })
+  })
+
+  it('names the colours it has no yield for, and cannot estimate without any', () => {
+    expect(pagesFromToner({ black: 1, yellow: 1 }, { black: 7000 })).toEqual({
+      pages: { total: 7000 },
+      withoutYield: ['yellow'],
+    })
+    expect(pagesFromToner({ black: 1 }, {})).toEqual({ pages: null, withoutYield: ['black'] })
+  })
+
+  it('estimates no pages when no toner was delivered', () => {
+    expect(pagesFromToner({}, { black: 7000 }).pages).toEqual({ total: 0 })
+  })
+})
