@@ -201,4 +201,23 @@ describe('a warning that keeps coming back', () => {
     await service.processor.idle()
     expect(await faults()).toHaveLength(1)
   })
+
+  it('opens no ticket for supply warnings, lasting or recurring: the reorder takes care of them', async () => {
+    const { service, client } = running
+    const empty = { code: 'TONER-EMPTY-BLACK', severity: 'warning', text: 'black toner empty' }
+    const at = (h: number, errors: object[], black: number) =>
+      client.publishAsync(
+        'fleet/v1/roma/SUP-1/telemetry',
+        JSON.stringify({ ts: MONDAY_4PM + h * HOUR, status: 'stopped', toner: { black }, errors }),
+        { qos: 1 },
+      )
+    // Empty for 6 hours, three times in a week.
+    for (const day of [0, 1, 2]) for (let h = 0; h <= 6; h++) await at(day * 24 + h, h < 6 ? [empty] : [], 0)
+    await service.processor.idle()
+    const types = (await service.app.inject('/actions?deviceId=SUP-1'))
+      .json<{ items: Action[] }>()
+      .items.map((a) => a.type)
+    expect(types).toContain('reorder')
+    expect(types).not.toContain('fault')
+  })
 })
