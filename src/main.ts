@@ -72,7 +72,8 @@ export async function startService(
     wall,
     parseSettings,
     log,
-    (end) => {
+    (end, births) => {
+      processor.forgetBirths(births)
       processor.poke()
       forwarder?.poke(end)
     },

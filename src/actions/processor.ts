@@ -59,6 +59,23 @@ export class Processor {
     private readonly site: (siteId: string) => Site | undefined = () => undefined,
   ) {}
 
+  /** Births read from the store, kept: every reading and every sweep asks for its device's. */
+  private readonly births = new Map<string, Birth>()
+
+  /** These devices sent a new birth message: read it again when next needed. */
+  forgetBirths(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) this.births.delete(id)
+  }
+
+  private async birthOf(deviceId: string): Promise<Birth> {
+    let birth = this.births.get(deviceId)
+    if (birth === undefined) {
+      birth = await this.store.birth(deviceId)
+      this.births.set(deviceId, birth)
+    }
+    return birth
+  }
+
   async start(): Promise<void> {
     for (const s of await this.store.deviceStates()) {
       this.states.set(s.deviceId, s)
@@ -193,7 +210,7 @@ export class Processor {
       let info = infos.get(r.deviceId)
       let open = opens.get(r.deviceId)
       if (info === undefined || open === undefined) {
-        info = this.describe(await this.store.birth(r.deviceId), r.deviceId, r.siteId)
+        info = this.describe(await this.birthOf(r.deviceId), r.deviceId, r.siteId)
         infos.set(r.deviceId, info)
         open = await this.store.unresolvedActions(r.deviceId)
         opens.set(r.deviceId, open)
@@ -257,7 +274,7 @@ export class Processor {
   private async runSweep(now: number): Promise<void> {
     const candidates: ActionCandidate[] = await this.checkTickets(now)
     for (const state of this.states.values()) {
-      const info = this.describe(await this.store.birth(state.deviceId), state.deviceId, state.siteId)
+      const info = this.describe(await this.birthOf(state.deviceId), state.deviceId, state.siteId)
       candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     candidates.push(...(await this.siteCandidates(now)))

@@ -35,7 +35,8 @@ export class Ingest {
     private readonly settings: ParseSettings,
     private readonly log: Logger,
     /** Called after each commit that stored something new, with the newest journal position. */
-    private readonly onStored: (end: number) => void,
+    /** Readings or births were stored: the newest journal position, and the devices whose birth changed. */
+    private readonly onStored: (end: number, births: readonly string[]) => void,
     /**
      * Why no more readings can be taken now (a full spool), or null. Such a message gets no PUBACK:
      * the client is disconnected and sends it again later, as MQTT 3.1.1 has no negative ack.
@@ -107,7 +108,11 @@ export class Ingest {
         this.stats.duplicates += result.duplicates
         this.stats.births += births.length
         for (const p of batch) p.done()
-        if (result.stored > 0 || births.length > 0) this.onStored(result.end)
+        if (result.stored > 0 || births.length > 0)
+          this.onStored(
+            result.end,
+            births.map((b) => b.deviceId),
+          )
       } catch (err) {
         this.log.error(
           { err, messages: batch.length },

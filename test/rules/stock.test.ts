@@ -138,6 +138,24 @@ describe('spare stock and its count', () => {
     expect(await actions('type=stock-reconciliation')).toHaveLength(1)
   })
 
+  it("takes a device's new birth message into the next decision", async () => {
+    // PLAIN-2 is not in the inventory: what it says of itself is all that is known.
+    await read('plain-site', 'PLAIN-2', Date.UTC(2026, 6, 21), 60)
+    await service.processor.idle()
+    await client.publishAsync(
+      'fleet/v1/plain-site/PLAIN-2/birth',
+      JSON.stringify({ model: 'bizhub C300i' }),
+      {
+        qos: 1,
+        retain: true,
+      },
+    )
+    await read('plain-site', 'PLAIN-2', Date.UTC(2026, 6, 22), 15)
+    await service.processor.idle()
+    const [order] = await actions('deviceId=PLAIN-2&type=reorder')
+    expect(order?.details).toMatchObject({ color: 'black', model: 'bizhub C300i' })
+  })
+
   it('never asks a site that orders at a threshold', async () => {
     expect(await actions('siteId=plain-site&type=stock-reconciliation')).toEqual([])
     expect((await stock('plain-site')).stockMode).toBe('threshold')
