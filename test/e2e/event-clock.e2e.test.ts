@@ -39,4 +39,32 @@ describe('event time', () => {
       await kill9(service)
     }
   })
+
+  it('says in the log when event time jumps over so many sweep instants that it will take a while', async () => {
+    const dir = tempDir()
+    const service = await startServiceProcess({
+      dataDir: dir.path,
+      extra: ['--clock', 'event', '--sweep-interval', '10s'],
+    })
+    try {
+      const client = await connect(service.mqttUrl)
+      const t0 = Date.now() + 365 * 24 * HOUR
+      // 2 hours at a sweep every 10 s: 720 sweeps, nothing to say. Then 30 hours: 10,800.
+      await publishAll(client, [
+        telemetry('sim', 'JUMP', { ts: iso(t0), status: 'ready' }),
+        telemetry('sim', 'JUMP', { ts: iso(t0 + 2 * HOUR), status: 'ready' }),
+      ])
+      await settled(service.http)
+      const warned = () => service.logs.filter((l) => String(l.msg).startsWith('event time jumps'))
+      expect(warned()).toEqual([])
+      await publishAll(client, [telemetry('sim', 'JUMP', { ts: iso(t0 + 32 * HOUR), status: 'ready' })])
+      await client.endAsync()
+      await settled(service.http)
+      expect(warned()).toHaveLength(1)
+      expect(warned()[0]).toMatchObject({ sweeps: 10_800, sweepIntervalMs: 10_000, level: 40 })
+    } finally {
+      await kill9(service)
+      dir.remove()
+    }
+  })
 })
