@@ -15,7 +15,7 @@ import type { Engine } from 'json-rules-engine'
 import pino from 'pino'
 import { Processor } from '../actions/processor.ts'
 import { EventClock } from '../clock.ts'
-import type { Action, Birth } from '../contract/schemas.ts'
+import type { Action, Birth, Site } from '../contract/schemas.ts'
 import { isValidId } from '../contract/topics.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
@@ -144,19 +144,26 @@ class ObservedEvaluator extends RuleEvaluator {
   }
 }
 
-type Describe = (birth: Birth, deviceId: string, siteId: string) => DeviceInfo
+/** What the rules know of devices and sites besides the readings. */
+interface Describing {
+  describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo
+  site: (siteId: string) => Site | undefined
+}
 
 /**
  * What the rules know of a device besides its readings, as the service builds it (src/main.ts):
  * its birth message, and the site and device inventory of a data directory when one is given.
  */
-async function describeDevices(dataDir: string | undefined): Promise<Describe> {
-  if (dataDir === undefined) return (birth) => deviceInfo(birth)
+async function describeDevices(dataDir: string | undefined): Promise<Describing> {
+  if (dataDir === undefined) return { describe: (birth) => deviceInfo(birth), site: () => undefined }
   const inventory = new InventoryBook(dataDir)
   await inventory.load()
-  return (birth, deviceId, siteId) => {
-    const device = inventory.device(deviceId)
-    return deviceInfo(birth, device, inventory.site(device?.siteId ?? siteId))
+  return {
+    describe: (birth, deviceId, siteId) => {
+      const device = inventory.device(deviceId)
+      return deviceInfo(birth, device, inventory.site(device?.siteId ?? siteId))
+    },
+    site: (siteId) => inventory.site(siteId),
   }
 }
 
@@ -179,7 +186,7 @@ class Replay {
     private readonly dir: string,
     rules: readonly LoadedRule[],
     private readonly sweepIntervalMs: number,
-    describe: Describe,
+    describing: Describing,
   ) {
     this.evaluator = new ObservedEvaluator(rules)
     this.store = new SqliteStore(dir, false)
@@ -190,17 +197,18 @@ class Replay {
       SILENT,
       () => {},
       { clock: this.clock, sweepIntervalMs },
-      describe,
+      describing.describe,
+      describing.site,
     )
   }
 
   static async start(
     rules: readonly LoadedRule[],
     sweepIntervalMs: number,
-    describe: Describe,
+    describing: Describing,
   ): Promise<Replay> {
     const dir = await mkdtemp(join(tmpdir(), 'printwarden-dry-run-'))
-    const replay = new Replay(dir, rules, sweepIntervalMs, describe)
+    const replay = new Replay(dir, rules, sweepIntervalMs, describing)
     try {
       await replay.store.start()
       await replay.processor.start()
@@ -364,7 +372,7 @@ const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
     'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
   billing: 'never evaluated: the device owed no meter reading at any sweep',
   stock:
-    'never evaluated: a site is asked to count its spare stock in a sweep of the service, not in a dry run',
+    'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
 }
 
 async function explainNotFired(

@@ -415,3 +415,41 @@ describe('rules backtest', () => {
     expect(existsSync(dbFile)).toBe(true)
   })
 })
+
+describe('the dry run of a rule about a whole site', () => {
+  it('asks a spare-kit site of the inventory to count, once, when the readings reach a new half-year', async () => {
+    const rules = temp('printwarden-rules-')
+    for (const name of ['toner-reorder', 'stock-reconciliation'])
+      cpSync(join(ROOT, 'rules', `${name}.json`), join(rules, `${name}.json`))
+    const data = temp()
+    writeFileSync(
+      join(data, 'inventory.json'),
+      JSON.stringify({
+        sites: [{ siteId: 'milano-hq', contact: 'facility@example.com', stockMode: 'spare-kit' }],
+        devices: [],
+      }),
+    )
+    const june = Date.parse('2026-06-30T20:00:00Z')
+    const file = readingsFile(
+      [0, 2, 4, 6, 8].map((h) => ({
+        siteId: 'milano-hq',
+        deviceId: 'KIT-1',
+        ts: iso(june + h * HOUR),
+        toner: { black: 60 },
+      })),
+    )
+    const report = await testReadings({
+      ...settings(rules),
+      sweepIntervalMs: HOUR,
+      readingsFile: file,
+      inventoryDir: data,
+    })
+    expect(report.actions.map((a) => [a.type, a.deviceId, a.details.period])).toEqual([
+      ['stock-reconciliation', 'KIT-1', '2026-H2'],
+    ])
+    // Without the inventory, no site is known: the rule says why it never fired.
+    const bare = await testReadings({ ...settings(rules), sweepIntervalMs: HOUR, readingsFile: file })
+    expect(bare.actions).toEqual([])
+    expect(JSON.stringify(bare.notFired.find((n) => n.rule === 'stock-reconciliation'))).toMatch(/--data-dir/)
+  })
+})
