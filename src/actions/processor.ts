@@ -3,7 +3,7 @@ import type { Clock, EventClock } from '../clock.ts'
 import type { Birth, Site } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
-import { expectedStock } from '../domain/stock.ts'
+import { expectedStock, owedCount } from '../domain/stock.ts'
 import { checkClocks } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { type DeviceInfo, type OpenAction, stockSubject } from '../rules/facts.ts'
@@ -312,6 +312,9 @@ export class Processor {
     for (const [siteId, { anchor, knownSince }] of sites) {
       const site = this.site(siteId)
       if (!site) continue
+      // Most sweeps find nothing owed: the count's time says so before the history is read.
+      const last = await this.store.lastStockCount(siteId)
+      if (owedCount(last?.ts ?? null, knownSince, now) === null) continue
       const history = await this.store.stockHistory(siteId)
       const lines = expectedStock(history.count, history.shipped, history.installed)
       const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)

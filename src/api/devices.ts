@@ -138,6 +138,11 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
           pages: measured.pages,
           from: wire(measured.from),
           to: wire(measured.to),
+          ...(measured.resets > 0
+            ? {
+                note: `the counter went back ${measured.resets} time(s) in the period (a reset): the pages between those readings are not counted`,
+              }
+            : {}),
         }
       }
       const orders = await deps.store.actions({ deviceId, type: 'reorder', limit: Number.MAX_SAFE_INTEGER })
@@ -157,7 +162,10 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
           estimated: false,
           pages: null,
           cartridges,
-          note: 'no page counters in the period, and no cartridge yields in the inventory to estimate from',
+          note:
+            Object.keys(cartridges).length === 0
+              ? 'no page counters in the period, and no cartridge ordered in it to estimate from'
+              : 'no page counters in the period, and no yield in the inventory for the cartridges ordered',
         }
       }
       return {

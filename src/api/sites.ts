@@ -52,6 +52,12 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
       const site = knownSite(request.params.siteId)
       const now = deps.clock.now()
       const ts = request.body.ts === undefined ? now : toEpochMs(request.body.ts)
+      if (!Number.isFinite(ts)) throw badRequest(`body/ts: ${request.body.ts} is not a date`)
+      const last = await deps.store.lastStockCount(site.siteId)
+      if (last !== null && ts < last.ts)
+        throw badRequest(
+          `body/ts: a later count exists (${new Date(last.ts).toISOString()}); a count replaces the one before it, not the one after`,
+        )
       if (ts > now)
         throw badRequest(
           `body/ts: ${new Date(ts).toISOString()} is in the future; a count is of stock already on the shelf`,

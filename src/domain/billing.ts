@@ -45,7 +45,8 @@ export function missingMeterPeriod(
 /** `2026-10` → that month, or null if it is not one. */
 export function parsePeriod(id: string): Period | null {
   const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(id)
-  if (!m) return null
+  // Date.UTC takes years 0 to 99 for 1900 to 1999: billing starts long after 1970 anyway.
+  if (!m || Number(m[1]) < 1970) return null
   return periodOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1))
 }
 
@@ -61,31 +62,39 @@ export interface PagesCount {
 }
 
 /**
- * Pages printed in a period, from page counters: from the last counter reading before the period
- * (or the first in it) to the last one in it. Null without two readings to tell a difference, or
- * when the counter went back (a reset: the pages are not known).
+ * Pages printed in a period, from page counters: the increases from the last counter reading
+ * before the period (or the first in it) to the last one in it, reading after reading. A counter
+ * that goes back (a reset, a replaced board) counts nothing for that step, and is counted in
+ * `resets`: the pages printed between those two readings are not known. Null without two readings.
  */
 export function pagesFromCounters(
   points: readonly CounterPoint[],
   period: Period,
-): {
-  pages: PagesCount
-  from: CounterPoint
-  to: CounterPoint
-} | null {
+): { pages: PagesCount; from: CounterPoint; to: CounterPoint; resets: number } | null {
   const sorted = [...points].filter((p) => p.ts < period.end).sort((a, b) => a.ts - b.ts)
-  const before = sorted.filter((p) => p.ts < period.start)
-  const within = sorted.filter((p) => p.ts >= period.start)
-  const from = before[before.length - 1] ?? within[0]
-  const to = within[within.length - 1]
-  if (!from || !to || from === to || to.counters.total < from.counters.total) return null
-  const pages: PagesCount = { total: to.counters.total - from.counters.total }
-  for (const k of ['mono', 'color'] as const) {
-    const a = from.counters[k]
-    const b = to.counters[k]
-    if (a !== undefined && b !== undefined && b >= a) pages[k] = b - a
+  const firstIn = sorted.findIndex((p) => p.ts >= period.start)
+  if (firstIn === -1) return null
+  const steps = sorted.slice(Math.max(0, firstIn - 1))
+  const from = steps[0]
+  const to = steps[steps.length - 1]
+  if (!from || !to || steps.length < 2) return null
+  const pages: PagesCount = { total: 0 }
+  let resets = 0
+  const known = { mono: true, color: true }
+  for (let i = 1; i < steps.length; i++) {
+    const a = (steps[i - 1] as CounterPoint).counters
+    const b = (steps[i] as CounterPoint).counters
+    if (b.total < a.total) resets++
+    else pages.total += b.total - a.total
+    for (const k of ['mono', 'color'] as const) {
+      const x = a[k]
+      const y = b[k]
+      if (x === undefined || y === undefined) known[k] = false
+      else if (y >= x) pages[k] = (pages[k] ?? 0) + (y - x)
+    }
   }
-  return { pages, from, to }
+  for (const k of ['mono', 'color'] as const) if (!known[k]) delete pages[k]
+  return { pages, from, to, resets }
 }
 
 /**
@@ -105,8 +114,9 @@ export function pagesFromToner(
   const colorPages = Object.keys(cartridges)
     .filter((c) => c !== 'black' && Object.hasOwn(yields, c))
     .reduce((most, c) => Math.max(most, pagesOf(c)), 0)
-  if (!Object.hasOwn(yields, 'black') && colorPages === 0) return { pages: null, withoutYield }
   const black = Object.hasOwn(yields, 'black') ? pagesOf('black') : 0
+  // Nothing delivered that a yield tells the pages of: no estimate, rather than 0 pages.
+  if (black === 0 && colorPages === 0) return { pages: null, withoutYield }
   const pages: PagesCount = { total: Math.max(black, colorPages) }
   if (colorPages > 0) pages.color = colorPages
   return { pages, withoutYield }

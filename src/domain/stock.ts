@@ -20,9 +20,9 @@ export interface StockCount {
   items: StockCountItem[]
 }
 
-/** A cartridge shipped (a reorder) or installed (a new cartridge seen), at an instant. */
-export interface StockEvent extends StockItem {
-  ts: number
+/** How many cartridges of an item were shipped (reorders) or installed (new cartridges seen). */
+export interface StockTally extends StockItem {
+  n: number
 }
 
 export interface StockLine extends StockItem {
@@ -39,13 +39,13 @@ export interface StockLine extends StockItem {
 const keyOf = (i: StockItem) => `${i.model ?? ''}\u0000${i.color}`
 
 /**
- * The expected stock of each item. Only events after the count's instant count: the count saw
- * everything before it.
+ * The expected stock of each item, from the last count and what was shipped and installed after
+ * it (the count saw everything before it).
  */
 export function expectedStock(
   count: StockCount | null,
-  shipped: readonly StockEvent[],
-  installed: readonly StockEvent[],
+  shipped: readonly StockTally[],
+  installed: readonly StockTally[],
 ): StockLine[] {
   const lines = new Map<string, StockLine>()
   const line = (i: StockItem) => {
@@ -57,10 +57,9 @@ export function expectedStock(
     }
     return l
   }
-  const after = count?.ts ?? Number.NEGATIVE_INFINITY
   for (const c of count?.items ?? []) line(c).counted += c.count
-  for (const e of shipped) if (e.ts > after) line(e).shipped++
-  for (const e of installed) if (e.ts > after) line(e).installed++
+  for (const t of shipped) line(t).shipped += t.n
+  for (const t of installed) line(t).installed += t.n
   const out = [...lines.values()]
   for (const l of out) l.expected = l.counted + l.shipped - l.installed
   return out.sort((a, b) => keyOf(a).localeCompare(keyOf(b)))
@@ -83,6 +82,13 @@ export function halfYearOf(ms: number): HalfYear {
     start: Date.UTC(y, second ? 6 : 0, 1),
     end: second ? Date.UTC(y + 1, 0, 1) : Date.UTC(y, 6, 1),
   }
+}
+
+/** `2026-H2` → that half-year, or null. */
+export function parseHalfYear(id: string): HalfYear | null {
+  const m = /^(\d{4})-H([12])$/.exec(id)
+  if (!m || Number(m[1]) < 1970) return null
+  return halfYearOf(Date.UTC(Number(m[1]), m[2] === '1' ? 0 : 6, 1))
 }
 
 /**

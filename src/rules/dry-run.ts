@@ -142,7 +142,22 @@ class ObservedEvaluator extends RuleEvaluator {
     }
     return super.evaluate(kinds, state, info, at)
   }
+
+  override async evaluateSite(
+    subject: SubjectInstance,
+    siteId: string,
+    anchorDeviceId: string,
+    addressee: string | undefined,
+    at: number,
+  ): Promise<ActionCandidate[]> {
+    if (this.hasRulesFor(subject.kind))
+      this.last.set(observedKey(siteKey(siteId), subject.kind), { at, subjects: [subject] })
+    return super.evaluateSite(subject, siteId, anchorDeviceId, addressee, at)
+  }
 }
+
+/** Rules about a whole site are observed and explained once per site, under this key. */
+const siteKey = (siteId: string) => `site:${siteId}`
 
 /** What the rules know of devices and sites besides the readings. */
 interface Describing {
@@ -243,6 +258,7 @@ class Replay {
     this.chunk = { readings: [], births: [], bucket: null }
     if (readings.length === 0 && births.length === 0) return
     const result = await this.store.ingest(readings, births, this.clock.now())
+    this.processor.forgetBirths(births.map((b) => b.deviceId))
     this.counts.stored += result.stored
     this.counts.duplicates += result.duplicates
     await this.processor.idle()
@@ -381,14 +397,22 @@ async function explainNotFired(
   actions: readonly DryRunAction[],
   evaluator: ObservedEvaluator,
 ): Promise<NotFired[]> {
-  const fired = new Set(actions.map((a) => `${a.rule}\u0000${a.deviceId}`))
+  const fired = new Set(
+    actions.flatMap((a) => [`${a.rule}\u0000${a.deviceId}`, `${a.rule}\u0000${siteKey(a.siteId)}`]),
+  )
   const engines = new Map<string, Engine>()
   const notFired: NotFired[] = []
   for (const rule of rules) {
+    const sitesSeen = new Set<string>()
     for (const { deviceId, siteId } of devices) {
-      if (fired.has(`${rule.name}\u0000${deviceId}`)) continue
+      // A rule about a whole site is told of once per site, on its first device.
+      const perSite = rule.subject === 'stock'
+      if (perSite && sitesSeen.has(siteId)) continue
+      sitesSeen.add(siteId)
+      const who = perSite ? siteKey(siteId) : deviceId
+      if (fired.has(`${rule.name}\u0000${who}`)) continue
       const base = { rule: rule.name, file: rule.file, deviceId, siteId }
-      const last = evaluator.last.get(observedKey(deviceId, rule.subject))
+      const last = evaluator.last.get(observedKey(who, rule.subject))
       if (!last) {
         notFired.push({ ...base, evaluatedAt: null, subjects: [], reason: NOTHING_TO_EVALUATE[rule.subject] })
         continue

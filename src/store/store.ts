@@ -7,7 +7,7 @@ import type { Action, Birth } from '../contract/schemas.ts'
 import type { DeviceState } from '../domain/device-state.ts'
 import type { ActionCandidate, LedgerEntry, Transition } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
-import type { StockCount, StockEvent } from '../domain/stock.ts'
+import type { StockCount, StockTally } from '../domain/stock.ts'
 import type { Ticket } from '../domain/ticket.ts'
 
 /** A stored reading with its place in arrival order, the processing journal's position. */
@@ -77,8 +77,8 @@ export interface CartridgeInstall {
 /** What the spare stock of a site is reckoned from: its last count, and what was shipped and installed since. */
 export interface StockHistory {
   count: StockCount | null
-  shipped: StockEvent[]
-  installed: StockEvent[]
+  shipped: StockTally[]
+  installed: StockTally[]
 }
 
 export interface OpenTicket {
@@ -151,11 +151,14 @@ export interface Store {
   pruneOutbox(upToPosition: number): Promise<void>
 
   /** A follower's position (an action sink's in the outbox, the forwarder's in the journal); 0 if new. */
-  /** A site's last stock count and the reorders and installs after it. */
+  /** A site's last stock count (the one with the latest time), or null. */
+  lastStockCount(siteId: string): Promise<StockCount | null>
+  /** A site's last stock count and the reorders and installs after it, by item. */
   stockHistory(siteId: string): Promise<StockHistory>
   /**
    * Records a site's stock count and, in the same transaction, resolves its open
-   * `stock-reconciliation` actions (with their outbox messages). Returns the actions resolved.
+   * `stock-reconciliation` actions whose half-year the count is in or after (with their outbox
+   * messages). Returns the actions resolved.
    */
   recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]>
   cursor(name: string): Promise<number>

@@ -89,7 +89,7 @@ describe('the pages of a billing period', () => {
   it('says when neither counters nor yields can tell, and takes the last month by default', async () => {
     const { body } = await billing('BILL-3')
     expect(body).toMatchObject({ period: '2026-10', source: 'none', estimated: false, pages: null })
-    expect(body.note).toMatch(/no cartridge yields/)
+    expect(body.note).toMatch(/no yield in the inventory/)
   })
 
   it('answers 400 for a period that is no month, and 404 for an unknown device', async () => {

@@ -431,12 +431,14 @@ describe('the dry run of a rule about a whole site', () => {
     )
     const june = Date.parse('2026-06-30T20:00:00Z')
     const file = readingsFile(
-      [0, 2, 4, 6, 8].map((h) => ({
-        siteId: 'milano-hq',
-        deviceId: 'KIT-1',
-        ts: iso(june + h * HOUR),
-        toner: { black: 60 },
-      })),
+      [0, 2, 4, 6, 8].flatMap((h) =>
+        ['KIT-1', 'KIT-2'].map((deviceId) => ({
+          siteId: 'milano-hq',
+          deviceId,
+          ts: iso(june + h * HOUR),
+          toner: { black: 60 },
+        })),
+      ),
     )
     const report = await testReadings({
       ...settings(rules),
@@ -447,9 +449,13 @@ describe('the dry run of a rule about a whole site', () => {
     expect(report.actions.map((a) => [a.type, a.deviceId, a.details.period])).toEqual([
       ['stock-reconciliation', 'KIT-1', '2026-H2'],
     ])
+    // It fired for the site: no device of the site is said to have missed it.
+    expect(report.notFired.filter((n) => n.rule === 'stock-reconciliation')).toEqual([])
     // Without the inventory, no site is known: the rule says why it never fired.
     const bare = await testReadings({ ...settings(rules), sweepIntervalMs: HOUR, readingsFile: file })
     expect(bare.actions).toEqual([])
-    expect(JSON.stringify(bare.notFired.find((n) => n.rule === 'stock-reconciliation'))).toMatch(/--data-dir/)
+    const missed = bare.notFired.filter((n) => n.rule === 'stock-reconciliation')
+    expect(missed.map((n) => n.deviceId)).toEqual(['KIT-1'])
+    expect(JSON.stringify(missed[0])).toMatch(/--data-dir/)
   })
 })

@@ -107,6 +107,16 @@ describe('spare stock and its count', () => {
     expect(twice.statusCode).toBe(400)
     expect(twice.json().message).toMatch(/items\/1.*counted twice/)
     expect((await post('kit-site', { items: [{ color: 'black', count: -1 }] })).statusCode).toBe(400)
+    const noSuchDay = await post('kit-site', { ts: '2026-02-30T09:00:00Z', items: [] })
+    expect(noSuchDay.statusCode).toBe(400)
+    expect(noSuchDay.json().message).toMatch(/not a date/)
+    // A count made in June is taken, but it does not answer the request for the second half-year.
+    const june = await post('kit-site', {
+      ts: '2026-06-25T10:00:00Z',
+      items: [{ color: 'black', model: MODEL, count: 5 }],
+    })
+    expect(june.statusCode).toBe(201)
+    expect(june.json<StockView>().countedAt).toBe('2026-06-25T10:00:00.000Z')
     expect((await post('nowhere', { items: [] })).statusCode).toBe(404)
     expect((await actions('type=stock-reconciliation'))[0]?.status).toBe('open')
   })
@@ -122,6 +132,13 @@ describe('spare stock and its count', () => {
       { model: MODEL, color: 'black', counted: 2, shipped: 0, installed: 0, expected: 2 },
     ])
     expect((await actions('type=stock-reconciliation'))[0]?.status).toBe('resolved')
+    const older = await service.app.inject({
+      method: 'POST',
+      url: '/sites/kit-site/stock-counts',
+      payload: { ts: '2026-07-01T08:00:00Z', items: [] },
+    })
+    expect(older.statusCode).toBe(400)
+    expect(older.json().message).toMatch(/a later count exists/)
     await expect
       .poll(() => published.filter((a) => a.type === 'stock-reconciliation').map((a) => a.status))
       .toEqual(['open', 'resolved'])

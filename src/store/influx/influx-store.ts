@@ -145,7 +145,9 @@ export class InfluxStore implements TimeSeries {
    * Every request gets a deadline of its own. The client's request timeout covers a silent socket,
    * but not a connection that drops once the response has begun: the client then waits for the end
    * of a body that never comes (seen when influxd is killed during a request). Such a call fails
-   * here instead, so the forwarder retries and the API answers.
+   * here instead, so the forwarder retries and the API answers. The request itself is left to
+   * die with its socket; what it would have done is safe to do twice (points overwrite points at
+   * the same time and tags, and a rollup writes the same rows again).
    */
   private call<T>(request: () => Promise<T>): Promise<T> {
     return pTimeout(request(), {

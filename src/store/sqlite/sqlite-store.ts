@@ -6,7 +6,7 @@ import type { Action, Birth } from '../../contract/schemas.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
-import type { StockCount, StockCountItem, StockEvent } from '../../domain/stock.ts'
+import { parseHalfYear, type StockCount, type StockCountItem } from '../../domain/stock.ts'
 import { type Ticket, ticketView } from '../../domain/ticket.ts'
 import type {
   ActionFilter,
@@ -168,17 +168,18 @@ export class SqliteStore implements Store {
         `INSERT INTO stock_counts (site_id, ts, items, recorded_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (site_id, ts) DO UPDATE SET items = excluded.items, recorded_at = excluded.recorded_at`,
       ),
+      // Tallied in SQLite: a sweep asks for every site that owes a count.
       reordersSince: db.prepare(
-        "SELECT created_at AS ts, details FROM actions WHERE site_id = ? AND type = 'reorder' AND created_at > ?",
+        `SELECT json_extract(details, '$.model') AS model, json_extract(details, '$.color') AS color, count(*) AS n
+         FROM actions WHERE site_id = ? AND type = 'reorder' AND created_at > ?
+         AND json_type(details, '$.color') = 'text' GROUP BY 1, 2`,
       ),
       installsSince: db.prepare(
-        'SELECT ts, model, color FROM cartridge_installs WHERE site_id = ? AND ts > ?',
+        'SELECT model, color, count(*) AS n FROM cartridge_installs WHERE site_id = ? AND ts > ? GROUP BY 1, 2',
       ),
-      openReconciliations: db
-        .prepare(
-          "SELECT id FROM actions WHERE site_id = ? AND type = 'stock-reconciliation' AND status != 'resolved'",
-        )
-        .pluck(),
+      openReconciliations: db.prepare(
+        "SELECT id, episode FROM actions WHERE site_id = ? AND type = 'stock-reconciliation' AND status != 'resolved'",
+      ),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
     }
@@ -326,21 +327,26 @@ export class SqliteStore implements Store {
     return (this.open.prepare(sql).all(...params, filter.limit) as ActionRow[]).map(toAction)
   }
 
+  async lastStockCount(siteId: string): Promise<StockCount | null> {
+    const row = this.statements.lastStockCount.get(siteId) as { ts: number; items: string } | undefined
+    return row ? { ts: row.ts, items: JSON.parse(row.items) as StockCountItem[] } : null
+  }
+
   async stockHistory(siteId: string): Promise<StockHistory> {
     const s = this.statements
-    const row = s.lastStockCount.get(siteId) as { ts: number; items: string } | undefined
-    const count: StockCount | null = row
-      ? { ts: row.ts, items: JSON.parse(row.items) as StockCountItem[] }
-      : null
+    const count = await this.lastStockCount(siteId)
     const after = count?.ts ?? -1
-    const shipped = (s.reordersSince.all(siteId, after) as { ts: number; details: string }[]).flatMap((r) => {
-      const d = JSON.parse(r.details) as { color?: unknown; model?: unknown }
-      return typeof d.color === 'string'
-        ? [{ ts: r.ts, color: d.color, model: typeof d.model === 'string' ? d.model : null }]
-        : []
-    })
-    const installed = s.installsSince.all(siteId, after) as StockEvent[]
-    return { count, shipped, installed }
+    const tally = (rows: unknown[]) =>
+      (rows as { model: unknown; color: string; n: number }[]).map((r) => ({
+        model: typeof r.model === 'string' ? r.model : null,
+        color: r.color,
+        n: r.n,
+      }))
+    return {
+      count,
+      shipped: tally(s.reordersSince.all(siteId, after)),
+      installed: tally(s.installsSince.all(siteId, after)),
+    }
   }
 
   async recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]> {
@@ -348,7 +354,10 @@ export class SqliteStore implements Store {
     return this.open.transaction(() => {
       s.insertStockCount.run(siteId, count.ts, JSON.stringify(count.items), at)
       const resolved: Action[] = []
-      for (const id of s.openReconciliations.all(siteId) as string[]) {
+      for (const { id, episode } of s.openReconciliations.all(siteId) as { id: string; episode: string }[]) {
+        // A count made before the half-year it was asked for does not answer it.
+        const half = parseHalfYear(episode.replace(/^h/, ''))
+        if (half !== null && count.ts < half.start) continue
         if (s.resolve.run(at, id).changes === 0) continue
         const action = toAction(s.action.get(id) as ActionRow)
         s.insertOutbox.run(JSON.stringify(action))
