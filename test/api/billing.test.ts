@@ -3,22 +3,21 @@
  * estimate from the toner delivered to it, marked as one. Readings over MQTT, answers from the API.
  */
 import type { MqttClient } from 'mqtt'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { BillingView } from '../../src/contract/schemas.ts'
 import type { Service } from '../../src/main.ts'
-import { type InProcess, startInProcess } from '../helpers/in-process.ts'
+import { eventTimeService } from '../helpers/in-process.ts'
 
 const DAY = 86_400_000
 const OCT = Date.UTC(2026, 9, 1, 9)
 const YIELDS = { black: 7200, cyan: 6000, magenta: 6000, yellow: 6000 }
 
 describe('the pages of a billing period', () => {
-  let running: InProcess
+  const running = eventTimeService()
   let service: Service
   let client: MqttClient
 
   beforeAll(async () => {
-    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
     ;({ service, client } = running)
     for (const id of ['BILL-1', 'BILL-2'])
       await service.app.inject({
@@ -41,9 +40,6 @@ describe('the pages of a billing period', () => {
     await read('BILL-3', OCT, { toner: { black: 5 } })
     await read('BILL-3', Date.UTC(2026, 10, 3), { toner: { black: 4 } })
     await service.processor.idle()
-  })
-  afterAll(async () => {
-    await running?.stop()
   })
 
   const billing = async (device: string, period?: string) => {

@@ -15,6 +15,7 @@ import {
   siteCalendar,
   workingHoursBetween,
 } from '../../src/domain/calendar.ts'
+import { calendarArb, dateArb, instantArb, ZONES } from '../helpers/calendars.ts'
 
 const ROME = 'Europe/Rome'
 const NEW_YORK = 'America/New_York'
@@ -300,60 +301,6 @@ describe('SiteCalendarSchema', () => {
     expect(() => nextWorkingStart(cal, at('2026-01-01T00:00'))).toThrow(/no working day/)
   })
 })
-
-// Zones with daylight-saving changes at 02:00 (Rome, New York, Sydney), at midnight (Santiago), of
-// half an hour (Lord Howe), none at all (Tokyo, Kolkata's half-hour offset, UTC).
-const ZONES = [
-  ROME,
-  NEW_YORK,
-  'Australia/Sydney',
-  'America/Santiago',
-  'Australia/Lord_Howe',
-  'Asia/Tokyo',
-  'Asia/Kolkata',
-  'UTC',
-]
-const DST_CHANGES = [
-  '2026-03-29T01:00:00Z',
-  '2026-10-25T01:00:00Z',
-  '2026-03-08T07:00:00Z',
-  '2026-11-01T06:00:00Z',
-  '2026-04-04T16:00:00Z',
-  '2026-10-03T16:00:00Z',
-  '2026-04-05T03:00:00Z',
-  '2026-09-06T04:00:00Z',
-].map(Date.parse)
-
-const hhmm = (quarter: number) =>
-  `${String(Math.floor(quarter / 4)).padStart(2, '0')}:${String((quarter % 4) * 15).padStart(2, '0')}`
-
-const dateArb = fc
-  .integer({ min: 0, max: 500 })
-  .map((i) => DateTime.fromISO('2026-01-01', { zone: 'UTC' }).plus({ days: i }).toFormat('yyyy-MM-dd'))
-
-const calendarArb: fc.Arbitrary<SiteCalendar> = fc
-  .record({
-    zone: fc.constantFrom(...ZONES),
-    workingDays: fc.subarray([1, 2, 3, 4, 5, 6, 7], { minLength: 1 }),
-    start: fc.integer({ min: 0, max: 94 }),
-    length: fc.integer({ min: 1, max: 95 }),
-    holidays: fc.array(dateArb, { maxLength: 30 }),
-  })
-  .map(({ zone, workingDays, start, length, holidays }) =>
-    siteCalendar(zone, {
-      workingDays,
-      workingHours: { start: hhmm(start), end: hhmm(Math.min(95, start + length)) },
-      holidays,
-    }),
-  )
-
-/** Anywhere in 2026, often within three days of a daylight-saving change somewhere. */
-const instantArb = fc.oneof(
-  fc.integer({ min: Date.parse('2025-12-20T00:00:00Z'), max: Date.parse('2027-01-10T00:00:00Z') }),
-  fc
-    .tuple(fc.constantFrom(...DST_CHANGES), fc.integer({ min: -3 * DAY, max: 3 * DAY }))
-    .map(([t, d]) => t + d),
-)
 
 /** Working hours in whole minutes, up to about two working weeks of a standard calendar. */
 const hoursArb = fc.integer({ min: 1, max: 90 * 60 }).map((m) => m / 60)

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { DateTime } from 'luxon'
 import { describe, expect, it } from 'vitest'
-import { isWorkingTime, type SiteCalendar, siteCalendar } from '../../src/domain/calendar.ts'
+import { isWorkingTime, siteCalendar } from '../../src/domain/calendar.ts'
 import {
   advance,
   checkClocks,
@@ -11,6 +11,7 @@ import {
   type TicketEventType,
   type TicketSeverity,
 } from '../../src/domain/ticket.ts'
+import { calendarArb, instantArb } from '../helpers/calendars.ts'
 
 const ROME = 'Europe/Rome'
 const rome = siteCalendar(ROME, { holidays: ['2026-04-06', '2026-05-01'] })
@@ -212,7 +213,6 @@ describe('checkClocks', () => {
 
 // --- properties ---
 
-const ZONES = [ROME, 'America/New_York', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Kolkata']
 const CLOCKS: readonly SlaClock[] = ['remoteSupport', 'onSite', 'replacement']
 const EVENTS: readonly TicketEventType[] = ['remote-support-called', 'engineer-on-site', 'restored', 'closed']
 /** For each clock, an event that stops it (the one that names it). */
@@ -224,46 +224,12 @@ const MEETS: Record<SlaClock, TicketEventType> = {
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
-const hhmm = (quarter: number) =>
-  `${String(Math.floor(quarter / 4)).padStart(2, '0')}:${String((quarter % 4) * 15).padStart(2, '0')}`
-
-const calendarArb: fc.Arbitrary<SiteCalendar> = fc
-  .record({
-    zone: fc.constantFrom(...ZONES),
-    workingDays: fc.subarray([1, 2, 3, 4, 5, 6, 7], { minLength: 1 }),
-    start: fc.integer({ min: 0, max: 94 }),
-    length: fc.integer({ min: 1, max: 95 }),
-    holidays: fc.array(
-      fc
-        .integer({ min: 0, max: 400 })
-        .map((i) => DateTime.fromISO('2026-01-01').plus({ days: i }).toFormat('yyyy-MM-dd')),
-      { maxLength: 20 },
-    ),
-  })
-  .map(({ zone, workingDays, start, length, holidays }) =>
-    siteCalendar(zone, {
-      workingDays,
-      workingHours: { start: hhmm(start), end: hhmm(Math.min(95, start + length)) },
-      holidays,
-    }),
-  )
-
-const registeredArb = fc.oneof(
-  fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2026-12-31T00:00:00Z') }),
-  fc
-    .tuple(
-      fc.constantFrom(...['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-03-08T07:00:00Z']),
-      fc.integer({ min: -3 * DAY, max: 3 * DAY }),
-    )
-    .map(([t, d]) => Date.parse(t) + d),
-)
-
 const severityArb = fc.constantFrom<TicketSeverity>('critical', 'warning', 'info')
 
 const ticketArb = fc
   .tuple(
     calendarArb,
-    registeredArb,
+    instantArb,
     severityArb,
     fc.boolean(),
     fc.integer({ min: 1, max: 16 }),

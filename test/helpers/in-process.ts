@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import pino from 'pino'
+import { afterAll, beforeAll } from 'vitest'
 import { buildConfig, type ConfigSchema } from '../../src/config/config.ts'
 import { type Service, startService } from '../../src/main.ts'
 import { ROOT, tempDir } from './service-process.ts'
@@ -39,5 +40,32 @@ export async function startInProcess(
       await service.stop()
       data.remove()
     },
+  }
+}
+
+/**
+ * The service of a suite, in event time with hourly sweeps (the rule tests move simulated time by
+ * days): started before the suite's tests, stopped after them. Read it in a `beforeAll` or a test.
+ */
+export function eventTimeService(): InProcess {
+  let running: InProcess | undefined
+  beforeAll(async () => {
+    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
+  })
+  afterAll(async () => {
+    await running?.stop()
+  })
+  const started = () => {
+    if (!running) throw new Error('the service of this suite has not started')
+    return running
+  }
+  return {
+    get service() {
+      return started().service
+    },
+    get client() {
+      return started().client
+    },
+    stop: () => started().stop(),
   }
 }

@@ -1,23 +1,19 @@
 import type { MqttClient } from 'mqtt'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Action } from '../../src/contract/schemas.ts'
 import type { Service } from '../../src/main.ts'
-import { type InProcess, startInProcess } from '../helpers/in-process.ts'
+import { eventTimeService } from '../helpers/in-process.ts'
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 5, 1, 8)
 
 describe('the shipped MPS rules', () => {
-  let running: InProcess
+  const running = eventTimeService()
   let service: Service
   let client: MqttClient
 
   beforeAll(async () => {
-    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
     ;({ service, client } = running)
-  })
-  afterAll(async () => {
-    await running?.stop()
   })
 
   const send = async (device: string, readings: { h: number; [k: string]: unknown }[]) => {

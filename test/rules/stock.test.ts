@@ -4,10 +4,10 @@
  * Through MQTT and the API of the real service, in event time.
  */
 import type { MqttClient } from 'mqtt'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Action, StockView } from '../../src/contract/schemas.ts'
 import type { Service } from '../../src/main.ts'
-import { type InProcess, startInProcess } from '../helpers/in-process.ts'
+import { eventTimeService } from '../helpers/in-process.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -15,13 +15,12 @@ const JUNE_20 = Date.UTC(2026, 5, 20, 9)
 const MODEL = 'TASKalfa 2554ci'
 
 describe('spare stock and its count', () => {
-  let running: InProcess
+  const running = eventTimeService()
   let service: Service
   let client: MqttClient
   const published: Action[] = []
 
   beforeAll(async () => {
-    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
     ;({ service, client } = running)
     await client.subscribeAsync('fleet/v1/+/+/actions', { qos: 1 })
     client.on('message', (_topic, payload) => published.push(JSON.parse(payload.toString()) as Action))
@@ -30,9 +29,6 @@ describe('spare stock and its count', () => {
     await put('/sites/plain-site', { contact: 'office@example.com' })
     for (const id of ['KIT-2', 'KIT-1']) await put(`/devices/${id}`, { siteId: 'kit-site', model: MODEL })
     await put('/devices/PLAIN-1', { siteId: 'plain-site', model: MODEL })
-  })
-  afterAll(async () => {
-    await running?.stop()
   })
 
   const read = async (site: string, device: string, ts: number, black: number) => {

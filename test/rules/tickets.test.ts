@@ -1,8 +1,8 @@
 import type { MqttClient } from 'mqtt'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Action } from '../../src/contract/schemas.ts'
 import type { Service } from '../../src/main.ts'
-import { type InProcess, startInProcess } from '../helpers/in-process.ts'
+import { eventTimeService } from '../helpers/in-process.ts'
 
 const HOUR = 3_600_000
 // Monday 2026-11-16, 16:00 in Rome (15:00 UTC): one working hour left that day.
@@ -17,12 +17,11 @@ interface TicketView {
 }
 
 describe('service tickets', () => {
-  let running: InProcess
+  const running = eventTimeService()
   let service: Service
   let client: MqttClient
 
   beforeAll(async () => {
-    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
     ;({ service, client } = running)
     const calendar = {
       zone: 'Europe/Rome',
@@ -45,9 +44,6 @@ describe('service tickets', () => {
       url: '/devices/TK-2',
       payload: { siteId: 'roma', contract: 'inactive' },
     })
-  })
-  afterAll(async () => {
-    await running?.stop()
   })
 
   /** Hourly readings of the device, the error still active, from one hour to another. */
@@ -148,14 +144,7 @@ describe('service tickets', () => {
 })
 
 describe('a warning that keeps coming back', () => {
-  let running: InProcess
-
-  beforeAll(async () => {
-    running = await startInProcess({ clock: 'event', sweepIntervalMs: '1h' })
-  })
-  afterAll(async () => {
-    await running?.stop()
-  })
+  const running = eventTimeService()
 
   it('opens one ticket when it comes back 3 times in 7 days, cleared each time, and resolves it after a quiet week', async () => {
     const { service, client } = running
