@@ -9,6 +9,10 @@ import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { type DeviceInfo, type OpenAction, stockSubject } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
 
+/** An action's cause on one device: what the ledger's dedup key says, the device aside. */
+const causeOf = (a: Pick<OpenAction, 'type' | 'subject' | 'episode'>) =>
+  `${a.type}\u0000${a.subject}\u0000${a.episode}`
+
 /** Sweeps in one jump of event time past which the log says it will take a while. */
 const MANY_SWEEPS = 10_000
 
@@ -183,10 +187,14 @@ export class Processor {
     const infos = new Map<string, DeviceInfo>()
     let opens = new Map<string, LedgerEntry[]>()
     let candidates: ActionCandidate[] = []
-    const askedInBatch = new Map<string, OpenAction[]>()
+    /**
+     * Per device, its unresolved actions and what this batch asked for so far, each cause once:
+     * the readings after see them as if the batch were committed reading by reading.
+     */
+    let pending = new Map<string, { list: OpenAction[]; causes: Set<string> }>()
     let installs: CartridgeInstall[] = []
     let processed: number | undefined
-    for (const { position, reading: r } of entries) {
+    for (const [i, { position, reading: r }] of entries.entries()) {
       // In event time, a sweep comes at each sweep instant the readings pass, before the first
       // reading at or after it, and sees exactly the readings before it: however the readings were
       // batched, a simulation run twice finds the same silences at the same instants.
@@ -194,6 +202,7 @@ export class Processor {
         if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
         touched = new Map()
         opens = new Map()
+        pending = new Map()
         candidates = []
         installs = []
         await this.eventSweepsUntil(r.ts)
@@ -205,23 +214,28 @@ export class Processor {
         continue
       }
       let info = infos.get(r.deviceId)
-      let open = opens.get(r.deviceId)
-      if (info === undefined || open === undefined) {
+      if (info === undefined) {
         info = this.describe(await this.birthOf(r.deviceId), r.deviceId, r.siteId)
         infos.set(r.deviceId, info)
-        open = await this.store.unresolvedActions(r.deviceId)
-        opens.set(r.deviceId, open)
       }
+      if (!opens.has(r.deviceId)) {
+        // One read for the devices of the rest of the batch (until a commit in between).
+        const ids = new Set<string>()
+        for (let j = i; j < entries.length; j++) {
+          const id = (entries[j] as JournalEntry).reading.deviceId
+          if (!opens.has(id)) ids.add(id)
+        }
+        for (const [id, list] of await this.store.unresolvedActions([...ids])) opens.set(id, list)
+      }
+      const open = opens.get(r.deviceId) ?? []
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
-      for (const [color, t] of Object.entries(after.toner)) {
+      // Only the colours this reading reports can have changed cartridge.
+      for (const color of Object.keys(r.toner ?? {})) {
         const was =
-          before === undefined
-            ? undefined
-            : Object.hasOwn(before.toner, color)
-              ? before.toner[color]
-              : undefined
-        if (was !== undefined && was.cartridge !== t.cartridge)
+          before !== undefined && Object.hasOwn(before.toner, color) ? before.toner[color] : undefined
+        const t = after.toner[color]
+        if (was !== undefined && t !== undefined && was.cartridge !== t.cartridge)
           installs.push({
             deviceId: r.deviceId,
             siteId: r.siteId,
@@ -231,11 +245,20 @@ export class Processor {
           })
       }
       try {
-        const earlier = askedInBatch.get(r.deviceId) ?? []
-        const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, [...open, ...earlier])
+        let seen = pending.get(r.deviceId)
+        if (!seen) {
+          seen = { list: [...open], causes: new Set(open.map(causeOf)) }
+          pending.set(r.deviceId, seen)
+        }
+        const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, seen.list)
         candidates.push(...asked)
         // What this batch asked for counts for the readings after it, as if committed one by one.
-        askedInBatch.set(r.deviceId, [...earlier, ...asked.map((c) => ({ ...c, createdAt: c.at }))])
+        for (const c of asked) {
+          const cause = causeOf(c)
+          if (seen.causes.has(cause)) continue
+          seen.causes.add(cause)
+          seen.list.push({ ...c, createdAt: c.at })
+        }
       } catch (err) {
         // One device's trouble (a broken calendar, say) must not hold back the fleet behind it.
         this.log.error(
@@ -372,11 +395,13 @@ export class Processor {
     const create: ActionCandidate[] = []
     const resolve: string[] = []
     const resolveAtOnce = new Set<string>()
+    const unknown = [...byDevice.keys()].filter((id) => !known.has(id))
+    const read = await this.store.unresolvedActions(unknown)
     for (const [deviceId, list] of byDevice) {
       const state = states.get(deviceId) ?? this.states.get(deviceId)
       if (!state) continue
       const episodes = currentEpisodes(state, this.clock.now())
-      const unresolved = known.get(deviceId) ?? (await this.store.unresolvedActions(deviceId))
+      const unresolved = known.get(deviceId) ?? read.get(deviceId) ?? []
       const plan = planLedger(unresolved, list, episodes)
       create.push(...plan.create)
       resolve.push(...plan.resolve)

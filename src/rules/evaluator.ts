@@ -6,6 +6,7 @@ import {
   actionIdentity,
   DEFAULT_SITE_CALENDAR,
   type DeviceInfo,
+  deviceFact,
   type OpenAction,
   type SubjectInstance,
   subjectsOf,
@@ -128,10 +129,12 @@ export class RuleEvaluator {
   ): Promise<ActionCandidate[]> {
     const candidates: ActionCandidate[] = []
     const identity = actionIdentity(info)
+    let device: ReturnType<typeof deviceFact> | undefined
     for (const kind of kinds) {
       const compiled = this.bySubject.get(kind)
       if (!compiled) continue
-      for (const subject of subjectsOf(kind, state, info, at, open)) {
+      device ??= deviceFact(state, info, at)
+      for (const subject of subjectsOf(kind, state, info, at, open, device)) {
         for (const { rule, params } of await this.fired(compiled, subject.facts)) {
           candidates.push({
             rule: rule.name,

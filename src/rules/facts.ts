@@ -186,7 +186,8 @@ function forecast(t: TonerState, color: string, state: DeviceState, info: Device
   }
 }
 
-function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
+/** The `device` fact: the same for every subject of the device at one instant. */
+export function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
   return {
     deviceId: state.deviceId,
     siteId: state.siteId,
@@ -216,8 +217,9 @@ export function subjectsOf(
   info: DeviceInfo,
   at: number,
   open: readonly OpenAction[] = [],
+  /** The `device` fact, when the caller built it already for another kind. */
+  device: ReturnType<typeof deviceFact> = deviceFact(state, info, at),
 ): SubjectInstance[] {
-  const device = deviceFact(state, info, at)
   switch (kind) {
     case 'toner':
       return Object.entries(state.toner).map(([color, t]) => ({

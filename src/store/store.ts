@@ -120,7 +120,8 @@ export interface Store {
   devices(): Promise<DeviceRecord[]>
   readings(deviceId: string, range: ReadingRange): Promise<Reading[]>
 
-  unresolvedActions(deviceId: string): Promise<LedgerEntry[]>
+  /** The actions not resolved yet of each of these devices (an empty list for a device with none), in one read. */
+  unresolvedActions(deviceIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>
   /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
   commit(change: Commit): Promise<number>
   actions(filter: ActionFilter): Promise<Action[]>

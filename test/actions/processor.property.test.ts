@@ -43,7 +43,7 @@ async function run(chunks: Reading[][]) {
     await processor.stop()
     return {
       actions: await store.actions({ limit: 10_000 }),
-      unresolved: await store.unresolvedActions('P-1'),
+      unresolved: (await store.unresolvedActions(['P-1'])).get('P-1') ?? [],
       stored: (await store.readings('P-1', { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 })).length,
     }
   } finally {

@@ -138,7 +138,8 @@ export class SqliteStore implements Store {
       birth: db.prepare('SELECT birth FROM devices WHERE device_id = ?').pluck(),
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
       unresolved: db.prepare(
-        "SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status FROM actions WHERE device_id = ? AND status != 'resolved'",
+        `SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status FROM actions
+         WHERE device_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       insertAction: db.prepare(
         `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details, ticket)
@@ -266,8 +267,12 @@ export class SqliteStore implements Store {
     return rows.map((b) => JSON.parse(b) as Reading)
   }
 
-  async unresolvedActions(deviceId: string): Promise<LedgerEntry[]> {
-    return this.statements.unresolved.all(deviceId) as LedgerEntry[]
+  async unresolvedActions(deviceIds: readonly string[]): Promise<Map<string, LedgerEntry[]>> {
+    const byDevice = new Map<string, LedgerEntry[]>(deviceIds.map((id) => [id, []]))
+    if (deviceIds.length === 0) return byDevice
+    for (const a of this.statements.unresolved.all(JSON.stringify(deviceIds)) as LedgerEntry[])
+      byDevice.get(a.deviceId)?.push(a)
+    return byDevice
   }
 
   async commit(change: Commit): Promise<number> {
