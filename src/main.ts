@@ -14,7 +14,6 @@ import type { Config } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
-import { deviceInfo } from './rules/facts.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore, parseInfluxUrl } from './store/influx/influx-store.ts'
@@ -58,10 +57,7 @@ export async function startService(
     log,
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
-    (birth, deviceId, siteId) => {
-      const device = inventory.device(deviceId)
-      return deviceInfo(birth, device, inventory.site(device?.siteId ?? siteId))
-    },
+    (birth, deviceId, siteId) => inventory.describe(birth, deviceId, siteId),
     (siteId) => inventory.site(siteId),
   )
   // In event time the readings define the time: none is "ahead of the clock".

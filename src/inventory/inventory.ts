@@ -1,9 +1,11 @@
 import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { type DeviceInventory, Inventory, type Site } from '../contract/schemas.ts'
+import { Value } from '@sinclair/typebox/value'
+import { type Birth, type DeviceInventory, Inventory, type Site } from '../contract/schemas.ts'
 import { calendarProblems } from '../domain/calendar.ts'
 import { badRequest, configError } from '../errors.ts'
+import { type DeviceInfo, deviceInfo } from '../rules/facts.ts'
 
 function siteProblem(site: Site): string | null {
   return site.calendar ? (calendarProblems(site.calendar)[0] ?? null) : null
@@ -42,6 +44,8 @@ export class InventoryBook {
     } catch (err) {
       throw configError(`${this.path} is not valid JSON: ${(err as Error).message}`)
     }
+    // The schema's defaults fill what the file leaves out, as they do for the API's bodies.
+    json = Value.Default(Inventory, json)
     if (!check.Check(json)) {
       const e = check.Errors(json).First()
       throw configError(`${this.path}: at ${e?.path || '/'}: ${e?.message ?? 'not an inventory'}`)
@@ -60,6 +64,12 @@ export class InventoryBook {
 
   device(deviceId: string): DeviceInventory | undefined {
     return this.devices.get(deviceId)
+  }
+
+  /** What the rules know of a device: its birth message, then the inventory, which wins, and its site. */
+  describe(birth: Birth, deviceId: string, siteId: string): DeviceInfo {
+    const device = this.devices.get(deviceId)
+    return deviceInfo(birth, device, this.sites.get(device?.siteId ?? siteId))
   }
 
   allDevices(): DeviceInventory[] {

@@ -27,7 +27,7 @@ import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { BirthRecord } from '../store/store.ts'
 import { engineFor, RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
-import { type DeviceInfo, deviceInfo, type SubjectInstance, subjectsOf } from './facts.ts'
+import { type DeviceInfo, deviceInfo, type OpenAction, type SubjectInstance, subjectsOf } from './facts.ts'
 import { type LoadedRule, loadRuleDir, type RuleSet } from './loader.ts'
 
 /** A problem with what the operator asked for (a bad file, a missing database): exit code 2. */
@@ -134,13 +134,15 @@ class ObservedEvaluator extends RuleEvaluator {
     state: DeviceState,
     info: DeviceInfo,
     at: number,
+    open: readonly OpenAction[] = [],
   ): Promise<ActionCandidate[]> {
     for (const kind of kinds) {
       if (!this.hasRulesFor(kind)) continue
-      const subjects = subjectsOf(kind, state, info, at)
+      const subjects = subjectsOf(kind, state, info, at, open)
       if (subjects.length > 0) this.last.set(observedKey(state.deviceId, kind), { at, subjects })
     }
-    return super.evaluate(kinds, state, info, at)
+    // The open actions too: rules that follow up on them (delivery-overdue) see them as in the service.
+    return super.evaluate(kinds, state, info, at, open)
   }
 
   override async evaluateSite(
@@ -174,10 +176,7 @@ async function describeDevices(dataDir: string | undefined): Promise<Describing>
   const inventory = new InventoryBook(dataDir)
   await inventory.load()
   return {
-    describe: (birth, deviceId, siteId) => {
-      const device = inventory.device(deviceId)
-      return deviceInfo(birth, device, inventory.site(device?.siteId ?? siteId))
-    },
+    describe: (birth, deviceId, siteId) => inventory.describe(birth, deviceId, siteId),
     site: (siteId) => inventory.site(siteId),
   }
 }

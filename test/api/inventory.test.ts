@@ -150,4 +150,25 @@ describe('the inventory', () => {
     writeFileSync(join(data.path, 'inventory.json'), JSON.stringify({ sites: [], devices: [] }))
     service = await startService(config(), { log: pino({ level: 'silent' }) })
   })
+
+  it('fills what a hand-written file leaves out with the defaults the API gives', async () => {
+    await service.stop()
+    writeFileSync(
+      join(data.path, 'inventory.json'),
+      JSON.stringify({
+        sites: [{ siteId: 'roma', contact: 'it@example.it', calendar: { zone: 'Europe/Rome' } }],
+        devices: [],
+      }),
+    )
+    service = await startService(config(), { log: pino({ level: 'silent' }) })
+    const viaFile = (await service.app.inject('/sites/roma')).json()
+    const viaApi = await service.app.inject({
+      method: 'PUT',
+      url: '/sites/roma2',
+      payload: { contact: 'it@example.it', calendar: { zone: 'Europe/Rome' } },
+    })
+    expect(viaApi.statusCode).toBe(200)
+    expect(viaFile.calendar).toEqual(viaApi.json().calendar)
+    expect(viaFile.calendar.workingDays).toEqual([1, 2, 3, 4, 5])
+  })
 })

@@ -416,6 +416,23 @@ describe('rules backtest', () => {
   })
 })
 
+describe('the dry run of a rule that follows up on an action', () => {
+  it('sees the open order, as the service does: a colour still empty 2 days after its order is chased', async () => {
+    const rules = temp('printwarden-rules-')
+    for (const name of ['toner-reorder', 'delivery-overdue'])
+      cpSync(join(ROOT, 'rules', `${name}.json`), join(rules, `${name}.json`))
+    const file = readingsFile([
+      bare('LATE-1', 0, { toner: { black: 10 } }),
+      ...Array.from({ length: 50 }, (_, h) => bare('LATE-1', h + 1, { toner: { black: 0 } })),
+    ])
+    const report = await testReadings({ ...settings(rules), sweepIntervalMs: HOUR, readingsFile: file })
+    expect(report.actions.map((a) => [a.type, a.details.orderedForHours])).toEqual([
+      ['reorder', undefined],
+      ['delivery-overdue', 48],
+    ])
+  })
+})
+
 describe('the dry run of a rule about a whole site', () => {
   it('asks a spare-kit site of the inventory to count, once, when the readings reach a new half-year', async () => {
     const rules = temp('printwarden-rules-')
