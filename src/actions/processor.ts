@@ -230,12 +230,9 @@ export class Processor {
       const open = opens.get(r.deviceId) ?? []
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
-      // Only the colours this reading reports can have changed cartridge.
+      // A cartridge seen installed at this reading: only the colours it reports can show one.
       for (const color of Object.keys(r.toner ?? {})) {
-        const was =
-          before !== undefined && Object.hasOwn(before.toner, color) ? before.toner[color] : undefined
-        const t = after.toner[color]
-        if (was !== undefined && t !== undefined && was.cartridge !== t.cartridge)
+        if (after.toner[color]?.installedAt === r.ts)
           installs.push({
             deviceId: r.deviceId,
             siteId: r.siteId,

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { Action, ActionStatus, Id } from '../contract/schemas.ts'
 import type { Transition } from '../domain/ledger.ts'
-import { advance, type TicketEventType } from '../domain/ticket.ts'
+import { advance, TICKET_EVENTS, type TicketEventType } from '../domain/ticket.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
 
@@ -54,10 +54,7 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
         params: Params,
         body: Type.Object(
           {
-            type: Type.Unsafe<TicketEventType>({
-              type: 'string',
-              enum: ['remote-support-called', 'engineer-on-site', 'restored', 'closed'],
-            }),
+            type: Type.Unsafe<TicketEventType>({ type: 'string', enum: [...TICKET_EVENTS] }),
           },
           { additionalProperties: false },
         ),

@@ -7,6 +7,7 @@ const ID = new RegExp(ID_PATTERN)
 export const INBOUND_KINDS = ['telemetry', 'birth'] as const
 export type InboundKind = (typeof INBOUND_KINDS)[number]
 export type TopicKind = InboundKind | 'actions'
+const KINDS: readonly string[] = [...INBOUND_KINDS, 'actions']
 
 export interface DeviceTopic {
   siteId: string
@@ -24,9 +25,8 @@ export function parseTopic(root: string, topic: string): DeviceTopic | null {
   const parts = topic.slice(root.length + 1).split('/')
   if (parts.length !== 3) return null
   const [siteId, deviceId, kind] = parts as [string, string, string]
-  if (kind !== 'telemetry' && kind !== 'birth' && kind !== 'actions') return null
-  if (!ID.test(siteId) || !ID.test(deviceId)) return null
-  return { siteId, deviceId, kind }
+  if (!KINDS.includes(kind) || !ID.test(siteId) || !ID.test(deviceId)) return null
+  return { siteId, deviceId, kind: kind as TopicKind }
 }
 
 export function formatTopic(root: string, siteId: string, deviceId: string, kind: TopicKind): string {

@@ -3,23 +3,12 @@
  * counter reading in it is asked for one. Periods are calendar months, in UTC. Pure.
  */
 
-export interface Period {
-  /** `2026-10` */
-  id: string
-  start: number
-  end: number
-}
+import { monthOf, type Period, parsePeriod as parseAnyPeriod } from './periods.ts'
 
-export function periodOf(ms: number): Period {
-  const d = new Date(ms)
-  const y = d.getUTCFullYear()
-  const m = d.getUTCMonth()
-  return {
-    id: `${y}-${String(m + 1).padStart(2, '0')}`,
-    start: Date.UTC(y, m, 1),
-    end: Date.UTC(y, m + 1, 1),
-  }
-}
+export type { Period }
+
+/** The billing month an instant falls in. */
+export const periodOf = monthOf
 
 /** The last period that has ended at `now`. */
 export function lastEndedPeriod(now: number): Period {
@@ -44,10 +33,7 @@ export function missingMeterPeriod(
 
 /** `2026-10` → that month, or null if it is not one. */
 export function parsePeriod(id: string): Period | null {
-  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(id)
-  // Date.UTC takes years 0 to 99 for 1900 to 1999: billing starts long after 1970 anyway.
-  if (!m || Number(m[1]) < 1970) return null
-  return periodOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1))
+  return /^\d{4}-\d{2}$/.test(id) ? parseAnyPeriod(id) : null
 }
 
 export interface CounterPoint {

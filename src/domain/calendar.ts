@@ -10,6 +10,7 @@
  * rest of the day is due at 17:00 that day, not at 08:00 the next morning.
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import { DateTime, IANAZone } from 'luxon'
 
 const HOUR = 3_600_000
@@ -167,7 +168,8 @@ export const LeadTimeSchema = Type.Object(
   { additionalProperties: false },
 )
 export type LeadTime = Static<typeof LeadTimeSchema>
-export const DEFAULT_LEAD_TIME: LeadTime = { morningDays: 2, afternoonDays: 3, cutoffHour: 12 }
+/** The schema's defaults: 2 working days before the cutoff at 12:00, 3 after. */
+export const DEFAULT_LEAD_TIME: LeadTime = Value.Create(LeadTimeSchema)
 
 /**
  * The start of working time on the day an order arrives. An order placed on a day nobody works is

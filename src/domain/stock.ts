@@ -4,6 +4,7 @@
  * site's last stock count. Twice a year the site is asked to count, so the two can be compared.
  * Pure: the store gathers the events, this adds them up.
  */
+import { halfYearOf, type Period, parsePeriod } from './periods.ts'
 
 /** One kind of cartridge: a colour, for a model where the model is known. */
 export interface StockItem {
@@ -65,37 +66,18 @@ export function expectedStock(
   return out.sort((a, b) => keyOf(a).localeCompare(keyOf(b)))
 }
 
-export interface HalfYear {
-  /** `2026-H2` */
-  id: string
-  start: number
-  end: number
-}
+/** A site's count request is about one half-year: its episode names it. */
+export const stockEpisode = (half: Period): string => `h${half.id}`
 
-/** The half-year an instant falls in (January to June, July to December, UTC, as billing periods). */
-export function halfYearOf(ms: number): HalfYear {
-  const d = new Date(ms)
-  const y = d.getUTCFullYear()
-  const second = d.getUTCMonth() >= 6
-  return {
-    id: `${y}-H${second ? 2 : 1}`,
-    start: Date.UTC(y, second ? 6 : 0, 1),
-    end: second ? Date.UTC(y + 1, 0, 1) : Date.UTC(y, 6, 1),
-  }
-}
-
-/** `2026-H2` → that half-year, or null. */
-export function parseHalfYear(id: string): HalfYear | null {
-  const m = /^(\d{4})-H([12])$/.exec(id)
-  if (!m || Number(m[1]) < 1970) return null
-  return halfYearOf(Date.UTC(Number(m[1]), m[2] === '1' ? 0 : 6, 1))
-}
+/** The half-year a count request's episode names, or null. */
+export const halfYearOfEpisode = (episode: string): Period | null =>
+  episode.startsWith('h') ? parsePeriod(episode.slice(1)) : null
 
 /**
  * The half-year whose count a site still owes at `now`: the current one, if the site has not
  * counted since it began. A site known only since this half-year began owes nothing for it yet.
  */
-export function owedCount(lastCountTs: number | null, knownSince: number, now: number): HalfYear | null {
+export function owedCount(lastCountTs: number | null, knownSince: number, now: number): Period | null {
   const half = halfYearOf(now)
   if (knownSince >= half.start) return null
   if (lastCountTs !== null && lastCountTs >= half.start) return null

@@ -8,6 +8,7 @@
  * ran out before it stopped; the breach is recorded once, whenever it is first seen.
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import type { Severity } from '../contract/schemas.ts'
 import { addWorkingDays, addWorkingHours, type SiteCalendar } from './calendar.ts'
 
@@ -32,11 +33,13 @@ export const SlaTermsSchema = Type.Object(
   { additionalProperties: false },
 )
 export type SlaTerms = Static<typeof SlaTermsSchema>
-export const DEFAULT_SLA_TERMS: SlaTerms = { remoteSupportHours: 2, onSiteHours: 8, replacementDays: 5 }
+/** The schema's defaults: a callback within 2 working hours, on site within 8, replaced after 5 working days. */
+export const DEFAULT_SLA_TERMS: SlaTerms = Value.Create(SlaTermsSchema)
 
 export type TicketSeverity = Static<typeof Severity>
 export type TicketStage = 'registered' | 'remote-support' | 'on-site' | 'closed'
-export type TicketEventType = 'remote-support-called' | 'engineer-on-site' | 'restored' | 'closed'
+export const TICKET_EVENTS = ['remote-support-called', 'engineer-on-site', 'restored', 'closed'] as const
+export type TicketEventType = (typeof TICKET_EVENTS)[number]
 export type SlaClock = 'remoteSupport' | 'onSite' | 'replacement'
 
 export interface TicketEvent {

@@ -3,7 +3,13 @@
  * message, the settings and "now" in, a value out.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { Birth, Reading as ReadingSchema, Telemetry, type WireReading } from '../contract/schemas.ts'
+import {
+  Birth,
+  MAX_BATCH,
+  Reading as ReadingSchema,
+  Telemetry,
+  type WireReading,
+} from '../contract/schemas.ts'
 import { parseTopic } from '../contract/topics.ts'
 import { hasContent, normalizeReading, type Reading, toEpochMs } from '../domain/reading.ts'
 import type { RejectReason } from '../errors.ts'
@@ -34,7 +40,7 @@ function firstError(check: { Errors: typeof checkBirth.Errors }, value: unknown,
 function telemetryError(value: unknown): string {
   if (!Array.isArray(value)) return firstError(checkReading, value)
   if (value.length === 0) return 'an empty array holds no reading'
-  if (value.length > 1000) return `an array holds at most 1000 readings, not ${value.length}`
+  if (value.length > MAX_BATCH) return `an array holds at most ${MAX_BATCH} readings, not ${value.length}`
   const i = value.findIndex((r) => !checkReading.Check(r))
   return firstError(checkReading, value[i], `/${i}`)
 }

@@ -15,7 +15,7 @@ import {
   type TonerState,
 } from '../domain/device-state.ts'
 import { daysToEmpty } from '../domain/forecast.ts'
-import { owedCount, type StockCount, type StockLine } from '../domain/stock.ts'
+import { owedCount, type StockCount, type StockLine, stockEpisode } from '../domain/stock.ts'
 
 /** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
 export const DEFAULT_SITE_CALENDAR = siteCalendar('UTC')
@@ -369,7 +369,7 @@ export function stockSubject(
   return {
     kind: 'stock',
     key: subjectKey('stock', site.siteId),
-    episode: `h${owed.id}`,
+    episode: stockEpisode(owed),
     facts: {
       site: {
         siteId: site.siteId,

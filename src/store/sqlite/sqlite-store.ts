@@ -6,7 +6,7 @@ import type { Action, Birth } from '../../contract/schemas.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
-import { parseHalfYear, type StockCount, type StockCountItem } from '../../domain/stock.ts'
+import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
 import { type Ticket, ticketView } from '../../domain/ticket.ts'
 import type {
   ActionFilter,
@@ -179,7 +179,7 @@ export class SqliteStore implements Store {
         'SELECT model, color, count(*) AS n FROM cartridge_installs WHERE site_id = ? AND ts > ? GROUP BY 1, 2',
       ),
       openReconciliations: db.prepare(
-        "SELECT id, episode FROM actions WHERE site_id = ? AND type = 'stock-reconciliation' AND status != 'resolved'",
+        "SELECT id, episode FROM actions WHERE site_id = ? AND subject = 'stock:' || site_id AND status != 'resolved'",
       ),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
@@ -361,7 +361,7 @@ export class SqliteStore implements Store {
       const resolved: Action[] = []
       for (const { id, episode } of s.openReconciliations.all(siteId) as { id: string; episode: string }[]) {
         // A count made before the half-year it was asked for does not answer it.
-        const half = parseHalfYear(episode.replace(/^h/, ''))
+        const half = halfYearOfEpisode(episode)
         if (half !== null && count.ts < half.start) continue
         if (s.resolve.run(at, id).changes === 0) continue
         const action = toAction(s.action.get(id) as ActionRow)
