@@ -3,6 +3,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import ms from 'ms'
 import { configError } from '../errors.ts'
+import type { InfluxTarget } from '../store/influx/influx-store.ts'
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 
@@ -235,6 +236,8 @@ export function buildConfig(sources: ConfigSources): Config {
       `--store influx needs --influx-url http://host:8086/DATABASE (${origin.store ?? ''} set the store)`,
     )
   }
+  // A URL that names no database is refused here, with the other settings, not at the first write.
+  if (raw.store === 'influx') parseInfluxUrl(raw.influxUrl as string)
   return Object.freeze(raw as Static<typeof ConfigSchema>)
 }
 
@@ -249,4 +252,19 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw configError(`the config file ${path} must hold a JSON object`)
   }
   return parsed as Record<string, unknown>
+}
+
+/** `http://host:8086/DATABASE` → the server and the database. */
+export function parseInfluxUrl(raw: string): InfluxTarget {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw configError(`--influx-url ${JSON.stringify(raw)} is not a URL; expected http://host:8086/DATABASE`)
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''))
+  if (!/^https?:$/.test(url.protocol) || database === '' || database.includes('/')) {
+    throw configError(`--influx-url ${JSON.stringify(raw)}: expected http://host:8086/DATABASE`)
+  }
+  return { url: `${url.protocol}//${url.host}`, database }
 }

@@ -30,7 +30,32 @@ describe('defaults', () => {
       topicRoot: 'fleet/v1',
       maxPayloadBytes: 262144,
       maxFutureSkewMs: 600000,
+      clock: 'wall',
+      store: 'sqlite',
     })
+  })
+
+  it('takes --clock, --store and --influx-url from their PRINTWARDEN_ variables too', () => {
+    expect(
+      buildConfig({
+        env: {
+          PRINTWARDEN_CLOCK: 'event',
+          PRINTWARDEN_STORE: 'influx',
+          PRINTWARDEN_INFLUX_URL: 'http://127.0.0.1:8086/fleet',
+        },
+      }),
+    ).toMatchObject({ clock: 'event', store: 'influx', influxUrl: 'http://127.0.0.1:8086/fleet' })
+  })
+
+  it('refuses a clock or a store it does not know, and --store influx without a usable --influx-url', () => {
+    expect(configErrorOf({ flags: { clock: 'lunar' } }).message).toMatch(/--clock/)
+    expect(configErrorOf({ env: { PRINTWARDEN_STORE: 'mongo' } }).message).toMatch(
+      /--store|PRINTWARDEN_STORE/,
+    )
+    expect(configErrorOf({ flags: { store: 'influx' } }).message).toMatch(/--influx-url/)
+    expect(configErrorOf({ flags: { store: 'influx', influxUrl: 'http://127.0.0.1:8086' } }).message).toMatch(
+      /--influx-url/,
+    )
   })
 
   it('treats an environment variable set to the empty string as not set', () => {

@@ -3,7 +3,6 @@ import { ExponentialBackoff } from 'influx/lib/src/backoff/exponential.js'
 import pTimeout from 'p-timeout'
 import type { Action } from '../../contract/schemas.ts'
 import type { Reading } from '../../domain/reading.ts'
-import { configError } from '../../errors.ts'
 import type { ReadingRange } from '../store.ts'
 import type { TimeSeries } from '../timeseries.ts'
 import { actionPoint, MEASUREMENTS, RETENTION, ROLLUPS, rollupSelect, rowToReading } from './schema.ts'
@@ -13,21 +12,6 @@ export interface InfluxTarget {
   database: string
   /** How long one request may take, in ms (10 s by default). */
   requestTimeout?: number
-}
-
-/** `http://host:8086/DATABASE` → the server and the database. */
-export function parseInfluxUrl(raw: string): InfluxTarget {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw configError(`--influx-url ${JSON.stringify(raw)} is not a URL; expected http://host:8086/DATABASE`)
-  }
-  const database = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''))
-  if (!/^https?:$/.test(url.protocol) || database === '' || database.includes('/')) {
-    throw configError(`--influx-url ${JSON.stringify(raw)}: expected http://host:8086/DATABASE`)
-  }
-  return { url: `${url.protocol}//${url.host}`, database }
 }
 
 /**
