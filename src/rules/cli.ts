@@ -5,7 +5,7 @@
  * bad command line or input that cannot be read.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { buildConfig, OPTIONS } from '../config/config.ts'
+import { buildConfig, OPTIONS, readConfigFile } from '../config/config.ts'
 import { toEpochMs } from '../domain/reading.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { DryRunReport } from './dry-run.ts'
@@ -36,12 +36,15 @@ interface CommonFlags {
   sweepInterval?: string
   topicRoot?: string
   json?: boolean
+  config?: string
 }
 
-/** The service's own configuration rules: defaults < environment (PRINTWARDEN_*) < flags. */
+/** The service's own configuration rules: defaults < config file < environment (PRINTWARDEN_*) < flags. */
 function settingsOf(flags: CommonFlags) {
+  const configFile = flags.config ?? process.env.PRINTWARDEN_CONFIG
   const config = buildConfig({
     env: process.env,
+    ...(configFile ? { file: readConfigFile(configFile), fileName: configFile } : {}),
     flags: {
       ...(flags.rulesDir === undefined ? {} : { rulesDir: flags.rulesDir }),
       ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
@@ -69,6 +72,11 @@ async function print(report: DryRunReport, json: boolean | undefined): Promise<v
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
 }
 
+const configOption = () =>
+  new Option(
+    '--config <file>',
+    "the service's JSON config file, as `npm start -- --config` takes it (PRINTWARDEN_CONFIG)",
+  )
 const rulesDirOption = () =>
   new Option('--rules-dir <dir>', `the rule files [${defaultOf('rules-dir')}] (PRINTWARDEN_RULES_DIR)`)
 const sweepOption = () =>
@@ -91,6 +99,7 @@ program
   .command('test')
   .description('run the rule files over a file of readings, in a temporary store: nothing else is written')
   .requiredOption('--readings <file>', 'JSON lines of readings (below)')
+  .addOption(configOption())
   .addOption(rulesDirOption())
   .option(
     '--data-dir <dir>',
@@ -152,6 +161,7 @@ program
     '--data-dir <dir>',
     `the service's data directory [${defaultOf('data-dir')}] (PRINTWARDEN_DATA_DIR)`,
   )
+  .addOption(configOption())
   .addOption(rulesDirOption())
   .addOption(sweepOption())
   .addOption(jsonOption())

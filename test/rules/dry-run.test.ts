@@ -118,6 +118,23 @@ describe('rules test', () => {
     expect(stdout).toContain('By type: reorder 1')
   })
 
+  it("takes the rules directory from the service's config file, as the service does", async () => {
+    const rules = temp('printwarden-rules-')
+    cpSync(join(ROOT, 'rules', 'missed-reading.json'), join(rules, 'missed-reading.json'))
+    const config = join(temp(), 'printwarden.json')
+    writeFileSync(config, JSON.stringify({ 'rules-dir': rules }))
+    const { code, stdout } = await runCli([
+      'test',
+      '--readings',
+      readingsFile(FALL_TO_18),
+      '--config',
+      config,
+    ])
+    expect(code).toBe(0)
+    // Only the config file's one rule ran: the 18% makes no order.
+    expect(stdout).toContain('Actions that would be created: 0')
+  })
+
   it('creates no second order when a cartridge is shaken (a rise under 30)', async () => {
     const levels = [50, 25, 18, 40, 35, 19, 12]
     const report = await dryRun(
