@@ -9,12 +9,18 @@
  * --batch N publishes arrays of N readings of one device (a gateway replaying); --window is how many
  * unacknowledged messages each gateway keeps in flight.
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { MqttClient } from 'mqtt'
 import { connect, HOUR } from '../test/helpers/fleet.ts'
 import { startInfluxd } from '../test/helpers/influxd.ts'
-import { getJson, kill9, startServiceProcess, tempDir, waitFor } from '../test/helpers/service-process.ts'
+import {
+  getJson,
+  kill9,
+  memoryMiB,
+  startServiceProcess,
+  tempDir,
+  waitFor,
+} from '../test/helpers/service-process.ts'
 
 const { values } = parseArgs({
   options: {
@@ -36,10 +42,6 @@ const window = Number(values.window)
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-const peakRssMiB = (pid: number) => {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return match ? Number(match[1]) / 1024 : Number.NaN
-}
 
 const data = tempDir('printwarden-bench-')
 // With --store influx, a real influxd (Debian's influxdb package) on free ports.
@@ -49,7 +51,7 @@ const service = await startServiceProcess({
   extra: influxd ? ['--store', 'influx', '--influx-url', `${influxd.url}/bench`] : [],
 })
 const pid = service.child.pid as number
-const rssAtStart = peakRssMiB(pid)
+const rssAtStart = memoryMiB(pid, 'VmHWM')
 const start = Date.now() - 400 * 24 * HOUR
 const perDevice = Math.ceil(total / devices)
 
@@ -126,7 +128,7 @@ await waitFor(
 )
 const inInflux = performance.now() - drainFrom
 const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?limit=10000`)).body.items.length
-const peak = peakRssMiB(pid)
+const peak = memoryMiB(pid, 'VmHWM')
 await Promise.all(clients.map((c) => c.endAsync()))
 await kill9(service)
 await influxd?.remove()

@@ -9,11 +9,10 @@
  * Without --lockstep the simulator never waits for the service (the load a fleet puts on it); the
  * API is still used at the end to count the service's actions in the KPIs.
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { configFromFlags } from '../simulator/options.ts'
 import { run } from '../simulator/runner.ts'
-import { kill9, startServiceProcess, tempDir } from '../test/helpers/service-process.ts'
+import { kill9, memoryMiB, startServiceProcess, tempDir } from '../test/helpers/service-process.ts'
 
 const { values } = parseArgs({
   options: {
@@ -27,18 +26,13 @@ const { values } = parseArgs({
   },
 })
 
-const vm = (pid: number, field: 'VmHWM' | 'VmRSS') => {
-  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return match ? Math.round(Number(match[1]) / 1024) : Number.NaN
-}
-
 const data = tempDir('printwarden-load-')
 const service = await startServiceProcess({
   dataDir: data.path,
   extra: ['--clock', 'event', '--sweep-interval', '1h'],
 })
 const pid = service.child.pid as number
-const atStart = vm(pid, 'VmRSS')
+const atStart = memoryMiB(pid, 'VmRSS')
 try {
   const cfg = configFromFlags({
     broker: service.mqttUrl,
@@ -88,8 +82,8 @@ try {
           faults: { injected: k.faults.injected, reported: k.faults.reported, ticketed: k.faults.ticketed },
           outages: k.incidents.outages,
         },
-        serviceMemoryMiB: { atStart, peak: vm(pid, 'VmHWM') },
-        simulatorMemoryMiB: { peak: vm(process.pid, 'VmHWM') },
+        serviceMemoryMiB: { atStart, peak: memoryMiB(pid, 'VmHWM') },
+        simulatorMemoryMiB: { peak: memoryMiB(process.pid, 'VmHWM') },
         publishErrors: report.transport.publishErrors,
       },
       null,
