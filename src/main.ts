@@ -70,6 +70,7 @@ export async function startService(
     log,
     (end, births) => {
       processor.forgetBirths(births)
+      forwarder?.forgetBirths(births)
       processor.poke()
       forwarder?.poke(end)
     },

@@ -88,6 +88,31 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
     expect(tagged[0]?.count).toBe(85)
   })
 
+  it('tags the readings after a new birth message with what it says', async () => {
+    const client = await connect(service.mqttUrl)
+    await publishAll(client, [
+      {
+        topic: 'fleet/v1/influx-site/IFX-0/birth',
+        payload: JSON.stringify({ vendor: 'Kyocera', model: 'TASKalfa 2554ci' }),
+      },
+      reading(0, 85),
+    ])
+    await client.endAsync()
+    await settled(service.http)
+    await waitFor(
+      async () => ((await health()).spool?.pending === 0 ? true : undefined),
+      60_000,
+      'the spool to drain',
+    )
+    const rows = await influx.query(
+      `SELECT count("seq") FROM "reading" WHERE "device" = 'IFX-0' GROUP BY "model"`,
+    )
+    expect(rows.map((r) => [r.model, r.count]).sort()).toEqual([
+      ['ECOSYS M5526cdw', 85],
+      ['TASKalfa 2554ci', 1],
+    ])
+  })
+
   it('passes over a reading InfluxDB refuses, and writes the ones around it', async () => {
     const client = await connect(service.mqttUrl)
     await publishAll(client, [

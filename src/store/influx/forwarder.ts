@@ -45,6 +45,8 @@ export class InfluxForwarder {
   private rollupFrom = Number.POSITIVE_INFINITY
   private rollupTo = Number.NEGATIVE_INFINITY
   private lastRollup = 0
+  /** Births read from the store, kept across drains; a new birth message drops its device's. */
+  private readonly births = new Map<string, Birth>()
 
   constructor(
     private readonly store: Store,
@@ -79,6 +81,11 @@ export class InfluxForwarder {
       : null
   }
 
+  /** These devices sent a new birth message: their tags are read again when next needed. */
+  forgetBirths(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) this.births.delete(id)
+  }
+
   /** New readings were stored up to this journal position. */
   poke(end?: number): void {
     if (end !== undefined && end > this.end) this.end = end
@@ -90,7 +97,7 @@ export class InfluxForwarder {
       await this.influx.prepare()
       this.prepared = true
     }
-    const births = new Map<string, Birth>()
+    const births = this.births
     for (;;) {
       if (this.stopped) return
       const entries = await this.store.journalAfter(this.cursor, BATCH)
