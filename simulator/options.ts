@@ -3,8 +3,8 @@
  * flags over the scenario's values over the defaults.
  */
 import { Command, Option } from 'commander'
-import ms from 'ms'
-import { ISO_WITH_ZONE } from '../src/contract/schemas.ts'
+import { parseDuration } from '../src/config/config.ts'
+import { toEpochMs } from '../src/domain/reading.ts'
 import { SimulatorError } from './errors.ts'
 import type { ProgressMode } from './progress.ts'
 import type { RunConfig } from './runner.ts'
@@ -47,8 +47,8 @@ function positiveInt(name: string, raw: string): number {
 }
 
 function duration(name: string, raw: string): number {
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : ms(raw.trim() as ms.StringValue)
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+  const value = parseDuration(raw)
+  if (value === null || value <= 0)
     throw flagError(`--${name} ${raw}: expected a duration such as 30d, 15m, 500ms`)
   return value
 }
@@ -57,9 +57,9 @@ function duration(name: string, raw: string): number {
 export function configFromFlags(flags: Flags): RunConfig {
   const { file, scenario } = loadScenario(flags.scenario)
   const startRaw = flags.start ?? scenario.start ?? '2026-01-05T00:00:00Z'
-  const start = Date.parse(startRaw)
   // With its zone: a time without one would be read in the zone of the machine running the simulator.
-  if (!new RegExp(ISO_WITH_ZONE).test(startRaw) || !Number.isFinite(start))
+  const start = toEpochMs(startRaw)
+  if (!Number.isFinite(start))
     throw flagError(
       `--start ${startRaw}: expected an ISO 8601 instant with its zone, such as 2026-01-05T00:00:00Z`,
     )

@@ -3,8 +3,8 @@
  * device is, how much its users print, who shakes cartridges, when gateways go offline and devices
  * fall silent), drawn from the seed. A plan is plain data: tests build one and change what they need.
  */
-import ms from 'ms'
-import { ISO_WITH_ZONE } from '../src/contract/schemas.ts'
+import { parseDuration } from '../src/config/config.ts'
+import { toEpochMs } from '../src/domain/reading.ts'
 import { type Calendar, checkZone, type LeadTime, parseHhmm } from './calendar.ts'
 import { SimulatorError } from './errors.ts'
 import type { PrinterModel } from './models.ts'
@@ -132,14 +132,12 @@ function fail(message: string): never {
 /** An ISO instant, or a duration after the start (`36h`, `2d`). */
 export function resolveAt(at: string, start: number): number {
   if (/^\d{4}-\d{2}-\d{2}T/.test(at)) {
-    const t = Date.parse(at)
-    if (!new RegExp(ISO_WITH_ZONE).test(at) || !Number.isFinite(t))
-      fail(`${at} is not an ISO 8601 instant with its zone`)
+    const t = toEpochMs(at)
+    if (!Number.isFinite(t)) fail(`${at} is not an ISO 8601 instant with its zone`)
     return t
   }
-  const offset = ms(at as ms.StringValue)
-  if (typeof offset !== 'number' || !Number.isFinite(offset))
-    fail(`${at} is neither an ISO date nor a duration`)
+  const offset = parseDuration(at)
+  if (offset === null) fail(`${at} is neither an ISO date nor a duration`)
   return start + offset
 }
 

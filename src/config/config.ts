@@ -45,13 +45,15 @@ interface OptionSpec {
 }
 
 const integer = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw)
-const duration = (raw: string): unknown => {
+/** `500ms`, `1s`, `5m`, `2d`, or a bare number of milliseconds → milliseconds; null if it is none. */
+export function parseDuration(raw: string): number | null {
   const trimmed = raw.trim()
   // A bare number is taken as milliseconds, like everywhere else in Node.
   if (/^\d+$/.test(trimmed)) return Number(trimmed)
   const parsed = ms(trimmed as ms.StringValue)
-  return typeof parsed === 'number' && Number.isFinite(parsed) ? Math.round(parsed) : raw
+  return typeof parsed === 'number' && Number.isFinite(parsed) ? Math.round(parsed) : null
 }
+const duration = (raw: string): unknown => parseDuration(raw) ?? raw
 const text = (raw: string): unknown => raw
 
 /**
