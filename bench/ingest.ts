@@ -1,7 +1,9 @@
 /**
- * Ingest benchmark: the real service as a child process, many gateway connections publishing QoS 1
- * readings over TCP on 127.0.0.1. Prints the PUBACK rate and latency, the time until every reading
- * is processed by the rules, and the service's peak memory.
+ * Ingest benchmark: many gateway connections publishing QoS 1 readings over TCP on 127.0.0.1, first
+ * to a bare aedes broker (the baseline: nothing behind it) and then, with the same load driver and
+ * the same messages, to the real service as a child process. Prints both PUBACK rates and their
+ * ratio, PUBACK latency, the time until every reading is processed by the rules, and the service's
+ * peak memory. `--no-baseline` leaves the bare broker out.
  *
  *   npm run bench -- --readings 100000 --gateways 50 --devices 5000 --batch 1 --window 64
  *   npm run bench -- --store influx --readings 200000 --batch 20 --window 8
@@ -9,6 +11,9 @@
  * --batch N publishes arrays of N readings of one device (a gateway replaying); --window is how many
  * unacknowledged messages each gateway keeps in flight.
  */
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { MqttClient } from 'mqtt'
 import { connect, HOUR } from '../test/helpers/fleet.ts'
@@ -17,6 +22,7 @@ import {
   getJson,
   kill9,
   memoryMiB,
+  ROOT,
   startServiceProcess,
   tempDir,
   waitFor,
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     // With --store influx: keep influxd down while publishing, then time the spool draining into it.
     'spool-drain': { type: 'boolean', default: false },
+    'no-baseline': { type: 'boolean', default: false },
   },
 })
 const total = Number(values.readings)
@@ -43,15 +50,6 @@ const window = Number(values.window)
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
-const data = tempDir('printwarden-bench-')
-// With --store influx, a real influxd (Debian's influxdb package) on free ports.
-const influxd = values.store === 'influx' ? await startInfluxd() : undefined
-const service = await startServiceProcess({
-  dataDir: data.path,
-  extra: influxd ? ['--store', 'influx', '--influx-url', `${influxd.url}/bench`] : [],
-})
-const pid = service.child.pid as number
-const rssAtStart = memoryMiB(pid, 'VmHWM')
 const start = Date.now() - 400 * 24 * HOUR
 const perDevice = Math.ceil(total / devices)
 
@@ -96,12 +94,57 @@ async function runGateway(client: MqttClient, messages: ReturnType<typeof messag
 
 const plans = Array.from({ length: gateways }, (_, g) => messagesOf(g))
 const readingsSent = plans.flat().reduce((n, m) => n + m.count, 0)
-const clients = await Promise.all(plans.map(() => connect(service.mqttUrl)))
-const latencies: number[] = []
+
+/** Every gateway connects to `url` and publishes its plan; the PUBACK latencies and the time it took. */
+async function drive(url: string): Promise<{ latencies: number[]; ms: number; end: () => Promise<void> }> {
+  const clients = await Promise.all(plans.map(() => connect(url)))
+  const latencies: number[] = []
+  const began = performance.now()
+  await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies)))
+  const ms = performance.now() - began
+  latencies.sort((a, b) => a - b)
+  return { latencies, ms, end: async () => void (await Promise.all(clients.map((c) => c.endAsync()))) }
+}
+
+/** The baseline: a bare aedes broker in a process of its own, under the same load. */
+async function baseline(): Promise<{ ackedPerSecond: number; pubackMs: { p50: number; p99: number } }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-broker.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const port = await new Promise<number>((resolvePort, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', (line) =>
+      resolvePort((JSON.parse(line) as { mqttPort: number }).mqttPort),
+    )
+    child.once('exit', (code) => reject(new Error(`the bare broker exited (${code})`)))
+  })
+  const run = await drive(`mqtt://127.0.0.1:${port}`)
+  await run.end()
+  child.kill('SIGTERM')
+  return {
+    ackedPerSecond: Math.round(readingsSent / (run.ms / 1000)),
+    pubackMs: {
+      p50: +percentile(run.latencies, 50).toFixed(2),
+      p99: +percentile(run.latencies, 99).toFixed(2),
+    },
+  }
+}
+
+const bare = values['no-baseline'] ? undefined : await baseline()
+
+const data = tempDir('printwarden-bench-')
+// With --store influx, a real influxd (Debian's influxdb package) on free ports.
+const influxd = values.store === 'influx' ? await startInfluxd() : undefined
+const service = await startServiceProcess({
+  dataDir: data.path,
+  extra: influxd ? ['--store', 'influx', '--influx-url', `${influxd.url}/bench`] : [],
+})
+const pid = service.child.pid as number
+const rssAtStart = memoryMiB(pid, 'VmHWM')
 if (influxd && values['spool-drain']) await influxd.kill()
 const t0 = performance.now()
-await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies)))
-const acked = performance.now() - t0
+const run = await drive(service.mqttUrl)
+const { latencies } = run
+const acked = run.ms
 await waitFor(
   async () =>
     (await getJson<{ processing: { backlog: number } }>(`${service.http}/stats`)).body.processing.backlog ===
@@ -129,12 +172,12 @@ await waitFor(
 const inInflux = performance.now() - drainFrom
 const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?limit=10000`)).body.items.length
 const peak = memoryMiB(pid, 'VmHWM')
-await Promise.all(clients.map((c) => c.endAsync()))
+await run.end()
 await kill9(service)
 await influxd?.remove()
 data.remove()
 
-latencies.sort((a, b) => a - b)
+const ackedPerSecond = Math.round(readingsSent / (acked / 1000))
 const report = {
   readings: readingsSent,
   messages: latencies.length,
@@ -142,7 +185,16 @@ const report = {
   devices,
   batch,
   window,
-  ackedPerSecond: Math.round(readingsSent / (acked / 1000)),
+  ackedPerSecond,
+  ...(bare
+    ? {
+        bareAedes: bare,
+        // The service's PUBACK rate (after the group commit) over a bare broker's, same run, same load.
+        ratioToBareAedes: +(ackedPerSecond / bare.ackedPerSecond).toFixed(3),
+      }
+    : {}),
+  // Time until every reading is decided, over the time it took to acknowledge them.
+  decidedOverAcked: +(processed / acked).toFixed(3),
   processedPerSecond: Math.round(readingsSent / (processed / 1000)),
   ...(influxd
     ? {

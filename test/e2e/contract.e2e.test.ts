@@ -1,6 +1,10 @@
 /**
  * CONTRACT.md end to end: the real service as a child process, a real MQTT client over TCP, the
  * HTTP API; then kill -9, a restart on the same data directory and a replay of every reading.
+ *
+ * In event time, from a fixed instant: what the rules decide depends on the calendar (a month's
+ * end asks for meter readings, working hours move SLA clocks), so the test's days are its own and
+ * never today's.
  */
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -28,8 +32,10 @@ import {
 } from '../helpers/service-process.ts'
 
 const SITE = 'milano-hq'
-const now = Date.now()
+// A Friday noon in the middle of a month: the whole story (six days) stays within March.
+const now = Date.parse('2026-03-20T12:00:00Z')
 const t = (hoursAgo: number) => iso(now - hoursAgo * HOUR)
+const EVENT_TIME = ['--clock', 'event', '--sweep-interval', '1h']
 
 // One device through every core rule, in time order.
 const deviceA: Published[] = [
@@ -51,8 +57,10 @@ const deviceAFaults: Published[] = [
   telemetry(SITE, 'SCM-A', { ts: t(28), seq: 22, errors: [], status: 'ready' }),
   telemetry(SITE, 'SCM-A', { ts: t(27), seq: 23, errors: [fuser] }),
 ]
-// A device last heard 6 days ago.
+// A device last heard 6 days ago; then a heartbeat of another device moves event time past its
+// fifth day of silence.
 const silentB = telemetry(SITE, 'SCM-B', { ts: t(24 * 6), counters: { total: 1000 } })
+const heartbeatA = telemetry(SITE, 'SCM-A', { ts: t(20), seq: 30 })
 const resumedB = telemetry(SITE, 'SCM-B', { ts: t(1), counters: { total: 1200 } })
 // A gateway replaying after an outage: one array, in order.
 const replayC = telemetry('torino', 'SCM-C', [
@@ -67,7 +75,7 @@ const births: Published[] = [
   },
   { topic: 'fleet/v1/torino/SCM-C/birth', payload: JSON.stringify({ vendor: 'Konica Minolta' }) },
 ]
-const allReadings = [...deviceA, ...deviceAWaste, ...deviceAFaults, silentB, replayC, resumedB]
+const allReadings = [...deviceA, ...deviceAWaste, ...deviceAFaults, silentB, heartbeatA, replayC, resumedB]
 
 const find = (list: Action[], type: string, deviceId: string, extra: (a: Action) => boolean = () => true) =>
   list.filter((a) => a.type === type && a.deviceId === deviceId && extra(a))
@@ -80,7 +88,7 @@ describe('the service, end to end', () => {
   let before: Action[]
 
   beforeAll(async () => {
-    service = await startServiceProcess({ dataDir: data.path, extra: ['--sweep-interval', '200ms'] })
+    service = await startServiceProcess({ dataDir: data.path, extra: EVENT_TIME })
     publisher = await connect(service.mqttUrl)
     watcher = await watchActions(service.mqttUrl)
   })
@@ -131,13 +139,13 @@ describe('the service, end to end', () => {
   })
 
   it('chases a device silent for more than 5 days, and resolves the chase when readings resume', async () => {
-    await publishAll(publisher, [silentB])
-    const chase = await waitFor(
-      async () => find(await actions(service.http), 'missed-reading', 'SCM-B')[0],
-      10_000,
-      'a missed-reading action',
-    )
-    expect(chase.status).toBe('open')
+    await publishAll(publisher, [silentB, heartbeatA])
+    await settled(service.http)
+    const chase = find(await actions(service.http), 'missed-reading', 'SCM-B')
+    expect(chase).toHaveLength(1)
+    expect(chase[0]?.status).toBe('open')
+    // Found at the first hourly sweep past 120 hours of silence.
+    expect(chase[0]?.createdAt).toBe(t(23))
     await publishAll(publisher, [resumedB])
     await settled(service.http)
     const after = find(await actions(service.http), 'missed-reading', 'SCM-B')
@@ -155,16 +163,39 @@ describe('the service, end to end', () => {
     expect(body.items.map((r) => r.ts)).toEqual([t(10), t(9), t(8)])
   })
 
-  it('publishes one message on the actions topic for each creation and each change of status', async () => {
+  it('publishes one message on the actions topic for each creation and each change, and never one twice', async () => {
     const all = await actions(service.http)
-    const expected = all.reduce((n, a) => n + (a.status === 'resolved' ? 2 : 1), 0)
-    await waitFor(() => (watcher.messages.length >= expected ? true : undefined), 5000, 'action messages')
-    expect(watcher.messages).toHaveLength(expected)
+    const sentOf = (id: string) => watcher.messages.filter((m) => m.id === id)
+    await waitFor(
+      () => (all.every((a) => JSON.stringify(sentOf(a.id).at(-1)) === JSON.stringify(a)) ? true : undefined),
+      5000,
+      'every action message',
+    )
+    expect(watcher.messages.filter((m) => !all.some((a) => a.id === m.id))).toEqual([])
     for (const a of all) {
-      const sent = watcher.messages.filter((m) => m.id === a.id)
+      const sent = sentOf(a.id)
       expect(sent[0]?.status).toBe('open')
       expect(sent.at(-1)).toEqual(a)
+      // Every status it went through, once each and in order.
+      expect([...new Set(sent.map((m) => m.status))]).toEqual(
+        a.status === 'resolved' ? ['open', 'resolved'] : ['open'],
+      )
+      // A message stands for a change: a second one with the same status says something new in its
+      // details (a ticket's SLA breach), never the same again.
+      const said = sent.map((m) => `${m.status} ${JSON.stringify(m.details)}`)
+      expect(new Set(said).size).toBe(said.length)
     }
+    // On this timeline the fault still open (since 09:00 Thursday) misses its remote-support and its
+    // on-site clocks before Friday: two breaches, two changes of its details, so two messages more
+    // than the changes of status.
+    const statusChanges = all.reduce((n, a) => n + (a.status === 'resolved' ? 2 : 1), 0)
+    expect(watcher.messages).toHaveLength(statusChanges + 2)
+    const [fault] = find(all, 'fault', 'SCM-A', (a) => a.status === 'open')
+    if (!fault) throw new Error('no open fault')
+    expect((fault.details.ticket as { breaches: { clock: string }[] }).breaches.map((b) => b.clock)).toEqual([
+      'remoteSupport',
+      'onSite',
+    ])
   })
 
   it('filters actions by type, device, site and status', async () => {
@@ -240,7 +271,7 @@ describe('the service, end to end', () => {
       toner: { black: 97, cyan: 60 },
       wasteBox: 'ok',
       status: 'ready',
-      lastReadingAt: t(27),
+      lastReadingAt: t(20),
     })
     expect(a.errors).toEqual([{ ...fuser, since: t(27) }])
     const readings = await getJson<{ items: unknown[] }>(
@@ -256,14 +287,12 @@ describe('the service, end to end', () => {
     await publisher.endAsync()
     await kill9(service)
 
-    service = await startServiceProcess({ dataDir: data.path, extra: ['--sweep-interval', '200ms'] })
+    service = await startServiceProcess({ dataDir: data.path, extra: EVENT_TIME })
     publisher = await connect(service.mqttUrl)
     watcher = await watchActions(service.mqttUrl)
     await publishAll(publisher, births, true)
     await publishAll(publisher, allReadings)
     await settled(service.http)
-    // let a few sweeps run too
-    await new Promise((r) => setTimeout(r, 600))
     const after = await actions(service.http)
     expect(after).toEqual(before)
     expect(watcher.messages).toEqual([])

@@ -31,13 +31,16 @@ export async function startServiceProcess(args: {
   env?: Record<string, string>
   /** Leave the port flags out, for a test that sets them through the environment. */
   portsFromEnv?: boolean
+  /** Start it as a user does in production, `npm start` (the compiled build), not from the sources. */
+  npmStart?: boolean
 }): Promise<ServiceProcess> {
+  const [command, ...launcher] = args.npmStart
+    ? ['npm', 'start', '--silent', '--']
+    : [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli.ts')]
   const child = spawn(
-    process.execPath,
+    command as string,
     [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/cli.ts'),
+      ...launcher,
       '--data-dir',
       args.dataDir,
       '--rules-dir',
@@ -54,6 +57,8 @@ export async function startServiceProcess(args: {
   })
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
   let isReady = false
+  // `npm start` may compile first.
+  const readyMs = args.npmStart ? 90_000 : 30_000
   const ready = new Promise<Record<string, unknown>>((resolveReady, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
@@ -73,8 +78,8 @@ export async function startServiceProcess(args: {
     setTimeout(() => {
       if (isReady) return
       child.kill('SIGKILL') // a service that never got ready is not left behind
-      reject(new Error(`the service was not ready in 30 s: ${stderr}`))
-    }, 30_000).unref()
+      reject(new Error(`the service was not ready in ${readyMs / 1000} s: ${stderr}`))
+    }, readyMs).unref()
   })
   const entry = await ready
   return {
