@@ -28,6 +28,7 @@ export class Ingest {
   private queue: Pending[] = []
   private flushing: Promise<void> | null = null
   private stopped = false
+  private storageFailure: string | null = null
 
   constructor(
     private readonly store: Store,
@@ -107,6 +108,7 @@ export class Ingest {
         this.stats.readingsStored += result.stored
         this.stats.duplicates += result.duplicates
         this.stats.births += births.length
+        this.storageFailure = null
         for (const p of batch) p.done()
         if (result.stored > 0 || births.length > 0)
           this.onStored(
@@ -114,14 +116,25 @@ export class Ingest {
             births.map((b) => b.deviceId),
           )
       } catch (err) {
+        this.storageFailure = (err as Error).message
         this.log.error(
-          { err, messages: batch.length },
-          'could not store readings; clients will send them again',
+          { err, code: (err as PrintwardenError).code, messages: batch.length },
+          `could not store readings, none of them acknowledged; clients will send them again: ${this.storageFailure}`,
         )
         for (const p of batch) p.done(err as Error)
       }
     }
     this.flushing = null
+  }
+
+  /** Why the last commit failed (a full or read-only disk), until a commit succeeds again; else null. */
+  get failing(): string | null {
+    return this.storageFailure
+  }
+
+  /** The store took a write again (a probe from /health): readings are acknowledged again. */
+  recovered(): void {
+    this.storageFailure = null
   }
 
   /** Refuses new messages and waits until every message already taken is committed. */
