@@ -48,6 +48,7 @@ export const RejectReasons = [
   'not-json',
   'invalid-payload',
   'future-timestamp',
+  'old-timestamp',
   'read-only-topic',
   'retained-telemetry',
   'bad-topic-name',

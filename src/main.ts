@@ -85,6 +85,7 @@ export async function startService(
     mqttPort: config.mqttPort,
     wsPort: config.wsPort,
     gate: ingest.accept,
+    onBadTopicName: (clientId, detail) => ingest.refuseTopicName(clientId, detail),
   })
   relay = new OutboxRelay(
     store,

@@ -46,8 +46,8 @@ export class Ingest {
   ) {}
 
   /** The broker's gate: true once stored, false when rejected. */
-  readonly accept = (topic: string, payload: Buffer): Promise<boolean> =>
-    this.take(topic, parseMessage(this.settings, topic, payload, this.clock.now())).then(
+  readonly accept = (topic: string, payload: Buffer, retain = false): Promise<boolean> =>
+    this.take(topic, parseMessage(this.settings, topic, payload, this.clock.now(), retain)).then(
       (refused) => refused === null,
     )
 
@@ -62,6 +62,16 @@ export class Ingest {
       topic,
       parseMessage(this.settings, topic, Buffer.from(JSON.stringify(reading)), this.clock.now()),
     )
+  }
+
+  /**
+   * robust: a PUBLISH the broker itself refused before any hook (a topic name with `+` or `#`, or
+   * deeper than its level limit): aedes closes that connection; here it is counted and logged.
+   */
+  refuseTopicName(clientId: string, detail: string): void {
+    this.stats.messages++
+    this.stats.rejected['bad-topic-name']++
+    this.log.warn({ client: clientId, reason: 'bad-topic-name', detail }, 'message rejected')
   }
 
   private take(topic: string, parsed: Parsed): Promise<Refusal | null> {

@@ -62,7 +62,10 @@ export async function backupDataDir(dataDir: string, target: string): Promise<Ba
   try {
     const check = copy.pragma('quick_check', { simple: true })
     if (check !== 'ok')
-      throw new PrintwardenError('PW_ERR_DB_CORRUPT', `the backup in ${resolve(target)} does not read back: ${check}`)
+      throw new PrintwardenError(
+        'PW_ERR_DB_CORRUPT',
+        `the backup in ${resolve(target)} does not read back: ${check}`,
+      )
     const count = (table: string) => copy.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
     return { target: resolve(target), files, readings: count('readings'), actions: count('actions') }
   } finally {

@@ -3,12 +3,12 @@ import { existsSync, renameSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Action, Birth } from '../../contract/schemas.ts'
-import { PrintwardenError } from '../../errors.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
 import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
 import { type Ticket, ticketView } from '../../domain/ticket.ts'
+import { PrintwardenError } from '../../errors.ts'
 import type {
   ActionFilter,
   BirthRecord,
@@ -311,7 +311,10 @@ export class SqliteStore implements Store {
   }
 
   async journalAfter(position: number, limit: number): Promise<JournalEntry[]> {
-    const rows = this.io('reading the journal', () => this.statements.journalAfter.all(position, limit)) as { position: number; body: string }[]
+    const rows = this.io('reading the journal', () => this.statements.journalAfter.all(position, limit)) as {
+      position: number
+      body: string
+    }[]
     return rows.map((r) => ({ position: r.position, reading: JSON.parse(r.body) as Reading }))
   }
 
