@@ -4,7 +4,9 @@
  * error that names the path and says what to do, in one line.
  */
 import {
+  accessSync,
   closeSync,
+  constants,
   existsSync,
   mkdirSync,
   openSync,
@@ -77,6 +79,11 @@ export function prepareDataDir(dir: string, create: boolean): boolean {
       'PW_ERR_DATA_DIR',
       `the data directory ${resolve(dir)} is not a directory: give --data-dir a directory`,
     )
+  try {
+    accessSync(dir, constants.W_OK)
+  } catch (err) {
+    throw storageError(err, resolve(dir), `checking the data directory ${resolve(dir)}`)
+  }
   return made
 }
 
