@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync, renameSync, rmdirSync, rmSync } from 'node:fs'
+import { existsSync, renameSync, rmdirSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Action, Birth } from '../../contract/schemas.ts'
@@ -63,6 +63,8 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
 })
 
 export const DB_FILE = 'printwarden.db'
+/** robust: the free space a disk must have again before readings are acknowledged again. */
+const PROBE_FREE_BYTES = 1024 * 1024
 
 const ACTION_COLUMNS = 'id, type, device_id, site_id, status, rule, created_at, updated_at, details'
 
@@ -186,8 +188,20 @@ export class SqliteStore implements Store {
     this.io('reading the database', () => this.open.prepare('SELECT 1').get())
   }
 
-  /** Writes one page, to learn whether the disk takes writes again (after it was full, say). */
+  /**
+   * Whether the disk takes writes again, after a commit failed (a full disk, say). A one-page write
+   * alone could pass where a batch would not (the failed commit left WAL space behind), so the file
+   * system must also have a margin free.
+   */
   async probeWrite(): Promise<void> {
+    const { bavail, bsize } = statfsSync(this.dataDir)
+    const free = bavail * bsize
+    if (free < PROBE_FREE_BYTES)
+      throw storageError(
+        { code: 'SQLITE_FULL', message: `${free} bytes free, under the ${PROBE_FREE_BYTES} needed` },
+        join(this.dataDir, DB_FILE),
+        'writing to the database',
+      )
     this.io('writing to the database', () =>
       this.open.prepare('UPDATE journal SET position = position WHERE id = 1').run(),
     )
