@@ -14,16 +14,19 @@ const program = new Command()
     'a JSON file of options (keys are flag names); flags and environment win over it',
   )
 for (const o of OPTIONS)
-  program.option(`--${o.flag} <value>`, `${o.description} [${o.defaultValue}] (${envName(o.flag)})`)
+  program.option(
+    o.switch ? `--${o.flag}` : `--${o.flag} <value>`,
+    `${o.description} [${o.defaultValue}] (${envName(o.flag)})`,
+  )
 program.parse()
 
 async function main(): Promise<void> {
-  const opts = program.opts<Record<string, string | undefined>>()
-  const configFile = opts.config ?? process.env.PRINTWARDEN_CONFIG
+  const opts = program.opts<Record<string, string | boolean | undefined>>()
+  const configFile = (opts.config as string | undefined) ?? process.env.PRINTWARDEN_CONFIG
   const flags: Record<string, string> = {}
   for (const o of OPTIONS) {
     const value = opts[o.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]
-    if (value !== undefined) flags[o.key] = value
+    if (value !== undefined) flags[o.key] = String(value)
   }
   const config = buildConfig({
     env: process.env,

@@ -11,6 +11,11 @@ export const ErrorCodes = {
   PW_ERR_STOPPED: 'the service is stopping',
   PW_ERR_SPOOL_FULL: 'the InfluxDB spool is full: readings are refused until InfluxDB takes them',
   PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
+  PW_ERR_DATA_DIR: 'the data directory cannot be used',
+  PW_ERR_DATA_DIR_LOCKED: 'another printwarden uses the data directory',
+  PW_ERR_DB_CORRUPT: 'the database file is empty, truncated or damaged',
+  PW_ERR_DB_SCHEMA: 'the database was made by a newer printwarden',
+  PW_ERR_STORAGE: 'the data directory refused a write or a read (disk full, read-only, removed)',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
@@ -43,6 +48,9 @@ export const RejectReasons = [
   'not-json',
   'invalid-payload',
   'future-timestamp',
+  'old-timestamp',
   'read-only-topic',
+  'retained-telemetry',
+  'bad-topic-name',
 ] as const
 export type RejectReason = (typeof RejectReasons)[number]

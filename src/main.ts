@@ -10,7 +10,7 @@ import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
-import { type Config, parseInfluxUrl } from './config/config.ts'
+import { type Config, mayCreateDataDir, parseInfluxUrl } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
@@ -42,7 +42,7 @@ export async function startService(
   const clock: Clock = eventClock ?? wall
   // SQLite always holds the journal, device state and the action ledger (one transaction for all of
   // them); the time series of readings is SQLite's too by default, or InfluxDB's.
-  const store = new SqliteStore(config.dataDir)
+  const store = new SqliteStore(config.dataDir, true, { create: mayCreateDataDir(config) })
   const influx = config.store === 'influx' ? new InfluxStore(parseInfluxUrl(config.influxUrl)) : undefined
   const timeseries: TimeSeries = influx ?? store
 
@@ -85,6 +85,7 @@ export async function startService(
     mqttPort: config.mqttPort,
     wsPort: config.wsPort,
     gate: ingest.accept,
+    onBadTopicName: (clientId, detail) => ingest.refuseTopicName(clientId, detail),
   })
   relay = new OutboxRelay(
     store,
@@ -122,6 +123,15 @@ export async function startService(
       if (!processor.running) problems.push('rule processing is stopped')
       if (processor.failing) problems.push(`rule processing fails: ${processor.failing}`)
       await store.ping().catch((err: Error) => problems.push(`the store does not answer: ${err.message}`))
+      // robust: after a failed commit (a full disk), one probe write tells whether it takes writes again.
+      if (ingest.failing)
+        await store.probeWrite().then(
+          () => {
+            ingest.recovered()
+            processor.poke()
+          },
+          (err: Error) => problems.push(`readings are not acknowledged: ${err.message}`),
+        )
       const full = forwarder?.full()
       if (full) problems.push(full)
       return problems

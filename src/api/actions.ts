@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Action, ActionStatus, Id } from '../contract/schemas.ts'
+import { Action, ActionStatus, Id, Limit } from '../contract/schemas.ts'
 import type { Transition } from '../domain/ledger.ts'
 import { advance, TICKET_EVENTS, type TicketEventType } from '../domain/ticket.ts'
 import { badRequest, notFound } from '../errors.ts'
@@ -18,9 +18,7 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
             deviceId: Type.Optional(Id),
             siteId: Type.Optional(Id),
             status: Type.Optional(ActionStatus),
-            limit: Type.Optional(
-              Type.Integer({ minimum: 1, description: 'at most this many; all when absent' }),
-            ),
+            limit: Type.Optional(Limit),
           },
           { additionalProperties: false },
         ),

@@ -1,4 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
@@ -52,6 +53,12 @@ export function buildApp(deps: AppDeps): App {
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // robust: a body is taken as sent ({"contact": 5} is a 400, not "5"); query strings and path
+  // parameters are text by nature, so they are still converted (limit=5 is 5).
+  const ajvOptions = { useDefaults: true, removeAdditional: false, addUsedSchema: false, allErrors: false }
+  const asText = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
+  const asSent = new Ajv({ ...ajvOptions, coerceTypes: false })
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? asSent : asText).compile(schema))
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
     if (err instanceof PrintwardenError) {

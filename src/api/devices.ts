@@ -5,6 +5,7 @@ import {
   DeviceInventory,
   DeviceView,
   Id,
+  Limit,
   StoredReading,
   Timestamp,
 } from '../contract/schemas.ts'
@@ -146,7 +147,8 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
         }
       }
       const orders = await deps.store.actions({ deviceId, type: 'reorder', limit: Number.MAX_SAFE_INTEGER })
-      const cartridges: Record<string, number> = {}
+      // Keyed by colour: no prototype behind it, whatever a stored action says its colour is.
+      const cartridges = Object.create(null) as Record<string, number>
       for (const o of orders) {
         const at = Date.parse(o.createdAt)
         const color = o.details.color
@@ -206,9 +208,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
           {
             from: Type.Optional(Timestamp),
             to: Type.Optional(Timestamp),
-            limit: Type.Optional(
-              Type.Integer({ minimum: 1, description: 'at most this many; all when absent' }),
-            ),
+            limit: Type.Optional(Limit),
           },
           { additionalProperties: false },
         ),

@@ -13,7 +13,11 @@ import { createWebSocketStream, WebSocketServer } from 'ws'
 /** The largest WebSocket frame taken; a larger one closes that connection (MQTT packets are far smaller). */
 const WS_MAX_FRAME = 16 * 1024 * 1024
 
-export type PublishGate = (topic: string, payload: Buffer) => Promise<boolean>
+/** What aedes says when it refuses a PUBLISH for its topic name (lib/handlers/publish.js). */
+const BAD_TOPIC_NAME =
+  /^(# is not allowed|\+ is not allowed|topic has too many levels|empty topic not allowed)/
+
+export type PublishGate = (topic: string, payload: Buffer, retain?: boolean) => Promise<boolean>
 
 export interface BrokerOptions {
   log: Logger
@@ -21,6 +25,8 @@ export interface BrokerOptions {
   mqttPort: number
   wsPort: number
   gate: PublishGate
+  /** robust: a PUBLISH aedes refused by its topic name (wildcards, too many levels), before any hook. */
+  onBadTopicName?: (clientId: string, detail: string) => void
 }
 
 function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
@@ -68,7 +74,7 @@ export class Broker {
       authorizePublish: (client, packet, callback) => {
         if (client === null) return callback(null)
         const payload = packet.payload as Buffer
-        gate(packet.topic, payload).then(
+        gate(packet.topic, payload, packet.retain).then(
           (accepted) => {
             if (!accepted) {
               rejected.add(payload)
@@ -91,9 +97,10 @@ export class Broker {
     // ws takes up to 100 MiB a frame by default; a bound here keeps a client from filling memory.
     this.wss = new WebSocketServer({ server: this.http, maxPayload: WS_MAX_FRAME })
     this.wss.on('error', (err) => log.error({ err }, 'MQTT over WebSocket listener error'))
-    this.aedes.on('clientError', (client, err) =>
-      log.debug({ client: client.id, err: err.message }, 'MQTT client error'),
-    )
+    this.aedes.on('clientError', (client, err) => {
+      if (BAD_TOPIC_NAME.test(err.message)) this.options.onBadTopicName?.(client.id, err.message)
+      else log.debug({ client: client.id, err: err.message }, 'MQTT client error')
+    })
     this.wss.on('connection', (socket, request) => {
       this.aedes?.handle(createWebSocketStream(socket), request)
     })

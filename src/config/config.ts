@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import ms from 'ms'
@@ -15,6 +16,7 @@ export const ConfigSchema = Type.Object(
     wsPort: Port,
     httpPort: Port,
     dataDir: Type.String({ minLength: 1 }),
+    init: Type.Boolean({ description: 'create --data-dir if it does not exist' }),
     rulesDir: Type.String({ minLength: 1 }),
     sweepIntervalMs: Type.Integer({ minimum: 10 }),
     topicRoot: Type.String({ pattern: '^[^#+]+[^/#+]$' }),
@@ -42,6 +44,8 @@ interface OptionSpec {
   description: string
   defaultValue: string
   parse: (raw: string) => unknown
+  /** A flag that takes no value (`--init`); in the environment and the file it is true or false. */
+  switch?: true
 }
 
 const integer = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw)
@@ -55,6 +59,8 @@ export function parseDuration(raw: string): number | null {
 }
 const duration = (raw: string): unknown => parseDuration(raw) ?? raw
 const text = (raw: string): unknown => raw
+const boolean = (raw: string): unknown =>
+  /^(true|1|yes)$/i.test(raw.trim()) ? true : /^(false|0|no|)$/i.test(raw.trim()) ? false : raw
 
 /**
  * Every option the service takes, in one table: the command line, the environment
@@ -95,6 +101,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultValue: './data',
     parse: text,
     description: 'where everything the service keeps lives',
+  },
+  {
+    key: 'init',
+    flag: 'init',
+    defaultValue: 'false',
+    parse: boolean,
+    switch: true,
+    description: 'create --data-dir if it does not exist (the default ./data is created without it)',
   },
   { key: 'rulesDir', flag: 'rules-dir', defaultValue: './rules', parse: text, description: 'the rule files' },
   {
@@ -176,6 +190,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'fatal, error, warn, info, debug, trace or silent',
   },
 ]
+
+/**
+ * Whether a missing data directory may be made: with --init, or when it is the default `./data`.
+ * Any other missing directory is a typo until proven otherwise.
+ */
+export function mayCreateDataDir(config: Pick<Config, 'dataDir' | 'init'>): boolean {
+  const fallback = OPTIONS.find((o) => o.key === 'dataDir')?.defaultValue ?? './data'
+  return config.init || resolve(config.dataDir) === resolve(fallback)
+}
 
 export const envName = (flag: string) => `PRINTWARDEN_${flag.replace(/-/g, '_').toUpperCase()}`
 

@@ -8,6 +8,30 @@ import { ID_PATTERN } from './topics.ts'
 
 export const MAX_BATCH = 1000
 
+/**
+ * robust: the contract's colour pattern, minus the names built into every JavaScript object
+ * (`constructor`, `toString`, …): a colour is a key of maps all the way to the rules.
+ */
+export const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).filter((n) =>
+  /^[a-z][a-zA-Z0-9]{0,31}$/.test(n),
+)
+export const COLOR_PATTERN = `^(?!(?:${PROTOTYPE_NAMES.join('|')})$)[a-z][a-zA-Z0-9]{0,31}$`
+
+/** robust: counters and seq are integers a JSON number holds exactly (0 to 2^53 − 1). */
+export const SafeCount = (options: { description?: string } = {}) =>
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options })
+
+/** robust: the largest `limit` of a list query; without `limit` a list holds all its items. */
+export const MAX_LIMIT = 10_000
+export const Limit = Type.Integer({
+  minimum: 1,
+  maximum: MAX_LIMIT,
+  description: `at most this many (up to ${MAX_LIMIT}); all when absent`,
+})
+
+/** robust: the earliest reading taken, 2000-01-01T00:00:00Z: before it, an epoch in seconds, most likely. */
+export const MIN_READING_TS = Date.UTC(2000, 0, 1)
+
 /** ISO 8601 date-time that names its zone (`Z` or `±hh:mm`). */
 export const ISO_WITH_ZONE =
   '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2})$'
@@ -39,17 +63,17 @@ export const DeviceError = Type.Object({
 })
 
 export const Counters = Type.Object({
-  total: Type.Integer({ minimum: 0 }),
-  mono: Type.Optional(Type.Integer({ minimum: 0 })),
-  color: Type.Optional(Type.Integer({ minimum: 0 })),
+  total: SafeCount(),
+  mono: Type.Optional(SafeCount()),
+  color: Type.Optional(SafeCount()),
 })
 
 /** One reading as it travels on the wire. Unknown fields are ignored. */
 export const Reading = Type.Object({
   ts: Timestamp,
-  seq: Type.Optional(Type.Integer({ minimum: 0 })),
+  seq: Type.Optional(SafeCount()),
   toner: Type.Optional(
-    Type.Record(Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }), Percent, {
+    Type.Record(Type.String({ pattern: COLOR_PATTERN }), Percent, {
       additionalProperties: false,
       maxProperties: 16,
     }),
@@ -159,15 +183,13 @@ export const DeviceInventory = Type.Object(
     /** Some vendors (Kyocera) ship the waste toner box with each toner cartridge. */
     wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
     /** Pages a cartridge of each colour prints (the vendor's yield), for forecasts when levels barely move. */
-    yields: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' }), Type.Integer({ minimum: 1 })),
-    ),
+    yields: Type.Optional(Type.Record(Type.String({ pattern: COLOR_PATTERN }), Type.Integer({ minimum: 1 }))),
   },
   { additionalProperties: false },
 )
 export type DeviceInventory = Static<typeof DeviceInventory>
 
-const ColorName = Type.String({ pattern: '^[a-z][a-zA-Z0-9]{0,31}$' })
+const ColorName = Type.String({ pattern: COLOR_PATTERN })
 
 /** A site's count of its spare toner, by cartridge: a colour, for a model. */
 export const StockCountBody = Type.Object(

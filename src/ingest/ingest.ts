@@ -28,6 +28,7 @@ export class Ingest {
   private queue: Pending[] = []
   private flushing: Promise<void> | null = null
   private stopped = false
+  private storageFailure: string | null = null
 
   constructor(
     private readonly store: Store,
@@ -45,8 +46,8 @@ export class Ingest {
   ) {}
 
   /** The broker's gate: true once stored, false when rejected. */
-  readonly accept = (topic: string, payload: Buffer): Promise<boolean> =>
-    this.take(topic, parseMessage(this.settings, topic, payload, this.clock.now())).then(
+  readonly accept = (topic: string, payload: Buffer, retain = false): Promise<boolean> =>
+    this.take(topic, parseMessage(this.settings, topic, payload, this.clock.now(), retain)).then(
       (refused) => refused === null,
     )
 
@@ -61,6 +62,16 @@ export class Ingest {
       topic,
       parseMessage(this.settings, topic, Buffer.from(JSON.stringify(reading)), this.clock.now()),
     )
+  }
+
+  /**
+   * robust: a PUBLISH the broker itself refused before any hook (a topic name with `+` or `#`, or
+   * deeper than its level limit): aedes closes that connection; here it is counted and logged.
+   */
+  refuseTopicName(clientId: string, detail: string): void {
+    this.stats.messages++
+    this.stats.rejected['bad-topic-name']++
+    this.log.warn({ client: clientId, reason: 'bad-topic-name', detail }, 'message rejected')
   }
 
   private take(topic: string, parsed: Parsed): Promise<Refusal | null> {
@@ -107,6 +118,7 @@ export class Ingest {
         this.stats.readingsStored += result.stored
         this.stats.duplicates += result.duplicates
         this.stats.births += births.length
+        this.storageFailure = null
         for (const p of batch) p.done()
         if (result.stored > 0 || births.length > 0)
           this.onStored(
@@ -114,14 +126,25 @@ export class Ingest {
             births.map((b) => b.deviceId),
           )
       } catch (err) {
+        this.storageFailure = (err as Error).message
         this.log.error(
-          { err, messages: batch.length },
-          'could not store readings; clients will send them again',
+          { err, code: (err as PrintwardenError).code, messages: batch.length },
+          `could not store readings, none of them acknowledged; clients will send them again: ${this.storageFailure}`,
         )
         for (const p of batch) p.done(err as Error)
       }
     }
     this.flushing = null
+  }
+
+  /** Why the last commit failed (a full or read-only disk), until a commit succeeds again; else null. */
+  get failing(): string | null {
+    return this.storageFailure
+  }
+
+  /** The store took a write again (a probe from /health): readings are acknowledged again. */
+  recovered(): void {
+    this.storageFailure = null
   }
 
   /** Refuses new messages and waits until every message already taken is committed. */

@@ -6,6 +6,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import {
   Birth,
   MAX_BATCH,
+  MIN_READING_TS,
   Reading as ReadingSchema,
   Telemetry,
   type WireReading,
@@ -45,7 +46,13 @@ function telemetryError(value: unknown): string {
   return firstError(checkReading, value[i], `/${i}`)
 }
 
-export function parseMessage(settings: ParseSettings, topic: string, payload: Buffer, now: number): Parsed {
+export function parseMessage(
+  settings: ParseSettings,
+  topic: string,
+  payload: Buffer,
+  now: number,
+  retain = false,
+): Parsed {
   const t = parseTopic(settings.topicRoot, topic)
   if (!t)
     return reject(
@@ -53,6 +60,12 @@ export function parseMessage(settings: ParseSettings, topic: string, payload: Bu
       `${topic} is not ${settings.topicRoot}/{siteId}/{deviceId}/telemetry or …/birth`,
     )
   if (t.kind === 'actions') return reject('read-only-topic', `${topic} is published by printwarden only`)
+  // robust: a retained reading would be replayed to every later subscriber as if it were new.
+  if (retain && t.kind === 'telemetry')
+    return reject(
+      'retained-telemetry',
+      `${topic}: telemetry is never retained; publish it with the retain flag off (the broker keeps no copy of readings)`,
+    )
   if (payload.length > settings.maxPayloadBytes) {
     return reject('too-large', `${payload.length} bytes is over the limit of ${settings.maxPayloadBytes}`)
   }
@@ -89,6 +102,12 @@ export function parseMessage(settings: ParseSettings, topic: string, payload: Bu
     const ts = toEpochMs(wire.ts)
     if (!Number.isFinite(ts))
       return reject('invalid-payload', `${at}/ts: ${JSON.stringify(wire.ts)} is not a date`)
+    // robust: 1,700,000,000 (seconds) read as milliseconds is January 1970; 0000-01-01 is no reading.
+    if (ts < MIN_READING_TS)
+      return reject(
+        'old-timestamp',
+        `${at}/ts: ${JSON.stringify(wire.ts)} is ${new Date(ts).toISOString()}, before 2000-01-01: ts takes epoch milliseconds, not seconds (multiply by 1000), or ISO 8601 with a zone`,
+      )
     if (ts - now > settings.maxFutureSkewMs) {
       return reject(
         'future-timestamp',

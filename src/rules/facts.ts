@@ -176,7 +176,10 @@ function arrivalOfOrderAt(cal: SiteCalendar, at: number): number {
  * before noon, 3 after, on the site's calendar), and what is left between the two.
  */
 function forecast(t: TonerState, color: string, state: DeviceState, info: DeviceInfo, at: number) {
-  const empty = daysToEmpty(t, at, { pagesPerDay: pagesPerDay(state), yieldPages: info.yields?.[color] })
+  const empty = daysToEmpty(t, at, {
+    pagesPerDay: pagesPerDay(state),
+    yieldPages: info.yields && Object.hasOwn(info.yields, color) ? info.yields[color] : undefined,
+  })
   const delivery = (arrivalOfOrderAt(info.calendar ?? DEFAULT_SITE_CALENDAR, at) - at) / DAY
   const round = (n: number) => Math.round(n * 100) / 100
   return {

@@ -7,8 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { pathToFileURL } from 'node:url'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
+/** tsx by its path, so that a service started in another working directory finds it. */
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 
 export interface ServiceProcess {
   child: ChildProcess
@@ -33,10 +36,12 @@ export async function startServiceProcess(args: {
   portsFromEnv?: boolean
   /** Start it as a user does in production, `npm start` (the compiled build), not from the sources. */
   npmStart?: boolean
+  /** The working directory (the repository by default), against which a relative --data-dir is read. */
+  cwd?: string
 }): Promise<ServiceProcess> {
   const [command, ...launcher] = args.npmStart
     ? ['npm', 'start', '--silent', '--']
-    : [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli.ts')]
+    : [process.execPath, '--import', TSX, join(ROOT, 'src/cli.ts')]
   const child = spawn(
     command as string,
     [
@@ -48,7 +53,7 @@ export async function startServiceProcess(args: {
       ...(args.portsFromEnv ? [] : ['--mqtt-port', '0', '--ws-port', '0', '--http-port', '0']),
       ...(args.extra ?? []),
     ],
-    { cwd: ROOT, env: { ...process.env, ...args.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: args.cwd ?? ROOT, env: { ...process.env, ...args.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   const logs: Record<string, unknown>[] = []
   let stderr = ''
@@ -138,4 +143,33 @@ export async function waitFor<T>(
 export function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN
+}
+
+/**
+ * Runs `npm start` (src/cli.ts) with these arguments and no port flags of its own, for a start that
+ * must be refused: resolves with its exit code and what it wrote to stderr. Kills it after `ms`.
+ */
+export function runUntilExit(
+  args: string[],
+  options: { cwd?: string; ms?: number } = {},
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli.ts'), ...args], {
+      cwd: options.cwd ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    let stdout = ''
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.ms ?? 30_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolveRun({ code, stderr, stdout })
+    })
+  })
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { existsSync, renameSync, rmdirSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Action, Birth } from '../../contract/schemas.ts'
@@ -8,6 +8,7 @@ import { dedupKey, type LedgerEntry, type Transition, transition } from '../../d
 import type { Reading } from '../../domain/reading.ts'
 import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
 import { type Ticket, ticketView } from '../../domain/ticket.ts'
+import { PrintwardenError } from '../../errors.ts'
 import type {
   ActionFilter,
   BirthRecord,
@@ -20,6 +21,7 @@ import type {
   StockHistory,
   Store,
 } from '../store.ts'
+import { checkDatabaseFile, DataDirLock, prepareDataDir, storageError } from './data-dir.ts'
 import { MIGRATIONS } from './schema.ts'
 
 interface ActionRow {
@@ -61,6 +63,8 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
 })
 
 export const DB_FILE = 'printwarden.db'
+/** robust: the free space a disk must have again before readings are acknowledged again. */
+const PROBE_FREE_BYTES = 1024 * 1024
 
 const ACTION_COLUMNS = 'id, type, device_id, site_id, status, rule, created_at, updated_at, details'
 
@@ -70,20 +74,92 @@ const ACTION_COLUMNS = 'id, type, device_id, site_id, status, rule, created_at, 
  */
 export class SqliteStore implements Store {
   private db: Database.Database | null = null
+  private lock: DataDirLock | null = null
   private statements!: ReturnType<SqliteStore['prepare']>
 
   constructor(
     private readonly dataDir: string,
     /** false for a throw-away store (a dry run): no fsync, many times faster, nothing survives a crash. */
     private readonly durable = true,
+    /** create: make the data directory if it is missing (the service: only for ./data or --init). */
+    private readonly options: { create?: boolean } = {},
   ) {}
 
   async start(): Promise<void> {
-    mkdirSync(this.dataDir, { recursive: true })
-    const db = new Database(join(this.dataDir, DB_FILE))
-    db.pragma('journal_mode = WAL')
-    db.pragma(this.durable ? 'synchronous = FULL' : 'synchronous = OFF')
-    db.pragma('foreign_keys = ON')
+    const made = prepareDataDir(this.dataDir, this.options.create ?? true)
+    const lock = new DataDirLock(this.dataDir)
+    try {
+      lock.acquire()
+    } catch (err) {
+      if (made) rmSync(this.dataDir, { recursive: true, force: true })
+      throw err
+    }
+    const path = join(this.dataDir, DB_FILE)
+    let db: Database.Database | null = null
+    let created = false
+    try {
+      if (existsSync(path)) checkDatabaseFile(path)
+      else {
+        this.createDatabase(path)
+        created = true
+      }
+      db = new Database(path, { fileMustExist: true })
+      db.pragma('journal_mode = WAL')
+      db.pragma(this.durable ? 'synchronous = FULL' : 'synchronous = OFF')
+      db.pragma('foreign_keys = ON')
+      this.checkSchema(db, path)
+      // SQLite finds a damaged page only when it reads it: a quick check reads them all now, rather
+      // than at the first query of an old reading, months later.
+      const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[]
+      if (problems[0]?.quick_check !== 'ok')
+        throw new PrintwardenError(
+          'PW_ERR_DB_CORRUPT',
+          `the database ${path} is damaged (${problems.map((p) => p.quick_check).join('; ')}): stop printwarden and restore it from a backup (README, "Backup and restore")`,
+        )
+      this.migrate(db)
+      this.statements = this.prepare(db)
+    } catch (err) {
+      db?.close()
+      if (created) for (const f of ['', '-wal', '-shm']) rmSync(`${path}${f}`, { force: true })
+      lock.release(true)
+      if (made) rmdirSync(this.dataDir)
+      throw storageError(err, path, `opening the database ${path}`)
+    }
+    this.db = db
+    this.lock = lock
+  }
+
+  /**
+   * A new database is made under another name and renamed once its schema is in: a crash while it
+   * is made leaves no empty printwarden.db, which the next start would refuse.
+   */
+  private createDatabase(path: string): void {
+    const temp = `${path}.new`
+    rmSync(temp, { force: true })
+    const db = new Database(temp)
+    try {
+      this.migrate(db)
+    } finally {
+      db.close()
+    }
+    renameSync(temp, path)
+  }
+
+  private checkSchema(db: Database.Database, path: string): void {
+    const version = db.pragma('user_version', { simple: true }) as number
+    if (version > MIGRATIONS.length)
+      throw new PrintwardenError(
+        'PW_ERR_DB_SCHEMA',
+        `the database ${path} has schema version ${version}, newer than this printwarden knows (${MIGRATIONS.length}): run the printwarden that made it, or restore a backup made by this one`,
+      )
+    if (version === 0)
+      throw new PrintwardenError(
+        'PW_ERR_DB_CORRUPT',
+        `the database ${path} holds no printwarden schema (version 0): if it held data, restore it from a backup (README, "Backup and restore"); if it never did, delete it and start again`,
+      )
+  }
+
+  private migrate(db: Database.Database): void {
     const version = db.pragma('user_version', { simple: true }) as number
     for (let v = version; v < MIGRATIONS.length; v++) {
       db.transaction(() => {
@@ -91,17 +167,51 @@ export class SqliteStore implements Store {
         db.pragma(`user_version = ${v + 1}`)
       })()
     }
-    this.db = db
-    this.statements = this.prepare(db)
+  }
+
+  /** Runs one storage operation; a failure comes out as a coded error naming the file and the remedy. */
+  private io<T>(doing: string, run: () => T): T {
+    try {
+      return run()
+    } catch (err) {
+      throw storageError(err, join(this.dataDir, DB_FILE), doing)
+    }
+  }
+
+  /** A transaction whose failure is a coded error, like io(). */
+  private tx<T>(fn: () => T): () => T {
+    const run = this.open.transaction(fn)
+    return () => this.io('writing to the database', () => run())
   }
 
   async ping(): Promise<void> {
-    this.open.prepare('SELECT 1').get()
+    this.io('reading the database', () => this.open.prepare('SELECT 1').get())
+  }
+
+  /**
+   * Whether the disk takes writes again, after a commit failed (a full disk, say). A one-page write
+   * alone could pass where a batch would not (the failed commit left WAL space behind), so the file
+   * system must also have a margin free.
+   */
+  async probeWrite(): Promise<void> {
+    const { bavail, bsize } = statfsSync(this.dataDir)
+    const free = bavail * bsize
+    if (free < PROBE_FREE_BYTES)
+      throw storageError(
+        { code: 'SQLITE_FULL', message: `${free} bytes free, under the ${PROBE_FREE_BYTES} needed` },
+        join(this.dataDir, DB_FILE),
+        'writing to the database',
+      )
+    this.io('writing to the database', () =>
+      this.open.prepare('UPDATE journal SET position = position WHERE id = 1').run(),
+    )
   }
 
   async stop(): Promise<void> {
     this.db?.close()
     this.db = null
+    this.lock?.release()
+    this.lock = null
   }
 
   private prepare(db: Database.Database) {
@@ -198,7 +308,7 @@ export class SqliteStore implements Store {
   ): Promise<IngestResult> {
     const s = this.statements
     let stored = 0
-    this.open.transaction(() => {
+    this.tx(() => {
       for (const r of readings) {
         stored += s.insertReading.run(
           r.deviceId,
@@ -215,7 +325,10 @@ export class SqliteStore implements Store {
   }
 
   async journalAfter(position: number, limit: number): Promise<JournalEntry[]> {
-    const rows = this.statements.journalAfter.all(position, limit) as { position: number; body: string }[]
+    const rows = this.io('reading the journal', () => this.statements.journalAfter.all(position, limit)) as {
+      position: number
+      body: string
+    }[]
     return rows.map((r) => ({ position: r.position, reading: JSON.parse(r.body) as Reading }))
   }
 
@@ -232,13 +345,13 @@ export class SqliteStore implements Store {
   }
 
   async setCursor(name: string, position: number): Promise<void> {
-    this.statements.setCursor.run(name, position)
+    this.io('writing a cursor to the database', () => this.statements.setCursor.run(name, position))
   }
 
   async compactJournal(upToPosition: number): Promise<void> {
     const done = await this.cursor('compacted')
     if (upToPosition <= done) return
-    this.open.transaction(() => {
+    this.tx(() => {
       this.statements.compact.run(upToPosition, done)
       this.statements.setCursor.run('compacted', upToPosition)
     })()
@@ -284,7 +397,7 @@ export class SqliteStore implements Store {
       s.insertOutbox.run(JSON.stringify(toAction(s.action.get(id) as ActionRow)))
       messages++
     }
-    this.open.transaction(() => {
+    this.tx(() => {
       for (const state of change.states)
         s.upsertState.run(state.deviceId, state.siteId, JSON.stringify(state))
       for (const c of change.ledger.create) {
@@ -356,7 +469,7 @@ export class SqliteStore implements Store {
 
   async recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]> {
     const s = this.statements
-    return this.open.transaction(() => {
+    return this.tx(() => {
       s.insertStockCount.run(siteId, count.ts, JSON.stringify(count.items), at)
       const resolved: Action[] = []
       for (const { id, episode } of s.openReconciliations.all(siteId) as { id: string; episode: string }[]) {
@@ -383,7 +496,7 @@ export class SqliteStore implements Store {
     at: number,
   ): Promise<{ action: Action } | { refused: string } | null> {
     const s = this.statements
-    return this.open.transaction(() => {
+    return this.tx(() => {
       const row = s.ticket.get(id) as { ticket: string | null; details: string } | undefined
       if (!row) return null
       if (row.ticket === null) return { refused: 'this action is not a service ticket' }
@@ -409,7 +522,7 @@ export class SqliteStore implements Store {
 
   async transition(id: string, verb: Transition, at: number) {
     const s = this.statements
-    return this.open.transaction(() => {
+    return this.tx(() => {
       const row = s.action.get(id) as ActionRow | undefined
       if (!row) return null
       const step = transition(row.status, verb)
@@ -428,6 +541,6 @@ export class SqliteStore implements Store {
   }
 
   async pruneOutbox(upToPosition: number): Promise<void> {
-    this.statements.pruneOutbox.run(upToPosition)
+    this.io('pruning the outbox', () => this.statements.pruneOutbox.run(upToPosition))
   }
 }
