@@ -60,7 +60,8 @@ export async function startServiceProcess(args: {
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString()
   })
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+  // 'close', not 'exit': the log lines still in the pipe are read by then.
+  const exited = new Promise<number | null>((resolveExit) => child.once('close', (code) => resolveExit(code)))
   let isReady = false
   // `npm start` may compile first.
   const readyMs = args.npmStart ? 90_000 : 30_000
