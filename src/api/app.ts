@@ -14,6 +14,7 @@ import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes } from './health.ts'
+import { registerOpenApi } from './openapi.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
 
@@ -79,6 +80,7 @@ export function buildApp(deps: AppDeps): App {
       .send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   )
 
+  registerOpenApi(app as unknown as App)
   app.register(healthRoutes(deps))
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))
