@@ -14,6 +14,7 @@ import { type Config, parseInfluxUrl } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
+import { Metrics } from './metrics.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore } from './store/influx/influx-store.ts'
@@ -63,6 +64,22 @@ export async function startService(
   // In event time the readings define the time: none is "ahead of the clock".
   const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
   let forwarder: InfluxForwarder | undefined
+  const metrics = new Metrics({
+    unresolvedActions: () => store.unresolvedCounts(),
+    // Read at scrape time, once the broker (made below) exists.
+    mqttConnections: (): number => broker.connections,
+    spool: () => forwarder?.status(),
+    progress: () => processor.progress(),
+    ruleFiles: () => {
+      const view = rules.view()
+      return {
+        rules: view.rules.length,
+        failedFiles: view.failures.length,
+        reloadFailures: rules.reloadFailures,
+      }
+    },
+  })
+  processor.batchTimer = () => metrics.timeBatch()
   const ingest = new Ingest(
     store,
     wall,
@@ -75,6 +92,7 @@ export async function startService(
       forwarder?.poke(end)
     },
     () => forwarder?.full() ?? null,
+    metrics.ingest,
   )
   if (influx) {
     forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)
@@ -90,6 +108,7 @@ export async function startService(
     store,
     [
       mqttActionSink(broker, config.topicRoot),
+      metrics.sink(),
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
       ...(config.webhookUrl
         ? [

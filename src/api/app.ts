@@ -13,7 +13,7 @@ import type { Store } from '../store/store.ts'
 import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
-import { healthRoutes } from './health.ts'
+import { healthRoutes, metricsRoutes } from './health.ts'
 import { registerOpenApi } from './openapi.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
@@ -82,6 +82,7 @@ export function buildApp(deps: AppDeps): App {
 
   registerOpenApi(app as unknown as App)
   app.register(healthRoutes(deps))
+  app.register(metricsRoutes(deps))
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))
