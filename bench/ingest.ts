@@ -11,6 +11,8 @@
  */
 import { parseArgs } from 'node:util'
 import type { MqttClient } from 'mqtt'
+import { terminalProgress } from '../src/terminal.ts'
+import { VERSION } from '../src/version.ts'
 import { connect, HOUR } from '../test/helpers/fleet.ts'
 import { startInfluxd } from '../test/helpers/influxd.ts'
 import {
@@ -22,8 +24,28 @@ import {
   waitFor,
 } from '../test/helpers/service-process.ts'
 
+const USAGE = `Ingest benchmark: the real service as a child process, gateways publishing QoS 1 readings.
+
+  npm run bench -- [--readings 50000] [--gateways 50] [--devices 5000] [--batch 1] [--window 64]
+                   [--store sqlite|influx] [--spool-drain]
+
+  --readings N     readings in all
+  --gateways N     MQTT connections, each a site gateway
+  --devices N      devices, spread over the gateways
+  --batch N        readings per message (an array of one device's readings: a gateway replaying)
+  --window N       unacknowledged messages each gateway keeps in flight
+  --store S        sqlite (default) or influx (starts a real influxd)
+  --spool-drain    with --store influx: influxd down while publishing, then time the spool draining
+  --version        the version of printwarden
+  --help           this text
+
+Prints a JSON report: PUBACK rate and latency, time to process, actions, the service's peak memory.
+Progress goes to stderr on a terminal.
+`
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
+    version: { type: 'boolean', default: false },
     readings: { type: 'string', default: '50000' },
     gateways: { type: 'string', default: '50' },
     devices: { type: 'string', default: '5000' },
@@ -34,6 +56,14 @@ const { values } = parseArgs({
     'spool-drain': { type: 'boolean', default: false },
   },
 })
+if (values.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
+if (values.version) {
+  process.stdout.write(`${VERSION}\n`)
+  process.exit(0)
+}
 const total = Number(values.readings)
 const gateways = Number(values.gateways)
 const devices = Number(values.devices)
@@ -89,6 +119,7 @@ async function runGateway(client: MqttClient, messages: ReturnType<typeof messag
       const sent = performance.now()
       await client.publishAsync(m.topic, m.payload, { qos: 1 })
       latencies.push(performance.now() - sent)
+      progress.update(latencies.length, messageCount)
     }
   }
   await Promise.all(Array.from({ length: window }, worker))
@@ -98,10 +129,13 @@ const plans = Array.from({ length: gateways }, (_, g) => messagesOf(g))
 const readingsSent = plans.flat().reduce((n, m) => n + m.count, 0)
 const clients = await Promise.all(plans.map(() => connect(service.mqttUrl)))
 const latencies: number[] = []
+const messageCount = plans.reduce((n, p) => n + p.length, 0)
+const progress = terminalProgress('publishing', 'messages')
 if (influxd && values['spool-drain']) await influxd.kill()
 const t0 = performance.now()
 await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies)))
 const acked = performance.now() - t0
+progress.stop()
 await waitFor(
   async () =>
     (await getJson<{ processing: { backlog: number } }>(`${service.http}/stats`)).body.processing.backlog ===

@@ -11,6 +11,7 @@ export const ErrorCodes = {
   PW_ERR_STOPPED: 'the service is stopping',
   PW_ERR_SPOOL_FULL: 'the InfluxDB spool is full: readings are refused until InfluxDB takes them',
   PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
+  PW_ERR_PORT_IN_USE: 'a port the service must listen on is taken',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -2,7 +2,7 @@
  * The one place that wires IO together. Everything here has start() and stop(); stop() drains in
  * reverse order of start, so in-flight readings finish before the database closes.
  */
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
@@ -14,7 +14,9 @@ import { type Config, parseInfluxUrl } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
+import { createLogger } from './log.ts'
 import { Metrics } from './metrics.ts'
+import { assertPortsFree } from './ports.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore } from './store/influx/influx-store.ts'
@@ -35,7 +37,13 @@ export async function startService(
   config: Config,
   options: { log?: Logger; clock?: Clock } = {},
 ): Promise<Service> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'printwarden' } })
+  const log = options.log ?? createLogger(config.logLevel)
+  // Before anything is made on disk: a port in use stops the start with nothing left behind.
+  await assertPortsFree(config.host, [
+    { port: config.mqttPort, flag: 'mqtt-port' },
+    { port: config.wsPort, flag: 'ws-port' },
+    { port: config.httpPort, flag: 'http-port' },
+  ])
   // The wall clock times what happens to the service (receipt of a message); the decision clock is
   // "now" for the rules, the same one but for --clock event, where it follows the readings.
   const wall = options.clock ?? wallClock

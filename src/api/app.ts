@@ -52,7 +52,15 @@ export function buildApp(deps: AppDeps): App {
     loggerInstance: deps.log,
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // Requests are logged once, at debug, below: at info they drown what matters.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    )
+  })
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
     if (err instanceof PrintwardenError) {
