@@ -16,6 +16,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { MqttClient } from 'mqtt'
+import { terminalProgress } from '../src/terminal.ts'
+import { VERSION } from '../src/version.ts'
 import { connect, HOUR } from '../test/helpers/fleet.ts'
 import { startInfluxd } from '../test/helpers/influxd.ts'
 import {
@@ -28,8 +30,28 @@ import {
   waitFor,
 } from '../test/helpers/service-process.ts'
 
+const USAGE = `Ingest benchmark: the real service as a child process, gateways publishing QoS 1 readings.
+
+  npm run bench -- [--readings 50000] [--gateways 50] [--devices 5000] [--batch 1] [--window 64]
+                   [--store sqlite|influx] [--spool-drain]
+
+  --readings N     readings in all
+  --gateways N     MQTT connections, each a site gateway
+  --devices N      devices, spread over the gateways
+  --batch N        readings per message (an array of one device's readings: a gateway replaying)
+  --window N       unacknowledged messages each gateway keeps in flight
+  --store S        sqlite (default) or influx (starts a real influxd)
+  --spool-drain    with --store influx: influxd down while publishing, then time the spool draining
+  --version        the version of printwarden
+  --help           this text
+
+Prints a JSON report: PUBACK rate and latency, time to process, actions, the service's peak memory.
+Progress goes to stderr on a terminal.
+`
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
+    version: { type: 'boolean', default: false },
     readings: { type: 'string', default: '50000' },
     gateways: { type: 'string', default: '50' },
     devices: { type: 'string', default: '5000' },
@@ -41,6 +63,14 @@ const { values } = parseArgs({
     'no-baseline': { type: 'boolean', default: false },
   },
 })
+if (values.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
+if (values.version) {
+  process.stdout.write(`${VERSION}\n`)
+  process.exit(0)
+}
 const total = Number(values.readings)
 const gateways = Number(values.gateways)
 const devices = Number(values.devices)
@@ -79,7 +109,12 @@ function messagesOf(g: number): { topic: string; payload: string; count: number 
   return out
 }
 
-async function runGateway(client: MqttClient, messages: ReturnType<typeof messagesOf>, latencies: number[]) {
+async function runGateway(
+  client: MqttClient,
+  messages: ReturnType<typeof messagesOf>,
+  latencies: number[],
+  progress: ReturnType<typeof terminalProgress>,
+) {
   let next = 0
   const worker = async () => {
     while (next < messages.length) {
@@ -87,6 +122,7 @@ async function runGateway(client: MqttClient, messages: ReturnType<typeof messag
       const sent = performance.now()
       await client.publishAsync(m.topic, m.payload, { qos: 1 })
       latencies.push(performance.now() - sent)
+      progress.update(latencies.length, messageCount)
     }
   }
   await Promise.all(Array.from({ length: window }, worker))
@@ -94,14 +130,20 @@ async function runGateway(client: MqttClient, messages: ReturnType<typeof messag
 
 const plans = Array.from({ length: gateways }, (_, g) => messagesOf(g))
 const readingsSent = plans.flat().reduce((n, m) => n + m.count, 0)
+const messageCount = plans.reduce((n, p) => n + p.length, 0)
 
 /** Every gateway connects to `url` and publishes its plan; the PUBACK latencies and the time it took. */
-async function drive(url: string): Promise<{ latencies: number[]; ms: number; end: () => Promise<void> }> {
+async function drive(
+  url: string,
+  label: string,
+): Promise<{ latencies: number[]; ms: number; end: () => Promise<void> }> {
   const clients = await Promise.all(plans.map(() => connect(url)))
   const latencies: number[] = []
+  const progress = terminalProgress(label, 'messages')
   const began = performance.now()
-  await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies)))
+  await Promise.all(clients.map((c, g) => runGateway(c, plans[g] ?? [], latencies, progress)))
   const ms = performance.now() - began
+  progress.stop()
   latencies.sort((a, b) => a - b)
   return { latencies, ms, end: async () => void (await Promise.all(clients.map((c) => c.endAsync()))) }
 }
@@ -117,7 +159,7 @@ async function baseline(): Promise<{ ackedPerSecond: number; pubackMs: { p50: nu
     )
     child.once('exit', (code) => reject(new Error(`the bare broker exited (${code})`)))
   })
-  const run = await drive(`mqtt://127.0.0.1:${port}`)
+  const run = await drive(`mqtt://127.0.0.1:${port}`, 'publishing to bare aedes')
   await run.end()
   child.kill('SIGTERM')
   return {
@@ -142,7 +184,7 @@ const pid = service.child.pid as number
 const rssAtStart = memoryMiB(pid, 'VmHWM')
 if (influxd && values['spool-drain']) await influxd.kill()
 const t0 = performance.now()
-const run = await drive(service.mqttUrl)
+const run = await drive(service.mqttUrl, 'publishing to printwarden')
 const { latencies } = run
 const acked = run.ms
 await waitFor(

@@ -12,10 +12,25 @@
 import { parseArgs } from 'node:util'
 import { configFromFlags } from '../simulator/options.ts'
 import { run } from '../simulator/runner.ts'
+import { VERSION } from '../src/version.ts'
 import { kill9, memoryMiB, startServiceProcess, tempDir } from '../test/helpers/service-process.ts'
 
+const USAGE = `Load run of the fleet simulator against the real service, in event time, closed loop on.
+
+  npx tsx bench/load.ts [--devices 10000] [--sites 500] [--duration 1d] [--interval 15m]
+                        [--seed 10000] [--window 32] [--lockstep]
+
+  --lockstep   the simulator waits for the service's processing each step (reproducible);
+               without it, it never waits (the load a fleet puts on the service)
+  --version    the version of printwarden
+  --help       this text
+
+Progress goes to stderr on a terminal (the simulator's own bar).
+`
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
+    version: { type: 'boolean', default: false },
     devices: { type: 'string', default: '10000' },
     sites: { type: 'string', default: '500' },
     duration: { type: 'string', default: '1d' },
@@ -26,6 +41,14 @@ const { values } = parseArgs({
   },
 })
 
+if (values.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
+if (values.version) {
+  process.stdout.write(`${VERSION}\n`)
+  process.exit(0)
+}
 const data = tempDir('printwarden-load-')
 const service = await startServiceProcess({
   dataDir: data.path,

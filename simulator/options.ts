@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander'
 import { parseDuration } from '../src/config/config.ts'
 import { toEpochMs } from '../src/domain/reading.ts'
+import { VERSION } from '../src/version.ts'
 import { SimulatorError } from './errors.ts'
 import type { ProgressMode } from './progress.ts'
 import type { RunConfig } from './runner.ts'
@@ -105,6 +106,7 @@ export function configFromFlags(flags: Flags): RunConfig {
 export function buildProgram(): Command {
   return new Command()
     .name('simulate')
+    .version(VERSION)
     .description(
       'Fleet simulator for printwarden: site gateways publish printer readings over MQTT, in simulated time, from a seed; with actions on, the sites receive the toner, waste boxes and repairs the service orders.',
     )

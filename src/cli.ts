@@ -3,12 +3,14 @@ import { Command } from 'commander'
 import { buildConfig, type ConfigSchema, envName, OPTIONS, readConfigFile } from './config/config.ts'
 import { PrintwardenError } from './errors.ts'
 import { startService } from './main.ts'
+import { VERSION } from './version.ts'
 
 const program = new Command()
   .name('printwarden')
   .description(
     'Managed print services fleet monitor: MQTT broker, store, rules, actions and API in one process.',
   )
+  .version(VERSION)
   .option(
     '--config <file>',
     'a JSON file of options (keys are flag names); flags and environment win over it',
@@ -49,6 +51,9 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof PrintwardenError) console.error(`printwarden: ${err.code}: ${err.message}`)
+  else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+    // Taken between the check at start and the listen: still one line, not a stack trace.
+    console.error(`printwarden: PW_ERR_PORT_IN_USE: ${(err as Error).message}`)
   else console.error('printwarden: could not start:', err)
   process.exit(1)
 })

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   PW_ERR_DB_CORRUPT: 'the database file is empty, truncated or damaged',
   PW_ERR_DB_SCHEMA: 'the database was made by a newer printwarden',
   PW_ERR_STORAGE: 'the data directory refused a write or a read (disk full, read-only, removed)',
+  PW_ERR_PORT_IN_USE: 'a port the service must listen on is taken',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

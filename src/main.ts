@@ -2,7 +2,7 @@
  * The one place that wires IO together. Everything here has start() and stop(); stop() drains in
  * reverse order of start, so in-flight readings finish before the database closes.
  */
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
@@ -14,6 +14,9 @@ import { type Config, mayCreateDataDir, parseInfluxUrl } from './config/config.t
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
+import { createLogger } from './log.ts'
+import { Metrics } from './metrics.ts'
+import { assertPortsFree } from './ports.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore } from './store/influx/influx-store.ts'
@@ -34,7 +37,13 @@ export async function startService(
   config: Config,
   options: { log?: Logger; clock?: Clock } = {},
 ): Promise<Service> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'printwarden' } })
+  const log = options.log ?? createLogger(config.logLevel)
+  // Before anything is made on disk: a port in use stops the start with nothing left behind.
+  await assertPortsFree(config.host, [
+    { port: config.mqttPort, flag: 'mqtt-port' },
+    { port: config.wsPort, flag: 'ws-port' },
+    { port: config.httpPort, flag: 'http-port' },
+  ])
   // The wall clock times what happens to the service (receipt of a message); the decision clock is
   // "now" for the rules, the same one but for --clock event, where it follows the readings.
   const wall = options.clock ?? wallClock
@@ -63,6 +72,22 @@ export async function startService(
   // In event time the readings define the time: none is "ahead of the clock".
   const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
   let forwarder: InfluxForwarder | undefined
+  const metrics = new Metrics({
+    unresolvedActions: () => store.unresolvedCounts(),
+    // Read at scrape time, once the broker (made below) exists.
+    mqttConnections: (): number => broker.connections,
+    spool: () => forwarder?.status(),
+    progress: () => processor.progress(),
+    ruleFiles: () => {
+      const view = rules.view()
+      return {
+        rules: view.rules.length,
+        failedFiles: view.failures.length,
+        reloadFailures: rules.reloadFailures,
+      }
+    },
+  })
+  processor.batchTimer = () => metrics.timeBatch()
   const ingest = new Ingest(
     store,
     wall,
@@ -75,6 +100,7 @@ export async function startService(
       forwarder?.poke(end)
     },
     () => forwarder?.full() ?? null,
+    metrics.ingest,
   )
   if (influx) {
     forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)
@@ -91,6 +117,7 @@ export async function startService(
     store,
     [
       mqttActionSink(broker, config.topicRoot),
+      metrics.sink(),
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
       ...(config.webhookUrl
         ? [

@@ -139,6 +139,9 @@ export class Processor {
     })
   }
 
+  /** Set by the service to time each batch of readings for its metrics. */
+  batchTimer: (() => (readings: number) => void) | undefined
+
   /** Waits for work under way, and takes no more. */
   async stop(): Promise<void> {
     this.isRunning = false
@@ -170,7 +173,9 @@ export class Processor {
     for (;;) {
       const entries = await this.store.journalAfter(this.position, BATCH)
       if (entries.length === 0) return
+      const timed = this.batchTimer?.()
       await this.processBatch(entries)
+      timed?.(entries.length)
     }
   }
 

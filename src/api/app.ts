@@ -14,7 +14,8 @@ import type { Store } from '../store/store.ts'
 import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
-import { healthRoutes } from './health.ts'
+import { healthRoutes, metricsRoutes } from './health.ts'
+import { registerOpenApi } from './openapi.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
 
@@ -52,6 +53,8 @@ export function buildApp(deps: AppDeps): App {
     loggerInstance: deps.log,
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // Requests are logged once, at debug, below: at info they drown what matters.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // robust: a body is taken as sent ({"contact": 5} is a 400, not "5"); query strings and path
   // parameters are text by nature, so they are still converted (limit=5 is 5).
@@ -59,6 +62,12 @@ export function buildApp(deps: AppDeps): App {
   const asText = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
   const asSent = new Ajv({ ...ajvOptions, coerceTypes: false })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? asSent : asText).compile(schema))
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    )
+  })
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
     if (err instanceof PrintwardenError) {
@@ -86,7 +95,9 @@ export function buildApp(deps: AppDeps): App {
       .send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   )
 
+  registerOpenApi(app as unknown as App)
   app.register(healthRoutes(deps))
+  app.register(metricsRoutes(deps))
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))

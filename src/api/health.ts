@@ -50,7 +50,29 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
   // What ingest took, dropped and rejected (by reason), and how far processing is: for operators
   // and gateway developers.
   app.get('/stats', { schema: { response: { 200: Stats } } }, async () => ({
-    ingest: deps.stats.toJSON(),
+    ingest: await deps.stats.toJSON(),
     processing: await deps.progress(),
   }))
+}
+
+/**
+ * The service's own health for Prometheus, from its one registry: the same counters `GET /stats`
+ * reads. Behind a `monitor` (or stronger) token once accounts exist.
+ */
+export const metricsRoutes = (deps: AppDeps) => async (app: App) => {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        produces: ['text/plain'],
+        response: {
+          200: Type.String({ description: 'Prometheus text exposition format, version 0.0.4' }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const registry = deps.stats.registry
+      return reply.type(registry.contentType).send(await registry.metrics())
+    },
+  )
 }

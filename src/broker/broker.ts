@@ -123,6 +123,11 @@ export class Broker {
     return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())))
   }
 
+  /** MQTT clients connected now, over TCP and WebSocket. */
+  get connections(): number {
+    return this.aedes?.connectedClients ?? 0
+  }
+
   /** Stops taking connections, then closes the broker (which disconnects every client). */
   async stop(): Promise<void> {
     const aedes = this.aedes

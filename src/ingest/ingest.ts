@@ -24,7 +24,6 @@ interface Pending {
  * so one fsync covers many messages and throughput survives durability.
  */
 export class Ingest {
-  readonly stats = new IngestStats()
   private queue: Pending[] = []
   private flushing: Promise<void> | null = null
   private stopped = false
@@ -43,13 +42,23 @@ export class Ingest {
      * the client is disconnected and sends it again later, as MQTT 3.1.1 has no negative ack.
      */
     private readonly admission: () => string | null = () => null,
+    /** Ingest's counters, in the service's metrics registry. */
+    readonly stats: IngestStats = new IngestStats(),
   ) {}
 
   /** The broker's gate: true once stored, false when rejected. */
-  readonly accept = (topic: string, payload: Buffer, retain = false): Promise<boolean> =>
-    this.take(topic, parseMessage(this.settings, topic, payload, this.clock.now(), retain)).then(
-      (refused) => refused === null,
+  readonly accept = (topic: string, payload: Buffer, retain = false): Promise<boolean> => {
+    const answered = this.stats.gateSeconds.startTimer()
+    const taken = this.take(
+      topic,
+      parseMessage(this.settings, topic, payload, this.clock.now(), retain),
+    ).then((refused) => refused === null)
+    taken.then(
+      () => answered(),
+      () => answered(),
     )
+    return taken
+  }
 
   /**
    * A reading that did not come over MQTT (a meter reading typed in by the site): the same checks
@@ -69,15 +78,15 @@ export class Ingest {
    * deeper than its level limit): aedes closes that connection; here it is counted and logged.
    */
   refuseTopicName(clientId: string, detail: string): void {
-    this.stats.messages++
-    this.stats.rejected['bad-topic-name']++
+    this.stats.messages.inc()
+    this.stats.reject('bad-topic-name')
     this.log.warn({ client: clientId, reason: 'bad-topic-name', detail }, 'message rejected')
   }
 
   private take(topic: string, parsed: Parsed): Promise<Refusal | null> {
-    this.stats.messages++
+    this.stats.messages.inc()
     if (parsed.kind === 'rejected') {
-      this.stats.rejected[parsed.reason]++
+      this.stats.reject(parsed.reason)
       this.log.warn({ topic, reason: parsed.reason, detail: parsed.detail }, 'message rejected')
       return Promise.resolve({ reason: parsed.reason, detail: parsed.detail })
     }
@@ -85,7 +94,7 @@ export class Ingest {
     if (parsed.kind === 'telemetry') {
       const refused = this.admission()
       if (refused !== null) {
-        this.stats.refused++
+        this.stats.refused.inc()
         return Promise.reject(new PrintwardenError('PW_ERR_SPOOL_FULL', refused, 503))
       }
     }
@@ -115,9 +124,9 @@ export class Ingest {
       const births = batch.flatMap((p) => p.births)
       try {
         const result = await this.store.ingest(readings, births, this.clock.now())
-        this.stats.readingsStored += result.stored
-        this.stats.duplicates += result.duplicates
-        this.stats.births += births.length
+        this.stats.readingsStored.inc(result.stored)
+        this.stats.duplicates.inc(result.duplicates)
+        this.stats.births.inc(births.length)
         this.storageFailure = null
         for (const p of batch) p.done()
         if (result.stored > 0 || births.length > 0)

@@ -8,6 +8,8 @@ import { Command, CommanderError, Option } from 'commander'
 import { buildConfig, OPTIONS, readConfigFile } from '../config/config.ts'
 import { toEpochMs } from '../domain/reading.ts'
 import { PrintwardenError } from '../errors.ts'
+import { terminalProgress } from '../terminal.ts'
+import { VERSION } from '../version.ts'
 import type { DryRunReport } from './dry-run.ts'
 
 const USAGE = 2
@@ -93,6 +95,7 @@ const program = new Command()
   )
   // Commander's errors (unknown option, missing argument) exit with the usage code, not 1.
   .exitOverride()
+  .version(VERSION)
   .showHelpAfterError('(add --help for the options)')
 
 program
@@ -141,12 +144,14 @@ Exit code: 0 when the dry run ran, whatever it found; 2 for a bad command line o
   .action(async (flags: CommonFlags & { readings: string; until?: string }) => {
     const settings = settingsOf(flags)
     const { testReadings } = await dryRun()
+    const progress = terminalProgress('rules test', 'bytes')
     const report = await testReadings({
       ...settings,
+      onProgress: (done, total) => progress.update(done, total),
       readingsFile: flags.readings,
       ...(flags.until === undefined ? {} : { until: parseInstant(flags.until, '--until') }),
       ...(flags.dataDir === undefined ? {} : { inventoryDir: settings.dataDir }),
-    })
+    }).finally(() => progress.stop())
     await print(report, flags.json)
   })
 
@@ -185,7 +190,14 @@ Exit code: 0 when the dry run ran, whatever it found; 2 for a bad command line o
     if (from > to) throw new UsageError(`--from ${flags.from} is after --to ${flags.to}`)
     const settings = settingsOf(flags)
     const { backtest } = await dryRun()
-    await print(await backtest({ ...settings, from, to }), flags.json)
+    const progress = terminalProgress('rules backtest', 'readings')
+    const report = await backtest({
+      ...settings,
+      from,
+      to,
+      onProgress: (done) => progress.update(done),
+    }).finally(() => progress.stop())
+    await print(report, flags.json)
   })
 
 try {

@@ -41,6 +41,8 @@ export interface DryRunSettings {
   sweepIntervalMs: number
   topicRoot: string
   maxPayloadBytes: number
+  /** Told how far the run is: bytes of the readings file (`test`), or readings replayed (`backtest`). */
+  onProgress?: (done: number, total?: number) => void
 }
 
 /** An action as the API shows it, without the ids and times that only a real ledger gives. */
@@ -566,6 +568,8 @@ async function replayLines(
   }
   const rejected: RejectedLine[] = []
   let lines = 0
+  let bytes = 0
+  const size = settings.onProgress ? (await handle.stat()).size : 0
   const input = createInterface({
     input: handle.createReadStream({ encoding: 'utf8', autoClose: false }),
     crlfDelay: Number.POSITIVE_INFINITY,
@@ -573,6 +577,8 @@ async function replayLines(
   try {
     for await (const text of input) {
       lines++
+      bytes += Buffer.byteLength(text) + 1
+      settings.onProgress?.(Math.min(bytes, size), size)
       if (text.trim() === '') continue
       let json: unknown
       try {
@@ -621,8 +627,11 @@ export async function backtest(
     const replay = await Replay.start(rules.rules, settings.sweepIntervalMs, describe)
     try {
       await replay.add([], history.births())
+      let replayed = 0
       for (const page of history.readings(from, to)) {
         for (const r of page) await replay.add([r], [])
+        replayed += page.length
+        settings.onProgress?.(replayed)
       }
       // Silence rules look at the window up to its end.
       await replay.finish(to)

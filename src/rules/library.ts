@@ -17,6 +17,8 @@ export class RuleLibrary {
   private watcher: FSWatcher | null = null
   private timer: NodeJS.Timeout | null = null
   private reloading: Promise<void> = Promise.resolve()
+  /** Rule file versions that failed to load since the start, for the metrics. */
+  reloadFailures = 0
 
   constructor(
     private readonly dir: string,
@@ -62,8 +64,9 @@ export class RuleLibrary {
     const next = await loadRuleDir(this.dir, lastGood)
     const known = new Set(this.set.failures.map((f) => f.reason))
     for (const f of next.failures) {
-      if (!known.has(f.reason))
-        this.log.error({ code: f.code, file: f.file, running: f.running ?? 'nothing' }, f.reason)
+      if (known.has(f.reason)) continue
+      this.reloadFailures++
+      this.log.error({ code: f.code, file: f.file, running: f.running ?? 'nothing' }, f.reason)
     }
     this.set = next
     this.evaluator = this.compile(next.rules)

@@ -5,12 +5,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildConfig } from '../../src/config/config.ts'
 import { type Service, startService } from '../../src/main.ts'
 import { InfluxStore } from '../../src/store/influx/influx-store.ts'
 import { connect, HOUR, iso, publishAll, settled, telemetry } from '../helpers/fleet.ts'
+import { startInProcess } from '../helpers/in-process.ts'
 import { hasInfluxd, type Influxd, influxSkipReason, startInfluxd } from '../helpers/influxd.ts'
 import { getJson, ROOT, tempDir, waitFor } from '../helpers/service-process.ts'
 
@@ -193,5 +195,67 @@ describe.skipIf(!hasInfluxd)(`the dashboard queries on simulated readings ${infl
     const last = DAYS * 24 - 1
     // DASH-1: every hour's 40 pages but the hour of the reset, which is not counted as negative.
     expect(pages).toEqual({ 'DASH-0': 40 * last, 'DASH-1': 40 * (last - 1) })
+  })
+})
+
+describe("the service health dashboard (Prometheus, from the service's own GET /metrics)", () => {
+  const file = join(DIR, 'service/printwarden-service.json')
+  const json = JSON.parse(readFileSync(file, 'utf8')) as Omit<Dashboard, 'panels'> & {
+    panels: (Omit<Panel, 'targets'> & {
+      targets: { refId: string; expr: string; datasource: { uid: string } }[]
+    })[]
+  }
+  const promUid = /uid:\s*(\S+)/.exec(
+    readFileSync(join(DIR, 'provisioning/datasources/prometheus.yaml'), 'utf8'),
+  )?.[1]
+  let scraped: Set<string>
+  beforeAll(async () => {
+    const running = await startInProcess()
+    const text = (await running.service.app.inject('/metrics')).body
+    await running.stop()
+    scraped = new Set(parsePrometheusTextFormat(text).map((f) => f.name))
+  })
+
+  it('is Grafana dashboard JSON whose every query uses the provisioned Prometheus', () => {
+    expect(promUid).toBe('printwarden-prometheus')
+    expect(json.uid).toBe('printwarden-service')
+    expect(json.schemaVersion).toBeGreaterThanOrEqual(36)
+    expect(new Set(json.panels.map((p) => p.id)).size).toBe(json.panels.length)
+    for (const p of json.panels) {
+      expect(p.datasource.uid).toBe(promUid)
+      expect(p.targets.length).toBeGreaterThan(0)
+      for (const t of p.targets) expect(t.datasource.uid).toBe(promUid)
+    }
+  })
+
+  it('queries only metrics the service exposes', () => {
+    const names = json.panels.flatMap((p) =>
+      p.targets.flatMap((t) =>
+        [...t.expr.matchAll(/\b((?:printwarden|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1] ?? ''),
+      ),
+    )
+    // A histogram is one family; its queries name its _bucket series.
+    const families = names.map((n) => n.replace(/_bucket$/, ''))
+    expect(families.length).toBeGreaterThan(15)
+    expect(families.filter((n) => !scraped.has(n))).toEqual([])
+  })
+
+  it('shows readings, rejections, latency, lag, actions, connections, spool, rules and the process', () => {
+    const all = json.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n')
+    for (const name of [
+      'printwarden_readings_accepted_total',
+      'printwarden_messages_rejected_total',
+      'printwarden_readings_duplicate_total',
+      'printwarden_puback_latency_seconds_bucket',
+      'printwarden_processing_batch_seconds_bucket',
+      'printwarden_processing_backlog_readings',
+      'printwarden_actions_created_total',
+      'printwarden_actions_unresolved',
+      'printwarden_mqtt_connections',
+      'printwarden_spool_readings',
+      'printwarden_rule_reload_failures_total',
+      'process_resident_memory_bytes',
+    ])
+      expect(all).toContain(name)
   })
 })
