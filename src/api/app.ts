@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
@@ -54,7 +54,7 @@ export function buildApp(deps: AppDeps): App {
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     // Requests are logged once, at debug, below: at info they drown what matters.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // robust: a body is taken as sent ({"contact": 5} is a 400, not "5"); query strings and path
   // parameters are text by nature, so they are still converted (limit=5 is 5).
