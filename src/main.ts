@@ -10,7 +10,7 @@ import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
-import { type Config, parseInfluxUrl } from './config/config.ts'
+import { type Config, parseInfluxUrl, supportCalendar } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
@@ -48,6 +48,7 @@ export async function startService(
 
   const rules = new RuleLibrary(config.rulesDir, log)
   const inventory = new InventoryBook(config.dataDir)
+  const support = supportCalendar(config)
 
   let relay: OutboxRelay | null = null
   const processor = new Processor(
@@ -57,7 +58,8 @@ export async function startService(
     log,
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
-    (birth, deviceId, siteId) => inventory.describe(birth, deviceId, siteId),
+    // A site without a calendar of its own works on the provider's support calendar.
+    (birth, deviceId, siteId) => ({ calendar: support, ...inventory.describe(birth, deviceId, siteId) }),
     (siteId) => inventory.site(siteId),
   )
   // In event time the readings define the time: none is "ahead of the clock".
