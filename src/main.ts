@@ -67,7 +67,9 @@ export async function startService(
   let forwarder: InfluxForwarder | undefined
   const ingest = new Ingest(
     store,
-    wall,
+    // A reading's receipt is when the service learned of it (SLA clocks start there): in event time,
+    // the newest instant it had seen, so that a replayed buffer is stamped with simulated time.
+    eventClock ?? wall,
     parseSettings,
     log,
     (end, births) => {

@@ -238,7 +238,8 @@ export class Processor {
       const open = opens.get(r.deviceId) ?? []
       // When the service learned of this reading: its receipt, or in event time the newest instant
       // the service had seen when it came (a reading replayed from a gateway's buffer is old news).
-      const learnedAt = Math.max(r.ts, this.eventTime ? this.eventTime.clock.now() : (receivedAt ?? r.ts))
+      // A replay of stored readings (a backtest) carries the receipts they had.
+      const learnedAt = Math.max(r.ts, receivedAt ?? r.ts, this.eventTime?.clock.now() ?? r.ts)
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
       // A cartridge seen installed at this reading: only the colours it reports can show one.

@@ -52,11 +52,7 @@ export interface DeviceInfo {
 
 /** The inventory speaks for the provider and wins over what a device says of itself. */
 export function deviceInfo(birth: Birth, device?: DeviceInventory, site?: Site): DeviceInfo {
-  const info: DeviceInfo = {
-    ...pick(birth, ['vendor', 'model', 'location']),
-    inInventory: device !== undefined,
-    siteInInventory: site !== undefined,
-  }
+  const info: DeviceInfo = { ...pick(birth, ['vendor', 'model', 'location']) }
   if (device)
     Object.assign(
       info,

@@ -324,7 +324,13 @@ describe('RuleEvaluator with the shipped rules', () => {
         siteId: 'milano-hq',
         subject: 'toner:cyan',
         episode: 'initial',
-        details: { color: 'cyan', level: 20 },
+        details: {
+          color: 'cyan',
+          level: 20,
+          // Friday 2026-11-20 08:00 UTC, before noon: the end of Tuesday on the support calendar.
+          expectedDelivery: '2026-11-24T18:00:00.000Z',
+          delivery: { step: 'ordered', ordered: { at: new Date(state.lastTs).toISOString() } },
+        },
         at: state.lastTs,
       },
     ])
