@@ -81,8 +81,7 @@ const hoursRange = (raw: string): unknown => {
   return m ? { start: m[1], end: m[2] } : raw
 }
 /** `2026-12-25,2026-12-26` → a list; empty → none. */
-const dates = (raw: string): unknown =>
-  raw.trim() === '' ? [] : raw.split(',').map((d) => d.trim())
+const dates = (raw: string): unknown => (raw.trim() === '' ? [] : raw.split(',').map((d) => d.trim()))
 
 /**
  * Every option the service takes, in one table: the command line, the environment

@@ -73,7 +73,10 @@ export function recordDeliveryStep(delivery: Delivery, report: DeliveryReport, a
   }
   if (delivery.step === 'delivered') return { ok: false, reason: 'the order is delivered already' }
   if (delivery.step !== 'shipped' || !delivery.shipped)
-    return { ok: false, reason: 'the order is not shipped yet: report shipped, with carrier and tracking number, first' }
+    return {
+      ok: false,
+      reason: 'the order is not shipped yet: report shipped, with carrier and tracking number, first',
+    }
   if (at < Date.parse(delivery.shipped.at))
     return { ok: false, reason: `an order cannot be delivered before it shipped (${delivery.shipped.at})` }
   return { ok: true, delivery: { ...delivery, step: 'delivered', delivered: { at: iso } } }

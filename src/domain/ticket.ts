@@ -103,11 +103,11 @@ const STOPPED_BY: Record<SlaClock, readonly TicketEventType[]> = {
 const BLOCKS: Record<Exclude<ContractStanding, 'active'>, TicketBlock> = {
   suspended: {
     code: 'contract-suspended',
-    reason: 'the device\'s service contract is suspended (unpaid): no SLA clock runs until it is active again',
+    reason: "the device's service contract is suspended (unpaid): no SLA clock runs until it is active again",
   },
   ended: {
     code: 'contract-ended',
-    reason: 'the device\'s service contract has ended: no SLA clock runs unless it is active again',
+    reason: "the device's service contract has ended: no SLA clock runs unless it is active again",
   },
 }
 
@@ -151,11 +151,18 @@ export function openTicket(
   if (standing !== 'active') {
     const blocked =
       contract === false
-        ? { code: 'contract-inactive' as const, reason: 'the device has no active service contract: no SLA applies' }
+        ? {
+            code: 'contract-inactive' as const,
+            reason: 'the device has no active service contract: no SLA applies',
+          }
         : BLOCKS[standing]
     return { ...base, blocked, terms: { ...DEFAULT_SLA_TERMS, ...terms }, dueDates: {} }
   }
-  return { ...base, clocksStartedAt: registeredAt, dueDates: dueDatesFrom(cal, registeredAt, severity, terms) }
+  return {
+    ...base,
+    clocksStartedAt: registeredAt,
+    dueDates: dueDatesFrom(cal, registeredAt, severity, terms),
+  }
 }
 
 /**

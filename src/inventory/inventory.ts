@@ -71,7 +71,11 @@ export class InventoryBook {
     const device = this.devices.get(deviceId)
     const site = this.sites.get(device?.siteId ?? siteId)
     // What the inventory lacks, so that every action can say so.
-    return { ...deviceInfo(birth, device, site), inInventory: device !== undefined, siteInInventory: site !== undefined }
+    return {
+      ...deviceInfo(birth, device, site),
+      inInventory: device !== undefined,
+      siteInInventory: site !== undefined,
+    }
   }
 
   allDevices(): DeviceInventory[] {

@@ -245,7 +245,11 @@ class Replay {
    * where a message's readings pass a sweep instant: silence rules see time pass much as they would
    * reading by reading, without one commit (and one fsync) per reading.
    */
-  async add(readings: readonly Reading[], births: readonly BirthRecord[], receivedAt?: number): Promise<void> {
+  async add(
+    readings: readonly Reading[],
+    births: readonly BirthRecord[],
+    receivedAt?: number,
+  ): Promise<void> {
     const first = readings[0]
     if (first !== undefined && this.chunk.readings.length > 0 && receivedAt !== this.chunk.receivedAt)
       await this.flush()

@@ -1,8 +1,8 @@
 import { Engine } from 'json-rules-engine'
-import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
-import type { ActionCandidate } from '../domain/ledger.ts'
 import { expectedDeliveryAt } from '../domain/calendar.ts'
 import { orderedDelivery } from '../domain/delivery.ts'
+import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
+import type { ActionCandidate } from '../domain/ledger.ts'
 import { openTicket, type TicketSeverity } from '../domain/ticket.ts'
 import {
   actionIdentity,
@@ -161,7 +161,9 @@ export class RuleEvaluator {
               ...identity,
               ...(rule.delivery
                 ? {
-                    expectedDelivery: new Date(expectedDeliveryAt(calendar, since, rule.delivery)).toISOString(),
+                    expectedDelivery: new Date(
+                      expectedDeliveryAt(calendar, since, rule.delivery),
+                    ).toISOString(),
                     delivery: orderedDelivery(since),
                   }
                 : {}),

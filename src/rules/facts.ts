@@ -172,8 +172,11 @@ export interface OpenAction {
 }
 
 /** What an open order's details tell the facts: its expected delivery and its delivery's step. */
-export function orderFields(details: Record<string, unknown>): Pick<OpenAction, 'expectedDelivery' | 'deliveryStep'> {
-  const expected = typeof details.expectedDelivery === 'string' ? Date.parse(details.expectedDelivery) : Number.NaN
+export function orderFields(
+  details: Record<string, unknown>,
+): Pick<OpenAction, 'expectedDelivery' | 'deliveryStep'> {
+  const expected =
+    typeof details.expectedDelivery === 'string' ? Date.parse(details.expectedDelivery) : Number.NaN
   const delivery = details.delivery as { step?: unknown } | undefined
   return {
     ...(Number.isFinite(expected) ? { expectedDelivery: expected } : {}),
@@ -308,7 +311,13 @@ export function subjectsOf(
             bumps: t.bumps ?? 0,
             orderedForHours: orderedFor(open, subjectKey('toner', color), t.cartridge, at),
             ...forecast(t, color, state, info, at),
-            ...orderFacts(open, subjectKey('toner', color), t.cartridge, info.calendar ?? DEFAULT_SITE_CALENDAR, at),
+            ...orderFacts(
+              open,
+              subjectKey('toner', color),
+              t.cartridge,
+              info.calendar ?? DEFAULT_SITE_CALENDAR,
+              at,
+            ),
           },
         },
         // The model says which cartridge: a site's spare stock is counted by model and colour.

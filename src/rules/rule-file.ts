@@ -7,8 +7,8 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { ID_PATTERN } from '../contract/topics.ts'
-import { SUBJECT_KINDS } from '../domain/device-state.ts'
 import { DeliveryTermsSchema } from '../domain/delivery.ts'
+import { SUBJECT_KINDS } from '../domain/device-state.ts'
 import { SlaTermsSchema } from '../domain/ticket.ts'
 import { FACT_FIELDS, type FactName, SUBJECT_FACTS } from './facts.ts'
 

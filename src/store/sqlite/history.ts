@@ -78,7 +78,11 @@ export class ReadOnlyHistory {
     )
     let after = 0
     for (;;) {
-      const rows = query.all(after, from, to, page) as { position: number; body: string; received_at: number }[]
+      const rows = query.all(after, from, to, page) as {
+        position: number
+        body: string
+        received_at: number
+      }[]
       if (rows.length === 0) return
       after = rows[rows.length - 1]?.position ?? after
       yield rows.map((r) => ({ reading: JSON.parse(r.body) as Reading, receivedAt: r.received_at }))

@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Action, Birth } from '../../contract/schemas.ts'
-import type { DeviceState } from '../../domain/device-state.ts'
 import { type Delivery, deliveryOf } from '../../domain/delivery.ts'
+import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
 import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
@@ -454,7 +454,11 @@ export class SqliteStore implements Store {
       const row = s.action.get(id) as ActionRow | undefined
       if (!row) return null
       const blocked = (JSON.parse(row.details) as { blocked?: { reason?: unknown } }).blocked
-      const step = transition(row.status, verb, typeof blocked?.reason === 'string' ? blocked.reason : undefined)
+      const step = transition(
+        row.status,
+        verb,
+        typeof blocked?.reason === 'string' ? blocked.reason : undefined,
+      )
       if (!step.ok) return { refused: step.reason }
       if (!step.changed) return { action: toAction(row), changed: false }
       s.setStatus.run(step.to, at, id)
