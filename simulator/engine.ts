@@ -244,7 +244,9 @@ export class Simulation {
         const pending = this.pendingToner[d] as Map<string, number>
         if ((pending.get(color) ?? 0) > 0) this.kpis.duplicateOrder()
         pending.set(color, (pending.get(color) ?? 0) + 1)
-        this.schedule(d, { at: deliveryTime(orderAt, site.calendar, lead), kind: 'toner', color })
+        const arrives = deliveryTime(orderAt, site.calendar, lead)
+        this.kpis.orderScheduled(action, d, arrives)
+        this.schedule(d, { at: arrives, kind: 'toner', color })
         break
       }
       case 'waste-box': {
