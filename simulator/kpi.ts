@@ -119,8 +119,10 @@ export class Kpis {
   private late = 0
   private readonly actions: Record<string, number> = {}
   /** Toner orders the simulation scheduled, by device and colour: when expected, when they arrive. */
-  private readonly orders: { device: number; color: string; at: number; expected: number | null; arrives: number }[] =
-    []
+  private readonly orders = new Map<
+    string,
+    { device: number; color: string; at: number; expected: number | null; arrived: number | null }
+  >()
   private readonly overdue: { device: number; color: string; at: number }[] = []
   private readonly faults: FaultRecord[] = []
   private readonly openFaults = new Map<string, FaultRecord>()
@@ -233,17 +235,31 @@ export class Kpis {
       if (f.device === d && f.buffered && f.heardAt === null) f.heardAt = at
   }
 
-  /** A toner order the simulation will deliver at `arrives`. */
-  orderScheduled(a: Action, d: number, arrives: number): void {
-    const expected = typeof a.details.expectedDelivery === 'string' ? Date.parse(a.details.expectedDelivery) : null
-    this.orders.push({ device: d, color: String(a.details.color), at: Date.parse(a.createdAt), expected, arrives })
+  /** A toner order the simulation will deliver. */
+  orderScheduled(a: Action, d: number): void {
+    const expected =
+      typeof a.details.expectedDelivery === 'string' ? Date.parse(a.details.expectedDelivery) : null
+    this.orders.set(a.id, {
+      device: d,
+      color: String(a.details.color),
+      at: Date.parse(a.createdAt),
+      expected,
+      arrived: null,
+    })
+  }
+
+  /** An order taken in at its site. */
+  orderArrived(id: string, at: number): void {
+    const o = this.orders.get(id)
+    if (o) o.arrived = at
   }
 
   actionCreated(a: Action, heardAt: number): void {
     this.actions[a.type] = (this.actions[a.type] ?? 0) + 1
     const d = this.ids.get(a.deviceId) as number
     const createdAt = Date.parse(a.createdAt)
-    if (a.type === 'delivery-overdue') this.overdue.push({ device: d, color: String(a.details.color), at: createdAt })
+    if (a.type === 'delivery-overdue')
+      this.overdue.push({ device: d, color: String(a.details.color), at: createdAt })
     if (a.type === 'fault') {
       const code = String(a.details.code)
       let best: FaultRecord | undefined
@@ -282,9 +298,11 @@ export class Kpis {
   private followUps(): KpiReport['followUps'] {
     const onTime: string[] = []
     for (const f of this.overdue) {
-      let chased: (typeof this.orders)[number] | undefined
-      for (const o of this.orders) if (o.device === f.device && o.color === f.color && o.at <= f.at) chased = o
-      if (chased && chased.expected !== null && chased.arrives <= chased.expected)
+      let chased: { expected: number | null; arrived: number | null } | undefined
+      for (const o of this.orders.values())
+        if (o.device === f.device && o.color === f.color && o.at <= f.at) chased = o
+      // Taken in by its expected delivery, whenever the follow-up came (before it or after).
+      if (chased?.expected != null && chased.arrived !== null && chased.arrived <= chased.expected)
         onTime.push(
           `${this.plan.devices[f.device]?.deviceId ?? f.device} ${f.color} at ${new Date(f.at).toISOString()}`,
         )
