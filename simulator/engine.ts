@@ -62,6 +62,8 @@ export interface SimulationOptions {
 interface Due {
   at: number
   kind: 'toner' | 'box' | 'repair'
+  /** The order a delivery answers: an ERP reports its arrival to the service. */
+  action?: string
   color?: string
   code?: string
   boardSwap?: boolean
@@ -229,6 +231,11 @@ export class Simulation {
     return true
   }
 
+  /** Orders taken in at the site since the last call: the ERP reports them delivered. */
+  takeArrivals(): { id: string; at: number }[] {
+    return this.arrivals.splice(0)
+  }
+
   /** Whether an action of this id has been taken already (by MQTT or from the API). */
   hasSeen(id: string): boolean {
     return this.seenActions.has(id)
@@ -244,13 +251,19 @@ export class Simulation {
         const pending = this.pendingToner[d] as Map<string, number>
         if ((pending.get(color) ?? 0) > 0) this.kpis.duplicateOrder()
         pending.set(color, (pending.get(color) ?? 0) + 1)
-        this.schedule(d, { at: deliveryTime(orderAt, site.calendar, lead), kind: 'toner', color })
+        this.kpis.orderScheduled(action, d)
+        this.schedule(d, {
+          at: deliveryTime(orderAt, site.calendar, lead),
+          kind: 'toner',
+          color,
+          action: action.id,
+        })
         break
       }
       case 'waste-box': {
         if ((this.pendingBoxes[d] as number) > 0) this.kpis.duplicateOrder()
         this.pendingBoxes[d] = (this.pendingBoxes[d] as number) + 1
-        this.schedule(d, { at: deliveryTime(orderAt, site.calendar, lead), kind: 'box' })
+        this.schedule(d, { at: deliveryTime(orderAt, site.calendar, lead), kind: 'box', action: action.id })
         break
       }
       case 'fault': {
@@ -279,6 +292,8 @@ export class Simulation {
     return Math.min(leadHours, this.plan.settings.service.minHours) * HOUR
   }
 
+  private readonly arrivals: { id: string; at: number }[] = []
+
   private schedule(d: number, due: Due): void {
     if (due.at < this.now) this.kpis.lateEffect()
     const q = this.queues[d] as Due[]
@@ -306,6 +321,10 @@ export class Simulation {
     if (staffed) {
       while (q.length > 0 && (q[0] as Due).at <= t) {
         const due = q.shift() as Due
+        if (due.action !== undefined) {
+          this.arrivals.push({ id: due.action, at: t })
+          this.kpis.orderArrived(due.action, t)
+        }
         if (due.kind === 'toner') input.delivered.toner.push(due.color as string)
         else if (due.kind === 'box') input.delivered.boxes++
         else input.repairs.push({ code: due.code as string, boardSwap: due.boardSwap === true })

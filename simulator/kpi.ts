@@ -63,6 +63,11 @@ export interface KpiReport {
   tonerThrownAway: { earlyReplacements: number; percentPoints: number; cartridges: number; pages: number }
   supplies: { cartridgesFitted: number; wasteBoxesFitted: number; shakes: number }
   orders: { reorders: number; wasteBoxes: number; duplicates: number; lateEffects: number }
+  /**
+   * The service's `delivery-overdue` follow-ups, and those of them that chased an order which
+   * arrived within its lead time (by its `details.expectedDelivery`): a needless chase. None should.
+   */
+  followUps: { deliveryOverdue: number; chasedOrdersOnTime: number; chasedOnTime: string[] }
   silences: {
     injected: number
     detectable: number
@@ -113,6 +118,12 @@ export class Kpis {
   private duplicates = 0
   private late = 0
   private readonly actions: Record<string, number> = {}
+  /** Toner orders the simulation scheduled, by device and colour: when expected, when they arrive. */
+  private readonly orders = new Map<
+    string,
+    { device: number; color: string; at: number; expected: number | null; arrived: number | null }
+  >()
+  private readonly overdue: { device: number; color: string; at: number }[] = []
   private readonly faults: FaultRecord[] = []
   private readonly openFaults = new Map<string, FaultRecord>()
   private readonly silences: SilenceRecord[]
@@ -224,10 +235,31 @@ export class Kpis {
       if (f.device === d && f.buffered && f.heardAt === null) f.heardAt = at
   }
 
+  /** A toner order the simulation will deliver. */
+  orderScheduled(a: Action, d: number): void {
+    const expected =
+      typeof a.details.expectedDelivery === 'string' ? Date.parse(a.details.expectedDelivery) : null
+    this.orders.set(a.id, {
+      device: d,
+      color: String(a.details.color),
+      at: Date.parse(a.createdAt),
+      expected,
+      arrived: null,
+    })
+  }
+
+  /** An order taken in at its site. */
+  orderArrived(id: string, at: number): void {
+    const o = this.orders.get(id)
+    if (o) o.arrived = at
+  }
+
   actionCreated(a: Action, heardAt: number): void {
     this.actions[a.type] = (this.actions[a.type] ?? 0) + 1
     const d = this.ids.get(a.deviceId) as number
     const createdAt = Date.parse(a.createdAt)
+    if (a.type === 'delivery-overdue')
+      this.overdue.push({ device: d, color: String(a.details.color), at: createdAt })
     if (a.type === 'fault') {
       const code = String(a.details.code)
       let best: FaultRecord | undefined
@@ -262,6 +294,22 @@ export class Kpis {
     this.actions.foreign = (this.actions.foreign ?? 0) + 1
   }
 
+  /** Each follow-up against the order it chased: the latest of its device and colour before it. */
+  private followUps(): KpiReport['followUps'] {
+    const onTime: string[] = []
+    for (const f of this.overdue) {
+      let chased: { expected: number | null; arrived: number | null } | undefined
+      for (const o of this.orders.values())
+        if (o.device === f.device && o.color === f.color && o.at <= f.at) chased = o
+      // Taken in by its expected delivery, whenever the follow-up came (before it or after).
+      if (chased?.expected != null && chased.arrived !== null && chased.arrived <= chased.expected)
+        onTime.push(
+          `${this.plan.devices[f.device]?.deviceId ?? f.device} ${f.color} at ${new Date(f.at).toISOString()}`,
+        )
+    }
+    return { deliveryOverdue: this.overdue.length, chasedOrdersOnTime: onTime.length, chasedOnTime: onTime }
+  }
+
   report(): KpiReport {
     const hours = (ms: number) => Number((ms / HOUR).toFixed(2))
     const id = (d: number) => this.plan.devices[d]?.deviceId ?? String(d)
@@ -288,6 +336,7 @@ export class Kpis {
         duplicates: this.duplicates,
         lateEffects: this.late,
       },
+      followUps: this.followUps(),
       silences: {
         injected: this.silences.length,
         detectable: detectable.length,

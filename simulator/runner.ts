@@ -183,9 +183,36 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
       await sleep(wait)
     }
   }
+  /**
+   * The closed loop's ERP: each order taken in at its site since the last sync is reported shipped
+   * and delivered, at the simulated instant it came, so that the service stops waiting for it.
+   */
+  const reportArrivals = async () => {
+    for (const { id, at } of sim.takeArrivals()) {
+      const ts = new Date(at).toISOString()
+      for (const body of [
+        { step: 'shipped', carrier: 'SIM', trackingNumber: id.slice(0, 8), at: ts },
+        { step: 'delivered', at: ts },
+      ]) {
+        const res = await fetch(`${cfg.api}/actions/${id}/delivery`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).catch((err: Error) => err)
+        if (res instanceof Error || !res.ok) {
+          log(
+            `simulate: the service took no ${body.step} for ${id}: ${res instanceof Error ? res.message : res.status}`,
+          )
+          break
+        }
+      }
+    }
+  }
   /** ... and every open action has reached us. */
   const sync = async () => {
     await processed()
+    // After the readings before it were processed: the same run reports at the same point.
+    await reportArrivals()
     if (!listener) return
     const open = (await getJson<{ items: Action[] }>(`${cfg.api}/actions?status=open`)).items
     let missing = open.filter((a) => !sim.hasSeen(a.id))

@@ -29,6 +29,7 @@ export function formatSummary(r: RunReport): string {
     `  thrown away  ${k.tonerThrownAway.cartridges} cartridges of toner (${n(k.tonerThrownAway.pages)} pages) in ${k.tonerThrownAway.earlyReplacements} early replacements`,
     `  supplies     ${k.supplies.cartridgesFitted} cartridges and ${k.supplies.wasteBoxesFitted} waste boxes fitted, ${k.supplies.shakes} cartridges shaken`,
     `  orders       ${k.orders.reorders} toner, ${k.orders.wasteBoxes} waste box; duplicates ${k.orders.duplicates}; effects due before their action arrived ${k.orders.lateEffects}`,
+    `  follow-ups   ${k.followUps.deliveryOverdue} delivery-overdue; ${k.followUps.chasedOrdersOnTime} chased an order that arrived within its lead time`,
     `  silences     ${k.silences.injected} injected, ${k.silences.detectable} long enough to detect, ${k.silences.detected} detected; delay ${d(k.silences.detectionDelayHours, 'h')}`,
     `  faults       ${k.faults.injected} critical injected, ${k.faults.reported} reported, ${k.faults.ticketed} ticketed, ${k.faults.repaired} repaired; delay ${d(k.faults.detectionDelayHours, 'h')}`,
     `  incidents    ${k.incidents.outages} gateway outages, ${k.incidents.jams} jams, ${k.incidents.coversOpen} covers open, ${k.incidents.counterResets} counter resets`,

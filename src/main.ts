@@ -10,7 +10,7 @@ import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
-import { type Config, mayCreateDataDir, parseInfluxUrl } from './config/config.ts'
+import { type Config, mayCreateDataDir, parseInfluxUrl, supportCalendar } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
@@ -57,6 +57,7 @@ export async function startService(
 
   const rules = new RuleLibrary(config.rulesDir, log)
   const inventory = new InventoryBook(config.dataDir)
+  const support = supportCalendar(config)
 
   let relay: OutboxRelay | null = null
   const processor = new Processor(
@@ -66,7 +67,8 @@ export async function startService(
     log,
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
-    (birth, deviceId, siteId) => inventory.describe(birth, deviceId, siteId),
+    // A site without a calendar of its own works on the provider's support calendar.
+    (birth, deviceId, siteId) => ({ calendar: support, ...inventory.describe(birth, deviceId, siteId) }),
     (siteId) => inventory.site(siteId),
   )
   // In event time the readings define the time: none is "ahead of the clock".
@@ -90,7 +92,9 @@ export async function startService(
   processor.batchTimer = () => metrics.timeBatch()
   const ingest = new Ingest(
     store,
-    wall,
+    // A reading's receipt is when the service learned of it (SLA clocks start there): in event time,
+    // the newest instant it had seen, so that a replayed buffer is stamped with simulated time.
+    eventClock ?? wall,
     parseSettings,
     log,
     (end, births) => {

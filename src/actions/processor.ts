@@ -4,9 +4,17 @@ import type { Birth, Site } from '../contract/schemas.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
 import { expectedStock, owedCount } from '../domain/stock.ts'
-import { checkClocks } from '../domain/ticket.ts'
+import { checkClocks, releaseTicket } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import { type DeviceInfo, type OpenAction, stockSubject } from '../rules/facts.ts'
+import {
+  actionIdentity,
+  contractOf,
+  DEFAULT_SITE_CALENDAR,
+  type DeviceInfo,
+  type OpenAction,
+  orderFields,
+  stockSubject,
+} from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
 
 /** An action's cause on one device: what the ledger's dedup key says, the device aside. */
@@ -199,7 +207,7 @@ export class Processor {
     let pending = new Map<string, { list: OpenAction[]; causes: Set<string> }>()
     let installs: CartridgeInstall[] = []
     let processed: number | undefined
-    for (const [i, { position, reading: r }] of entries.entries()) {
+    for (const [i, { position, reading: r, receivedAt }] of entries.entries()) {
       // In event time, a sweep comes at each sweep instant the readings pass, before the first
       // reading at or after it, and sees exactly the readings before it: however the readings were
       // batched, a simulation run twice finds the same silences at the same instants.
@@ -233,6 +241,10 @@ export class Processor {
         for (const [id, list] of await this.store.unresolvedActions([...ids])) opens.set(id, list)
       }
       const open = opens.get(r.deviceId) ?? []
+      // When the service learned of this reading: its receipt, or in event time the newest instant
+      // the service had seen when it came (a reading replayed from a gateway's buffer is old news).
+      // A replay of stored readings (a backtest) carries the receipts they had.
+      const learnedAt = Math.max(r.ts, receivedAt ?? r.ts, this.eventTime?.clock.now() ?? r.ts)
       this.eventTime?.clock.advanceTo(r.ts)
       const after = step(before, r)
       // A cartridge seen installed at this reading: only the colours it reports can show one.
@@ -252,14 +264,14 @@ export class Processor {
           seen = { list: [...open], causes: new Set(open.map(causeOf)) }
           pending.set(r.deviceId, seen)
         }
-        const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, seen.list)
+        const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, seen.list, learnedAt)
         candidates.push(...asked)
         // What this batch asked for counts for the readings after it, as if committed one by one.
         for (const c of asked) {
           const cause = causeOf(c)
           if (seen.causes.has(cause)) continue
           seen.causes.add(cause)
-          seen.list.push({ ...c, createdAt: c.at })
+          seen.list.push({ ...c, createdAt: c.at, ...orderFields(c.details) })
         }
       } catch (err) {
         // One device's trouble (a broken calendar, say) must not hold back the fleet behind it.
@@ -356,8 +368,14 @@ export class Processor {
     const followUps: ActionCandidate[] = []
     let changed = false
     for (const open of await this.store.openTickets()) {
-      const checked = checkClocks(open.ticket, now)
-      if (checked.ticket.breaches.length !== open.ticket.breaches.length) {
+      const info = this.describe(await this.birthOf(open.deviceId), open.deviceId, open.siteId)
+      // A ticket blocked by its contract starts its clocks once the contract is active again.
+      let ticket = open.ticket
+      if (ticket.blocked && contractOf(info) === 'active') {
+        ticket = releaseTicket(ticket, info.calendar ?? DEFAULT_SITE_CALENDAR, now)
+      }
+      const checked = checkClocks(ticket, now)
+      if (checked.ticket !== open.ticket) {
         await this.store.updateTicket(open.id, () => ({ ticket: checked.ticket }), now)
         changed = true
       }
@@ -370,7 +388,7 @@ export class Processor {
           siteId: open.siteId,
           subject: open.subject,
           episode: open.episode,
-          details: { ticket: open.id, dueAt: new Date(f.dueAt).toISOString() },
+          details: { ticket: open.id, dueAt: new Date(f.dueAt).toISOString(), ...actionIdentity(info) },
           at: now,
         })
       }

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import { Action, ActionStatus, Id, Limit } from '../contract/schemas.ts'
+import { DeliveryReport, recordDeliveryStep } from '../domain/delivery.ts'
 import type { Transition } from '../domain/ledger.ts'
+import { toEpochMs } from '../domain/reading.ts'
 import { advance, TICKET_EVENTS, type TicketEventType } from '../domain/ticket.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
@@ -68,6 +70,29 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
           return step.ok ? { ticket: step.ticket } : { refused: step.reason }
         },
         at,
+      )
+      if (result === null) throw notFound(`action ${request.params.id}`)
+      if ('refused' in result) throw badRequest(result.refused)
+      deps.onActionChanged()
+      return result.action
+    },
+  )
+
+  // An ERP reports an order's delivery: shipped (carrier, tracking number), then delivered.
+  app.post(
+    '/actions/:id/delivery',
+    { schema: { params: Params, body: DeliveryReport, response: { 200: Action } } },
+    async (request) => {
+      const now = deps.clock.now()
+      const at = request.body.at === undefined ? now : toEpochMs(request.body.at)
+      if (!Number.isFinite(at)) throw badRequest(`at: ${request.body.at} is not a real time`)
+      const result = await deps.store.updateDelivery(
+        request.params.id,
+        (delivery) => {
+          const step = recordDeliveryStep(delivery, request.body, at)
+          return step.ok ? { delivery: step.delivery } : { refused: step.reason }
+        },
+        now,
       )
       if (result === null) throw notFound(`action ${request.params.id}`)
       if ('refused' in result) throw badRequest(result.refused)

@@ -12,6 +12,7 @@ const Rules = Type.Object({
       running: Type.Optional(Type.String()),
     }),
   ),
+  warnings: Type.Optional(Type.Array(Type.Object({ file: Type.String(), warning: Type.String() }))),
   runtimeErrors: Type.Array(
     Type.Object({ rule: Type.String(), count: Type.Integer(), lastError: Type.String() }),
   ),
@@ -19,7 +20,7 @@ const Rules = Type.Object({
 
 export const ruleRoutes = (deps: AppDeps) => async (app: App) => {
   app.get('/rules', { schema: { response: { 200: Rules } } }, async () => {
-    const { rules, failures, runtimeErrors } = deps.rules()
-    return { rules, failures, runtimeErrors }
+    const { rules, failures, runtimeErrors, warnings } = deps.rules()
+    return { rules, failures, runtimeErrors, warnings: warnings ?? [] }
   })
 }

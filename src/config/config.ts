@@ -3,6 +3,12 @@ import { resolve } from 'node:path'
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import ms from 'ms'
+import {
+  calendarProblems,
+  DEFAULT_SUPPORT_HOURS,
+  DEFAULT_WORKING_DAYS,
+  type SiteCalendar,
+} from '../domain/calendar.ts'
 import { configError } from '../errors.ts'
 import type { InfluxTarget } from '../store/influx/influx-store.ts'
 
@@ -31,6 +37,17 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
+    // The provider's support calendar: SLA clocks run on it where a site has no calendar of its own.
+    supportZone: Type.String({ minLength: 1, description: 'IANA time zone of the provider' }),
+    supportDays: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, uniqueItems: true }),
+    supportHours: Type.Object(
+      {
+        start: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }),
+        end: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }),
+      },
+      { additionalProperties: false },
+    ),
+    supportHolidays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
   },
   { additionalProperties: false },
 )
@@ -61,6 +78,16 @@ const duration = (raw: string): unknown => parseDuration(raw) ?? raw
 const text = (raw: string): unknown => raw
 const boolean = (raw: string): unknown =>
   /^(true|1|yes)$/i.test(raw.trim()) ? true : /^(false|0|no|)$/i.test(raw.trim()) ? false : raw
+/** `1,2,3` → [1, 2, 3]; anything else is left for the schema to refuse. */
+const integers = (raw: string): unknown =>
+  /^\s*\d+(\s*,\s*\d+)*\s*$/.test(raw) ? raw.split(',').map((n) => Number(n.trim())) : raw
+/** `09:00-18:00` → { start, end }. */
+const hoursRange = (raw: string): unknown => {
+  const m = /^\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*$/.exec(raw)
+  return m ? { start: m[1], end: m[2] } : raw
+}
+/** `2026-12-25,2026-12-26` → a list; empty → none. */
+const dates = (raw: string): unknown => (raw.trim() === '' ? [] : raw.split(',').map((d) => d.trim()))
 
 /**
  * Every option the service takes, in one table: the command line, the environment
@@ -189,6 +216,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: text,
     description: 'fatal, error, warn, info, debug, trace or silent',
   },
+  {
+    key: 'supportZone',
+    flag: 'support-zone',
+    defaultValue: 'UTC',
+    parse: text,
+    description: "the provider's time zone (IANA, e.g. Europe/Rome): SLA clocks run on the support calendar",
+  },
+  {
+    key: 'supportDays',
+    flag: 'support-days',
+    defaultValue: DEFAULT_WORKING_DAYS.join(','),
+    parse: integers,
+    description: 'support working days, ISO weekdays (1 = Monday … 7 = Sunday), comma-separated',
+  },
+  {
+    key: 'supportHours',
+    flag: 'support-hours',
+    defaultValue: `${DEFAULT_SUPPORT_HOURS.start}-${DEFAULT_SUPPORT_HOURS.end}`,
+    parse: hoursRange,
+    description: 'support hours on a working day, local HH:mm-HH:mm',
+  },
+  {
+    key: 'supportHolidays',
+    flag: 'support-holidays',
+    defaultValue: '',
+    parse: dates,
+    description: "the provider's holidays, local YYYY-MM-DD, comma-separated",
+  },
 ]
 
 /**
@@ -198,6 +253,19 @@ export const OPTIONS: readonly OptionSpec[] = [
 export function mayCreateDataDir(config: Pick<Config, 'dataDir' | 'init'>): boolean {
   const fallback = OPTIONS.find((o) => o.key === 'dataDir')?.defaultValue ?? './data'
   return config.init || resolve(config.dataDir) === resolve(fallback)
+}
+
+/**
+ * The provider's support calendar: SLA clocks (and deliveries) of a site with no calendar of its own
+ * run on it.
+ */
+export function supportCalendar(config: Config): SiteCalendar {
+  return {
+    zone: config.supportZone,
+    workingDays: [...config.supportDays],
+    workingHours: { ...config.supportHours },
+    holidays: [...config.supportHolidays],
+  }
 }
 
 export const envName = (flag: string) => `PRINTWARDEN_${flag.replace(/-/g, '_').toUpperCase()}`
@@ -254,6 +322,12 @@ export function buildConfig(sources: ConfigSources): Config {
     const spec = OPTIONS.find((o) => o.key === key)
     throw configError(
       `--${spec?.flag ?? key} = ${JSON.stringify(raw[key])} from ${origin[key] ?? 'somewhere'}: ${first.message}`,
+    )
+  }
+  const support = calendarProblems(supportCalendar(raw as Static<typeof ConfigSchema>))
+  if (support.length > 0) {
+    throw configError(
+      `the support calendar (--support-zone, --support-days, --support-hours, --support-holidays): ${support.join('; ')}`,
     )
   }
   if (raw.store === 'influx' && raw.influxUrl === '') {

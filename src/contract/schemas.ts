@@ -127,7 +127,14 @@ export const DeviceView = Type.Object({
   location: Type.Optional(Type.String()),
   contact: Type.Optional(Type.String()),
   label: Type.Optional(Type.String()),
-  contract: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
+  contract: Type.Optional(
+    Type.Union([
+      Type.Literal('active'),
+      Type.Literal('inactive'),
+      Type.Literal('suspended'),
+      Type.Literal('ended'),
+    ]),
+  ),
   wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
   lastReadingAt: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([DeviceStatus, Type.Null()]),
@@ -179,7 +186,18 @@ export const DeviceInventory = Type.Object(
     location: Type.Optional(Type.String({ maxLength: 256 })),
     vendor: Type.Optional(Type.String({ maxLength: 128 })),
     model: Type.Optional(Type.String({ maxLength: 128 })),
-    contract: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
+    /**
+     * `active`; `suspended`: unpaid, service withheld until paid; `ended`. `inactive` is the older
+     * word for `ended`. A ticket of a device without an active contract is blocked.
+     */
+    contract: Type.Optional(
+      Type.Union([
+        Type.Literal('active'),
+        Type.Literal('inactive'),
+        Type.Literal('suspended'),
+        Type.Literal('ended'),
+      ]),
+    ),
     /** Some vendors (Kyocera) ship the waste toner box with each toner cartridge. */
     wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
     /** Pages a cartridge of each colour prints (the vendor's yield), for forecasts when levels barely move. */

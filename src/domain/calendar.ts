@@ -20,6 +20,8 @@ const MAX_IDLE_DAYS = 3660
 // Frozen: they are also the schema's defaults, which must not change under another caller.
 export const DEFAULT_WORKING_DAYS: readonly number[] = Object.freeze([1, 2, 3, 4, 5])
 export const DEFAULT_WORKING_HOURS = Object.freeze({ start: '08:00', end: '17:00' })
+/** The provider's support hours unless configured otherwise: 09:00–18:00. */
+export const DEFAULT_SUPPORT_HOURS = Object.freeze({ start: '09:00', end: '18:00' })
 
 const LocalTime = (fallback: string) =>
   Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: fallback, description: 'local time, HH:mm' })
@@ -182,6 +184,58 @@ export function deliveryDate(cal: SiteCalendar, orderedAtMs: number, lead: Parti
   const local = DateTime.fromMillis(orderedAtMs, { zone: c.zone })
   const morning = !isWorkingDate(c, local) || local.hour < cutoffHour
   return intervalOn(c, nthWorkingDate(c, orderedAtMs, morning ? morningDays : afternoonDays)).start
+}
+
+/**
+ * When an order placed at `orderedAtMs` is expected: the end of working hours of the n-th working
+ * day after the order day (the order day not counted), n being the lead time's days before or after
+ * its cutoff in the calendar's zone. An order placed on a day nobody works counts as placed on the
+ * next working morning, so that day is its order day. Always the end of a working day.
+ */
+export function expectedDeliveryAt(
+  cal: SiteCalendar,
+  orderedAtMs: number,
+  lead: Partial<LeadTime> = {},
+): number {
+  const { morningDays, afternoonDays, cutoffHour } = { ...DEFAULT_LEAD_TIME, ...lead }
+  const c = compile(cal)
+  const local = DateTime.fromMillis(orderedAtMs, { zone: c.zone })
+  const morning = !isWorkingDate(c, local) || local.hour < cutoffHour
+  return intervalOn(c, nthWorkingDate(c, orderedAtMs, morning ? morningDays : afternoonDays)).end
+}
+
+/**
+ * Whole working days that have ended since `fromMs`, counted at `atMs`: 0 from `fromMs` on, 1 once
+ * the end of the next working day after it has passed, and so on; null before `fromMs`. From an
+ * expected delivery (the end of a working day) that is the working days it is overdue. A follow-up
+ * with a grace of g working days is due when this reaches g, never earlier.
+ */
+export function workingDaysSince(cal: SiteCalendar, fromMs: number, atMs: number): number | null {
+  if (atMs < fromMs) return null
+  let n = 0
+  for (const end of workingEndsAfter(compile(cal), fromMs)) {
+    if (end > atMs) return n
+    n++
+  }
+  throw new Error('unreachable: working dates never run out')
+}
+
+/** The first instant at which `workingDaysSince(cal, fromMs, ·)` reaches `days`. */
+export function workingDaysAfter(cal: SiteCalendar, fromMs: number, days: number): number {
+  if (!Number.isInteger(days) || days < 0)
+    throw new RangeError(`working days must be an integer ≥ 0, got ${days}`)
+  if (days === 0) return fromMs
+  let i = 0
+  for (const end of workingEndsAfter(compile(cal), fromMs)) if (++i === days) return end
+  throw new Error('unreachable: working dates never run out')
+}
+
+/** The ends of working days after `ms`, in time order. */
+function* workingEndsAfter(c: Compiled, ms: number): Generator<number> {
+  for (const d of workingDates(c, ms)) {
+    const end = intervalOn(c, d).end
+    if (end > ms) yield end
+  }
 }
 
 interface Compiled {

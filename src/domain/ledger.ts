@@ -32,6 +32,9 @@ export interface LedgerEntry {
   subject: string
   episode: string
   status: ActionStatus
+  /** An order's expected delivery (epoch ms) and its delivery's step, for the rules that follow up on it. */
+  expectedDelivery?: number
+  deliveryStep?: string
 }
 
 /** The one identity of a cause (what is to be done, for which device, about what, in which episode): no two actions ever share it. */
@@ -97,8 +100,12 @@ export type Transition = 'ack' | 'resolve'
 export function transition(
   from: ActionStatus,
   verb: Transition,
+  /** Why the action is blocked (a ticket of a device without an active contract), if it is. */
+  blocked?: string,
 ): { ok: true; to: ActionStatus; changed: boolean } | { ok: false; reason: string } {
   if (verb === 'resolve') return { ok: true, to: 'resolved', changed: from !== 'resolved' }
   if (from === 'resolved') return { ok: false, reason: 'a resolved action cannot be acknowledged' }
+  if (blocked !== undefined)
+    return { ok: false, reason: `blocked: ${blocked}; it can be acknowledged once the contract is active` }
   return { ok: true, to: 'acknowledged', changed: from === 'open' }
 }

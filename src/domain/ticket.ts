@@ -53,12 +53,26 @@ export interface Breach {
   detectedAt: number
 }
 
+export type ContractStanding = 'active' | 'suspended' | 'ended'
+
+export interface TicketBlock {
+  code: 'contract-inactive' | 'contract-suspended' | 'contract-ended'
+  reason: string
+}
+
 export interface Ticket {
+  /** When the service learned of the fault (the reading's receipt): its clocks count from here. */
   registeredAt: number
+  /** The time of the reading that showed the fault, when it is known; earlier for a replayed one. */
+  faultAt?: number
   severity: TicketSeverity
   stage: TicketStage
   /** Set when no clock runs because the service is not covered. */
-  blocked?: { code: 'contract-inactive'; reason: string }
+  blocked?: TicketBlock
+  /** The terms its clocks take once a blocked ticket is released. */
+  terms?: SlaTerms
+  /** When its clocks started: `registeredAt`, or the moment a blocked ticket was released. */
+  clocksStartedAt?: number
   /** `onSite` only for critical faults; none at all for a blocked ticket. */
   dueDates: Partial<Record<SlaClock, number>>
   breaches: Breach[]
@@ -86,31 +100,83 @@ const STOPPED_BY: Record<SlaClock, readonly TicketEventType[]> = {
   replacement: ['restored', 'closed'],
 }
 
+const BLOCKS: Record<Exclude<ContractStanding, 'active'>, TicketBlock> = {
+  suspended: {
+    code: 'contract-suspended',
+    reason: "the device's service contract is suspended (unpaid): no SLA clock runs until it is active again",
+  },
+  ended: {
+    code: 'contract-ended',
+    reason: "the device's service contract has ended: no SLA clock runs unless it is active again",
+  },
+}
+
+function dueDatesFrom(
+  cal: SiteCalendar,
+  from: number,
+  severity: TicketSeverity,
+  terms: Partial<SlaTerms>,
+): Ticket['dueDates'] {
+  const t = { ...DEFAULT_SLA_TERMS, ...terms }
+  const dueDates: Ticket['dueDates'] = {
+    remoteSupport: addWorkingHours(cal, from, t.remoteSupportHours),
+    replacement: addWorkingDays(cal, from, t.replacementDays),
+  }
+  if (severity === 'critical') dueDates.onSite = addWorkingHours(cal, from, t.onSiteHours)
+  return dueDates
+}
+
+/**
+ * A ticket registered when the service learned of its fault (`registeredAt`, the reading's receipt);
+ * `faultAt` is the reading's own time, earlier for a reading a gateway kept while offline. Without
+ * an active contract it is blocked: no clock runs until `releaseTicket`.
+ */
 export function openTicket(
   cal: SiteCalendar,
   registeredAt: number,
   severity: TicketSeverity,
-  contractActive: boolean,
+  contract: boolean | ContractStanding,
   terms: Partial<SlaTerms> = {},
+  faultAt?: number,
 ): Ticket {
-  const base = { registeredAt, severity, stage: 'registered' as const, breaches: [], events: [] }
-  if (!contractActive) {
-    return {
-      ...base,
-      blocked: {
-        code: 'contract-inactive',
-        reason: 'the device has no active service contract: no SLA applies',
-      },
-      dueDates: {},
-    }
+  const standing: ContractStanding = contract === true ? 'active' : contract === false ? 'ended' : contract
+  const base = {
+    registeredAt,
+    ...(faultAt === undefined ? {} : { faultAt }),
+    severity,
+    stage: 'registered' as const,
+    breaches: [],
+    events: [],
   }
-  const t = { ...DEFAULT_SLA_TERMS, ...terms }
-  const dueDates: Ticket['dueDates'] = {
-    remoteSupport: addWorkingHours(cal, registeredAt, t.remoteSupportHours),
-    replacement: addWorkingDays(cal, registeredAt, t.replacementDays),
+  if (standing !== 'active') {
+    const blocked =
+      contract === false
+        ? {
+            code: 'contract-inactive' as const,
+            reason: 'the device has no active service contract: no SLA applies',
+          }
+        : BLOCKS[standing]
+    return { ...base, blocked, terms: { ...DEFAULT_SLA_TERMS, ...terms }, dueDates: {} }
   }
-  if (severity === 'critical') dueDates.onSite = addWorkingHours(cal, registeredAt, t.onSiteHours)
-  return { ...base, dueDates }
+  return {
+    ...base,
+    clocksStartedAt: registeredAt,
+    dueDates: dueDatesFrom(cal, registeredAt, severity, terms),
+  }
+}
+
+/**
+ * A blocked ticket whose contract is active again: its clocks start now, from `at`, on the terms it
+ * was opened with. Any other ticket comes back unchanged (the same value).
+ */
+export function releaseTicket(ticket: Ticket, cal: SiteCalendar, at: number): Ticket {
+  if (!ticket.blocked || ticket.stage === 'closed') return ticket
+  const { blocked: _blocked, terms, ...rest } = ticket
+  return {
+    ...rest,
+    clocksStartedAt: at,
+    dueDates: dueDatesFrom(cal, at, ticket.severity, terms ?? {}),
+  }
 }
 
 export type AdvanceResult = { ok: true; ticket: Ticket } | { ok: false; reason: string }
@@ -166,9 +232,21 @@ export function ticketView(t: Ticket): Record<string, unknown> {
     stage: t.stage,
     severity: t.severity,
     registeredAt: iso(t.registeredAt),
+    // Both times: when the fault was read, and when the service learned of it (its clocks' start).
+    ...(t.faultAt === undefined ? {} : { faultAt: iso(t.faultAt), learnedAt: iso(t.registeredAt) }),
+    ...(t.clocksStartedAt === undefined ? {} : { clocksStartedAt: iso(t.clocksStartedAt) }),
     ...(t.blocked ? { blocked: t.blocked } : {}),
     dueDates: Object.fromEntries(Object.entries(t.dueDates).map(([k, v]) => [k, iso(v)])),
     breaches: t.breaches.map((b) => ({ clock: b.clock, dueAt: iso(b.dueAt), detectedAt: iso(b.detectedAt) })),
     events: t.events.map((e) => ({ type: e.type, at: iso(e.at) })),
   }
+}
+
+/**
+ * An action's details with its ticket: `details.ticket` shows it, and `details.blocked` (the
+ * contract's place for it) says why no clock runs, while that is so.
+ */
+export function withTicket(details: Record<string, unknown>, t: Ticket): Record<string, unknown> {
+  const { blocked: _old, ...rest } = details
+  return { ...rest, ticket: ticketView(t), ...(t.blocked ? { blocked: t.blocked } : {}) }
 }

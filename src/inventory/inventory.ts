@@ -69,7 +69,13 @@ export class InventoryBook {
   /** What the rules know of a device: its birth message, then the inventory, which wins, and its site. */
   describe(birth: Birth, deviceId: string, siteId: string): DeviceInfo {
     const device = this.devices.get(deviceId)
-    return deviceInfo(birth, device, this.sites.get(device?.siteId ?? siteId))
+    const site = this.sites.get(device?.siteId ?? siteId)
+    // What the inventory lacks, so that every action can say so.
+    return {
+      ...deviceInfo(birth, device, site),
+      inInventory: device !== undefined,
+      siteInInventory: site !== undefined,
+    }
   }
 
   allDevices(): DeviceInventory[] {

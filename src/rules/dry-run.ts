@@ -137,6 +137,7 @@ class ObservedEvaluator extends RuleEvaluator {
     info: DeviceInfo,
     at: number,
     open: readonly OpenAction[] = [],
+    learnedAt: number = at,
   ): Promise<ActionCandidate[]> {
     for (const kind of kinds) {
       if (!this.hasRulesFor(kind)) continue
@@ -144,7 +145,7 @@ class ObservedEvaluator extends RuleEvaluator {
       if (subjects.length > 0) this.last.set(observedKey(state.deviceId, kind), { at, subjects })
     }
     // The open actions too: rules that follow up on them (delivery-overdue) see them as in the service.
-    return super.evaluate(kinds, state, info, at, open)
+    return super.evaluate(kinds, state, info, at, open, learnedAt)
   }
 
   override async evaluateSite(
@@ -191,7 +192,13 @@ class Replay {
   readonly evaluator: ObservedEvaluator
   private readonly store: SqliteStore
   private readonly processor: Processor
-  private chunk: { readings: Reading[]; births: BirthRecord[]; bucket: number | null } = {
+  private chunk: {
+    readings: Reading[]
+    births: BirthRecord[]
+    bucket: number | null
+    /** The receipt of the readings, in a backtest: the service's own, so that orders and clocks start where they did. */
+    receivedAt?: number
+  } = {
     readings: [],
     births: [],
     bucket: null,
@@ -240,12 +247,20 @@ class Replay {
    * where a message's readings pass a sweep instant: silence rules see time pass much as they would
    * reading by reading, without one commit (and one fsync) per reading.
    */
-  async add(readings: readonly Reading[], births: readonly BirthRecord[]): Promise<void> {
+  async add(
+    readings: readonly Reading[],
+    births: readonly BirthRecord[],
+    receivedAt?: number,
+  ): Promise<void> {
     const first = readings[0]
+    if (first !== undefined && this.chunk.readings.length > 0 && receivedAt !== this.chunk.receivedAt)
+      await this.flush()
     if (first !== undefined) {
       const bucket = Math.floor(first.ts / this.sweepIntervalMs)
       if (this.chunk.bucket !== null && bucket !== this.chunk.bucket) await this.flush()
       this.chunk.bucket ??= bucket
+      if (receivedAt === undefined) delete this.chunk.receivedAt
+      else this.chunk.receivedAt = receivedAt
     }
     this.chunk.readings.push(...readings)
     this.chunk.births.push(...births)
@@ -255,10 +270,10 @@ class Replay {
   }
 
   private async flush(): Promise<void> {
-    const { readings, births } = this.chunk
+    const { readings, births, receivedAt } = this.chunk
     this.chunk = { readings: [], births: [], bucket: null }
     if (readings.length === 0 && births.length === 0) return
-    const result = await this.store.ingest(readings, births, this.clock.now())
+    const result = await this.store.ingest(readings, births, receivedAt ?? this.clock.now())
     this.processor.forgetBirths(births.map((b) => b.deviceId))
     this.counts.stored += result.stored
     this.counts.duplicates += result.duplicates
@@ -628,8 +643,8 @@ export async function backtest(
     try {
       await replay.add([], history.births())
       let replayed = 0
-      for (const page of history.readings(from, to)) {
-        for (const r of page) await replay.add([r], [])
+      for (const page of history.receipts(from, to)) {
+        for (const { reading, receivedAt } of page) await replay.add([reading], [], receivedAt)
         replayed += page.length
         settings.onProgress?.(replayed)
       }

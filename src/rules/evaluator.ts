@@ -1,9 +1,12 @@
 import { Engine } from 'json-rules-engine'
+import { expectedDeliveryAt } from '../domain/calendar.ts'
+import { orderedDelivery } from '../domain/delivery.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import { openTicket, type TicketSeverity } from '../domain/ticket.ts'
 import {
   actionIdentity,
+  contractOf,
   DEFAULT_SITE_CALENDAR,
   type DeviceInfo,
   deviceFact,
@@ -126,9 +129,16 @@ export class RuleEvaluator {
     at: number,
     /** The device's actions not resolved yet, for rules that follow up on them. */
     open: readonly OpenAction[] = [],
+    /**
+     * When the service learned of the reading: its receipt, later than `at` for a reading a gateway
+     * kept while offline. Orders are placed, and SLA clocks start, from here.
+     */
+    learnedAt: number = at,
   ): Promise<ActionCandidate[]> {
     const candidates: ActionCandidate[] = []
     const identity = actionIdentity(info)
+    const calendar = info.calendar ?? DEFAULT_SITE_CALENDAR
+    const since = Math.max(at, learnedAt)
     let device: ReturnType<typeof deviceFact> | undefined
     for (const kind of kinds) {
       const compiled = this.bySubject.get(kind)
@@ -145,16 +155,29 @@ export class RuleEvaluator {
             episode: subject.episode,
             // A rule's params may name facts ({ "fact": "toner", "path": "$.replacedAtLevel" }): the
             // engine puts their values in.
-            details: { ...params, ...subject.details, ...identity },
+            details: {
+              ...params,
+              ...subject.details,
+              ...identity,
+              ...(rule.delivery
+                ? {
+                    expectedDelivery: new Date(
+                      expectedDeliveryAt(calendar, since, rule.delivery),
+                    ).toISOString(),
+                    delivery: orderedDelivery(since),
+                  }
+                : {}),
+            },
             at,
             ...(rule.ticket
               ? {
                   ticket: openTicket(
-                    info.calendar ?? DEFAULT_SITE_CALENDAR,
-                    at,
+                    calendar,
+                    since,
                     ticketSeverity(subject.details.severity),
-                    info.contract !== 'inactive',
+                    contractOf(info),
                     rule.ticket,
+                    at,
                   ),
                 }
               : {}),

@@ -4,7 +4,13 @@
  */
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
-import { deliveryDate, type SiteCalendar, siteCalendar } from '../domain/calendar.ts'
+import {
+  DEFAULT_SUPPORT_HOURS,
+  deliveryDate,
+  type SiteCalendar,
+  siteCalendar,
+  workingDaysSince,
+} from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import {
   pagesPerDay,
@@ -17,8 +23,11 @@ import {
 import { daysToEmpty } from '../domain/forecast.ts'
 import { owedCount, type StockCount, type StockLine, stockEpisode } from '../domain/stock.ts'
 
-/** A site without a calendar of its own: Monday to Friday, 08:00 to 17:00, UTC. */
-export const DEFAULT_SITE_CALENDAR = siteCalendar('UTC')
+/**
+ * The support calendar when none is configured (the service passes the configured one as each
+ * device's calendar): Monday to Friday, 09:00 to 18:00, UTC, no holidays.
+ */
+export const DEFAULT_SITE_CALENDAR = siteCalendar('UTC', { workingHours: DEFAULT_SUPPORT_HOURS })
 
 const HOUR = 3_600_000
 
@@ -28,7 +37,11 @@ export interface DeviceInfo {
   model?: string
   label?: string
   location?: string
-  contract?: 'active' | 'inactive'
+  /** `inactive` is the older word for `ended`. */
+  contract?: ContractState
+  /** false when the inventory has no record of the device (or of its site): actions say so. */
+  inInventory?: boolean
+  siteInInventory?: boolean
   wasteBoxShipsWithToner?: boolean
   /** The site's fleet contact. */
   contact?: string
@@ -55,13 +68,30 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return out
 }
 
-/** Who an action is for and what it is about, on every action: the addressee, the label, the office. */
-export function actionIdentity(info: DeviceInfo): Record<string, string> {
-  const out: Record<string, string> = {}
+/**
+ * Who an action is for and what it is about, on every action: the addressee, the label, the office.
+ * Where the inventory lacks the device or its site, `missingFromInventory` says which, so that
+ * nobody takes an action with no addressee for one that has none by design.
+ */
+export function actionIdentity(info: DeviceInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
   if (info.contact !== undefined) out.addressee = info.contact
   if (info.label !== undefined) out.label = info.label
   if (info.location !== undefined) out.location = info.location
+  const missing = [
+    ...(info.inInventory === false ? ['device'] : []),
+    ...(info.siteInInventory === false ? ['site'] : []),
+  ]
+  if (missing.length > 0) out.missingFromInventory = missing
   return out
+}
+
+export type ContractState = 'active' | 'suspended' | 'ended' | 'inactive'
+
+/** The contract as rules and tickets see it: `active` unless the inventory says otherwise. */
+export function contractOf(info: DeviceInfo): 'active' | 'suspended' | 'ended' {
+  const c = info.contract ?? 'active'
+  return c === 'inactive' ? 'ended' : c
 }
 
 /** Each fact and its fields. `device` is there for every subject; the others for their own. */
@@ -74,6 +104,7 @@ export const FACT_FIELDS = {
     'label',
     'location',
     'contractActive',
+    'contract',
     'wasteBoxShipsWithToner',
     'stockMode',
     'addressee',
@@ -95,6 +126,9 @@ export const FACT_FIELDS = {
     'daysToEmpty',
     'deliveryInDays',
     'daysLeftAfterDelivery',
+    'expectedDelivery',
+    'deliveryStep',
+    'workingDaysOverdue',
   ],
   wasteBox: ['state', 'fill', 'needsReplacing'],
   error: ['code', 'severity', 'text', 'activeForHours'],
@@ -132,6 +166,44 @@ export interface OpenAction {
   subject: string
   episode: string
   createdAt: number
+  /** An order's expected delivery, and the step its delivery is at. */
+  expectedDelivery?: number
+  deliveryStep?: string
+}
+
+/** What an open order's details tell the facts: its expected delivery and its delivery's step. */
+export function orderFields(
+  details: Record<string, unknown>,
+): Pick<OpenAction, 'expectedDelivery' | 'deliveryStep'> {
+  const expected =
+    typeof details.expectedDelivery === 'string' ? Date.parse(details.expectedDelivery) : Number.NaN
+  const delivery = details.delivery as { step?: unknown } | undefined
+  return {
+    ...(Number.isFinite(expected) ? { expectedDelivery: expected } : {}),
+    ...(typeof delivery?.step === 'string' ? { deliveryStep: delivery.step } : {}),
+  }
+}
+
+/**
+ * The open order of a cartridge as facts: when it is expected, its delivery's step, and the whole
+ * working days (on the site's calendar) it is past its expected delivery while not delivered.
+ */
+function orderFacts(
+  open: readonly OpenAction[],
+  subject: string,
+  episode: string,
+  cal: SiteCalendar,
+  at: number,
+) {
+  const order = open.find((a) => a.type === 'reorder' && a.subject === subject && a.episode === episode)
+  const expected = order?.expectedDelivery
+  const step = order ? (order.deliveryStep ?? 'ordered') : null
+  return {
+    expectedDelivery: expected === undefined ? null : new Date(expected).toISOString(),
+    deliveryStep: step,
+    workingDaysOverdue:
+      expected === undefined || step === 'delivered' ? null : workingDaysSince(cal, expected, at),
+  }
 }
 
 /** Hours since the cartridge of this subject was ordered (a `reorder` not resolved), or null. */
@@ -198,7 +270,8 @@ export function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
     model: info.model ?? null,
     label: info.label ?? state.deviceId,
     location: info.location ?? null,
-    contractActive: info.contract !== 'inactive',
+    contractActive: contractOf(info) === 'active',
+    contract: contractOf(info),
     wasteBoxShipsWithToner: info.wasteBoxShipsWithToner ?? false,
     stockMode: info.stockMode ?? 'threshold',
     addressee: info.contact ?? null,
@@ -241,6 +314,13 @@ export function subjectsOf(
             bumps: t.bumps ?? 0,
             orderedForHours: orderedFor(open, subjectKey('toner', color), t.cartridge, at),
             ...forecast(t, color, state, info, at),
+            ...orderFacts(
+              open,
+              subjectKey('toner', color),
+              t.cartridge,
+              info.calendar ?? DEFAULT_SITE_CALENDAR,
+              at,
+            ),
           },
         },
         // The model says which cartridge: a site's spare stock is counted by model and colour.

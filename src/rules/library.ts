@@ -68,6 +68,10 @@ export class RuleLibrary {
       this.reloadFailures++
       this.log.error({ code: f.code, file: f.file, running: f.running ?? 'nothing' }, f.reason)
     }
+    const warned = new Set((this.set.warnings ?? []).map((w) => w.warning))
+    for (const w of next.warnings ?? []) {
+      if (!warned.has(w.warning)) this.log.warn({ code: 'PW_WARN_RULE_FILE', file: w.file }, w.warning)
+    }
     this.set = next
     this.evaluator = this.compile(next.rules)
     this.log.info({ rules: next.rules.map((r) => r.name), failed: next.failures.length }, 'rules loaded')

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkRule, type RuleFile } from './rule-file.ts'
+import { checkRule, type RuleFile, ruleWarnings } from './rule-file.ts'
 
 export interface LoadedRule extends RuleFile {
   file: string
@@ -17,6 +17,13 @@ export interface RuleFailure {
 export interface RuleSet {
   rules: LoadedRule[]
   failures: RuleFailure[]
+  /** Files that load, with something to change (a fact field that was replaced). */
+  warnings?: RuleWarning[]
+}
+
+export interface RuleWarning {
+  file: string
+  warning: string
 }
 
 /**
@@ -43,6 +50,11 @@ export function parseRuleFile(file: string, text: string): { rule: LoadedRule } 
     }
   }
   return { rule: { ...checked.rule, file } }
+}
+
+/** What a loaded rule file should change, each with the file named. */
+export function warningsOf(rules: readonly LoadedRule[]): RuleWarning[] {
+  return rules.flatMap((r) => ruleWarnings(r).map((w) => ({ file: r.file, warning: `${r.file}: ${w}` })))
 }
 
 /**
@@ -88,7 +100,8 @@ export function resolveRuleFiles(
     byName.set(rule.name, name)
     rules.push(rule)
   }
-  return { rules, failures }
+  const warnings = warningsOf(rules)
+  return warnings.length > 0 ? { rules, failures, warnings } : { rules, failures }
 }
 
 /** Loads every `*.json` in the folder, in name order. A broken file is reported; the others load. */

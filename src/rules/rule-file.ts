@@ -7,6 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { ID_PATTERN } from '../contract/topics.ts'
+import { DeliveryTermsSchema } from '../domain/delivery.ts'
 import { SUBJECT_KINDS } from '../domain/device-state.ts'
 import { SlaTermsSchema } from '../domain/ticket.ts'
 import { FACT_FIELDS, type FactName, SUBJECT_FACTS } from './facts.ts'
@@ -19,6 +20,11 @@ export const RuleFile = Type.Object(
     priority: Type.Optional(Type.Integer({ minimum: 1 })),
     /** The action is a service ticket, with SLA clocks on the site's working-hour calendar. */
     ticket: Type.Optional(Type.Partial(SlaTermsSchema)),
+    /**
+     * The action is an order with a delivery: `details.expectedDelivery` from these lead times (working
+     * days before and after the cutoff, on the site's calendar), and `details.delivery`'s steps.
+     */
+    delivery: Type.Optional(DeliveryTermsSchema),
     conditions: Type.Record(Type.String(), Type.Unknown()),
     event: Type.Object(
       {
@@ -149,4 +155,38 @@ export function checkRule(json: unknown): RuleFileCheck {
   const problem = checkCondition(top, '/conditions', SUBJECT_FACTS[json.subject])
   if (problem) return { ok: false, path: problem[0], message: problem[1] }
   return { ok: true, rule: json }
+}
+
+/**
+ * Fact fields that were renamed or replaced: a rule that still names one loads, and is told what
+ * to use instead. By fact, the old field and the new one.
+ */
+export const REPLACED_FIELDS: Partial<Record<FactName, Record<string, string>>> = {
+  toner: {
+    orderedForHours:
+      'workingDaysOverdue (working days past the order\'s expectedDelivery, with deliveryStep not "delivered")',
+  },
+}
+
+/** Warnings for the replaced fact fields a checked rule names, in conditions or event params. */
+export function ruleWarnings(rule: RuleFile): string[] {
+  const out = new Set<string>()
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n)
+      return
+    }
+    if (!isObject(node)) return
+    const { fact, path } = node
+    if (typeof fact === 'string' && typeof path === 'string') {
+      const field = path.split('.')[1]
+      const instead = field === undefined ? undefined : REPLACED_FIELDS[fact as FactName]?.[field]
+      if (instead !== undefined)
+        out.add(`fact "${fact}" field "${field}" is replaced: use ${instead}; it still works for now`)
+    }
+    for (const v of Object.values(node)) walk(v)
+  }
+  walk(rule.conditions)
+  walk(rule.event.params)
+  return [...out]
 }

@@ -4,6 +4,7 @@
  * database is behind it.
  */
 import type { Action, Birth } from '../contract/schemas.ts'
+import type { Delivery } from '../domain/delivery.ts'
 import type { DeviceState } from '../domain/device-state.ts'
 import type { ActionCandidate, LedgerEntry, Transition } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
@@ -14,6 +15,8 @@ import type { Ticket } from '../domain/ticket.ts'
 export interface JournalEntry {
   position: number
   reading: Reading
+  /** When the service received it (its wall clock at ingest). */
+  receivedAt?: number
 }
 
 export interface BirthRecord {
@@ -134,6 +137,15 @@ export interface Store {
   updateTicket(
     id: string,
     change: (ticket: Ticket) => { ticket: Ticket } | { refused: string },
+    at: number,
+  ): Promise<{ action: Action } | { refused: string } | null>
+  /**
+   * Records a step of an order's delivery (details.delivery) in one transaction, with its outbox
+   * message. Null for an unknown id; refused for an action that is no order, or a step out of order.
+   */
+  updateDelivery(
+    id: string,
+    change: (delivery: Delivery) => { delivery: Delivery } | { refused: string },
     at: number,
   ): Promise<{ action: Action } | { refused: string } | null>
   /** How many actions are not resolved, by type. */

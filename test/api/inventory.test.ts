@@ -127,6 +127,8 @@ describe('the inventory', () => {
       addressee: 'm.rossi@example.com',
       label: 'SCM-004512',
       location: 'Floor 2, accounting',
+      expectedDelivery: expect.any(String),
+      delivery: { step: 'ordered', ordered: { at: expect.any(String) } },
     })
   })
 

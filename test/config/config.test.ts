@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildConfig, type ConfigSources, envName, OPTIONS, readConfigFile } from '../../src/config/config.ts'
+import {
+  buildConfig,
+  type ConfigSources,
+  envName,
+  OPTIONS,
+  readConfigFile,
+  supportCalendar,
+} from '../../src/config/config.ts'
 import { PrintwardenError } from '../../src/errors.ts'
 
 /** The error buildConfig throws for these sources; fails the test if it does not throw. */
@@ -250,5 +257,43 @@ describe('readConfigFile', () => {
       expect(() => readConfigFile(path)).toThrow(PrintwardenError)
       expect(() => readConfigFile(path)).toThrow(path)
     }
+  })
+})
+
+describe('the support calendar', () => {
+  it('is Monday to Friday, 09:00 to 18:00, UTC, with no holidays, unless configured', () => {
+    expect(supportCalendar(buildConfig({}))).toEqual({
+      zone: 'UTC',
+      workingDays: [1, 2, 3, 4, 5],
+      workingHours: { start: '09:00', end: '18:00' },
+      holidays: [],
+    })
+  })
+
+  it('takes the zone, days, hours and holidays from flags, the environment or the file', () => {
+    const config = buildConfig({
+      file: { supportHolidays: ['2026-12-25'] },
+      env: { PRINTWARDEN_SUPPORT_ZONE: 'Europe/Rome' },
+      flags: { supportDays: '1,2,3,4,5,6', supportHours: '08:30-17:30' },
+    })
+    expect(supportCalendar(config)).toEqual({
+      zone: 'Europe/Rome',
+      workingDays: [1, 2, 3, 4, 5, 6],
+      workingHours: { start: '08:30', end: '17:30' },
+      holidays: ['2026-12-25'],
+    })
+    expect(
+      supportCalendar(buildConfig({ flags: { supportHolidays: '2026-12-24, 2026-12-31' } })).holidays,
+    ).toEqual(['2026-12-24', '2026-12-31'])
+  })
+
+  it('refuses a zone that does not exist, hours that end before they start, and a holiday that is no date', () => {
+    expect(configErrorOf({ flags: { supportZone: 'Mars/Olympus' } }).message).toMatch(
+      /support calendar.*IANA/,
+    )
+    expect(configErrorOf({ flags: { supportHours: '18:00-09:00' } }).message).toMatch(/support calendar/)
+    expect(configErrorOf({ flags: { supportHours: 'nine to six' } }).message).toMatch(/--support-hours/)
+    expect(configErrorOf({ flags: { supportHolidays: '2026-02-30' } }).message).toMatch(/not a date/)
+    expect(configErrorOf({ flags: { supportDays: '0,8' } }).message).toMatch(/--support-days/)
   })
 })

@@ -6,10 +6,12 @@ import {
   advance,
   checkClocks,
   openTicket,
+  releaseTicket,
   type SlaClock,
   type Ticket,
   type TicketEventType,
   type TicketSeverity,
+  ticketView,
 } from '../../src/domain/ticket.ts'
 import { calendarArb, instantArb } from '../helpers/calendars.ts'
 
@@ -330,5 +332,35 @@ describe('ticket properties', () => {
         )
       }),
     )
+  })
+})
+
+describe('a ticket blocked by its contract', () => {
+  it('runs no clock while suspended, and starts its clocks from the moment it is released, on its own terms', () => {
+    const faultAt = at('2026-03-02T08:00')
+    const blocked = openTicket(rome, faultAt, 'critical', 'suspended', { remoteSupportHours: 1 })
+    expect(blocked.blocked?.code).toBe('contract-suspended')
+    expect(blocked.dueDates).toEqual({})
+    expect(checkClocks(blocked, at('2026-03-20T08:00')).followUps).toEqual([])
+    const released = releaseTicket(blocked, rome, at('2026-03-03T10:00'))
+    expect(released.blocked).toBeUndefined()
+    expect(local(released.clocksStartedAt)).toBe('Tue 2026-03-03 10:00 +01:00')
+    expect(local(released.dueDates.remoteSupport)).toBe('Tue 2026-03-03 11:00 +01:00')
+    expect(released.registeredAt).toBe(faultAt)
+  })
+
+  it('says ended for an ended contract, and leaves a ticket that is not blocked as it is', () => {
+    expect(openTicket(rome, at('2026-03-02T08:00'), 'critical', 'ended').blocked?.code).toBe('contract-ended')
+    const running = openTicket(rome, at('2026-03-02T08:00'), 'critical', 'active')
+    expect(releaseTicket(running, rome, at('2026-03-03T10:00'))).toBe(running)
+  })
+
+  it('keeps the time of the reading beside the time the service learned of it', () => {
+    const t = openTicket(rome, at('2026-03-02T12:00'), 'critical', 'active', {}, at('2026-03-02T09:00'))
+    expect(ticketView(t)).toMatchObject({
+      faultAt: new Date(at('2026-03-02T09:00')).toISOString(),
+      learnedAt: new Date(at('2026-03-02T12:00')).toISOString(),
+      registeredAt: new Date(at('2026-03-02T12:00')).toISOString(),
+    })
   })
 })

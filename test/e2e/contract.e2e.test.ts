@@ -158,7 +158,7 @@ describe('the service, end to end', () => {
     await settled(service.http)
     const reorders = find(await actions(service.http), 'reorder', 'SCM-C')
     expect(reorders).toHaveLength(1)
-    expect(reorders[0]?.details).toEqual({ color: 'cyan', level: 10 })
+    expect(reorders[0]?.details).toMatchObject({ color: 'cyan', level: 10, delivery: { step: 'ordered' } })
     const { body } = await getJson<{ items: { ts: string }[] }>(`${service.http}/devices/SCM-C/readings`)
     expect(body.items.map((r) => r.ts)).toEqual([t(10), t(9), t(8)])
   })

@@ -70,7 +70,12 @@ describe.skipIf(!hasInfluxd)(`the service on InfluxDB ${influxSkipReason}`, () =
     const { body } = await getJson<{ items: { seq: number }[] }>(`${service.http}/devices/IFX-0/readings`)
     expect(body.items.map((r) => r.seq)).toEqual(Array.from({ length: 85 }, (_, i) => i))
     const [reorder] = await actions(service.http, '?type=reorder')
-    expect(reorder?.details).toEqual({ color: 'black', level: 20, model: 'ECOSYS M5526cdw' })
+    expect(reorder?.details).toMatchObject({
+      color: 'black',
+      level: 20,
+      model: 'ECOSYS M5526cdw',
+      delivery: { step: 'ordered' },
+    })
     const events = await waitFor(async () => {
       const rows = await influx.query(`SELECT * FROM "action_event" WHERE "device" = 'IFX-0'`)
       return rows.length > 0 ? rows : undefined

@@ -113,7 +113,7 @@ describe('rules test', () => {
     expect(code).toBe(0)
     expect(stdout).toContain('Actions that would be created: 1')
     expect(stdout).toContain(
-      `${iso(BASE + 2 * HOUR)}  reorder  SCM-1 (milano-hq)  rule toner-reorder  open  {"color":"black","level":18}`,
+      `${iso(BASE + 2 * HOUR)}  reorder  SCM-1 (milano-hq)  rule toner-reorder  open  {"color":"black","level":18,"expectedDelivery":"2026-11-24T18:00:00.000Z","delivery":{"step":"ordered","ordered":{"at":"${iso(BASE + 2 * HOUR)}"}}}`,
     )
     expect(stdout).toContain('By type: reorder 1')
   })
@@ -242,7 +242,14 @@ describe('rules test', () => {
     expect(report.input.rejected[1]?.detail).toBe('/toner/black: Expected number to be less or equal to 100')
     expect(report.input.rejected[2]?.detail).toMatch(/"siteId" is missing/)
     expect(report.input).toMatchObject({ lines: 8, readings: 3, stored: 3 })
-    expect(report.actions.map((a) => a.details)).toEqual([{ color: 'black', level: 18 }])
+    expect(report.actions.map((a) => a.details)).toEqual([
+      {
+        color: 'black',
+        level: 18,
+        expectedDelivery: '2026-11-24T18:00:00.000Z',
+        delivery: { step: 'ordered', ordered: { at: iso(BASE + 2 * HOUR) } },
+      },
+    ])
     expect(formatReport(report)).toContain('line 3: invalid-payload: /toner/black: Expected number')
   })
 
@@ -427,25 +434,26 @@ describe('rules backtest', () => {
     // P-1's 40 and 19 are the same cartridge: 19 orders; the fall to 18 was before the window.
     expect(report.input.readings).toBe(2)
     expect(report.actions.map((a) => [a.deviceId, a.type, a.details])).toEqual([
-      ['P-1', 'reorder', { color: 'black', level: 19 }],
+      ['P-1', 'reorder', expect.objectContaining({ color: 'black', level: 19 })],
     ])
     expect(existsSync(dbFile)).toBe(true)
   })
 })
 
 describe('the dry run of a rule that follows up on an action', () => {
-  it('sees the open order, as the service does: a colour still empty 2 days after its order is chased', async () => {
+  it('sees the open order, as the service does: a colour still empty a working day after its expected delivery is chased', async () => {
     const rules = temp('printwarden-rules-')
     for (const name of ['toner-reorder', 'delivery-overdue'])
       cpSync(join(ROOT, 'rules', `${name}.json`), join(rules, `${name}.json`))
     const file = readingsFile([
       bare('LATE-1', 0, { toner: { black: 10 } }),
-      ...Array.from({ length: 50 }, (_, h) => bare('LATE-1', h + 1, { toner: { black: 0 } })),
+      ...Array.from({ length: 135 }, (_, h) => bare('LATE-1', h + 1, { toner: { black: 0 } })),
     ])
     const report = await testReadings({ ...settings(rules), sweepIntervalMs: HOUR, readingsFile: file })
-    expect(report.actions.map((a) => [a.type, a.details.orderedForHours])).toEqual([
-      ['reorder', undefined],
-      ['delivery-overdue', 48],
+    // Friday 08:00 UTC: expected Tuesday 18:00; a working day of grace more is Wednesday 18:00, hour 130.
+    expect(report.actions.map((a) => [a.type, a.createdAt, a.details.workingDaysOverdue])).toEqual([
+      ['reorder', iso(BASE), undefined],
+      ['delivery-overdue', iso(BASE + 130 * HOUR), 1],
     ])
   })
 })

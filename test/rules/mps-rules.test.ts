@@ -65,23 +65,29 @@ describe('the shipped MPS rules', () => {
     expect(types(await send('OTHER-1', [{ h: 0, wasteBox: 'nearFull' }]))).toEqual(['waste-box'])
   })
 
-  it('chases a toner order still not delivered 2 days later, with the colour empty, once', async () => {
+  it('chases a toner order only once its expected delivery plus a working day of grace has passed, with the colour empty, once', async () => {
+    // Tuesday 08:00 UTC (after the tests above, so event time is there), before noon: expected at
+    // the end of Thursday, 18:00 on the support calendar; a working day of grace ends Friday 18:00.
     const before = await send('LATE-1', [
-      { h: 0, toner: { black: 12 }, status: 'ready' },
-      { h: 30, toner: { black: 0 }, status: 'stopped' },
-      { h: 47, toner: { black: 0 }, status: 'stopped' },
+      { h: 24, toner: { black: 12 }, status: 'ready' },
+      { h: 54, toner: { black: 0 }, status: 'stopped' },
+      { h: 83, toner: { black: 0 }, status: 'stopped' },
+      { h: 105, toner: { black: 0 }, status: 'stopped' },
     ])
     expect(types(before)).toEqual(['reorder'])
+    expect(before[0]?.details.expectedDelivery).toBe('2026-06-04T18:00:00.000Z')
     const after = await send('LATE-1', [
-      { h: 49, toner: { black: 0 }, status: 'stopped' },
-      { h: 60, toner: { black: 0 }, status: 'stopped' },
+      { h: 107, toner: { black: 0 }, status: 'stopped' },
+      { h: 114, toner: { black: 0 }, status: 'stopped' },
     ])
     expect(types(after)).toEqual(['delivery-overdue', 'reorder'])
     expect(after.find((a) => a.type === 'delivery-overdue')?.details).toMatchObject({
       color: 'black',
-      orderedForHours: 49,
+      expectedDelivery: '2026-06-04T18:00:00.000Z',
+      workingDaysOverdue: 1,
+      deliveryStep: 'ordered',
     })
-    const delivered = await send('LATE-1', [{ h: 61, toner: { black: 100 }, status: 'ready' }])
+    const delivered = await send('LATE-1', [{ h: 115, toner: { black: 100 }, status: 'ready' }])
     expect(delivered.map((a) => `${a.type}:${a.status}`).sort()).toEqual([
       'delivery-overdue:resolved',
       'reorder:resolved',

@@ -267,6 +267,25 @@ describe('loadRuleDir', () => {
   it('loads nothing from an empty folder', async () => {
     expect(await loadRuleDir(await ruleDir({}))).toEqual({ rules: [], failures: [] })
   })
+
+  it('loads a rule that names the replaced orderedForHours, with a warning that names workingDaysOverdue', async () => {
+    const d = await ruleDir({
+      'old-overdue.json': JSON.stringify({
+        ...good,
+        name: 'old-overdue',
+        subject: 'toner',
+        conditions: {
+          all: [{ fact: 'toner', path: '$.orderedForHours', operator: 'greaterThan', value: 48 }],
+        },
+      }),
+    })
+    const set = await loadRuleDir(d)
+    expect(set.failures).toEqual([])
+    expect(set.rules.map((r) => r.name)).toEqual(['old-overdue'])
+    expect(set.warnings).toEqual([
+      { file: 'old-overdue.json', warning: expect.stringMatching(/orderedForHours.*workingDaysOverdue/) },
+    ])
+  })
 })
 
 describe('resolvePath', () => {
@@ -324,7 +343,13 @@ describe('RuleEvaluator with the shipped rules', () => {
         siteId: 'milano-hq',
         subject: 'toner:cyan',
         episode: 'initial',
-        details: { color: 'cyan', level: 20 },
+        details: {
+          color: 'cyan',
+          level: 20,
+          // Friday 2026-11-20 08:00 UTC, before noon: the end of Tuesday on the support calendar.
+          expectedDelivery: '2026-11-24T18:00:00.000Z',
+          delivery: { step: 'ordered', ordered: { at: new Date(state.lastTs).toISOString() } },
+        },
         at: state.lastTs,
       },
     ])

@@ -49,7 +49,7 @@ describe('the closed loop', () => {
   mkdirSync(empty.path, { recursive: true })
   afterAll(() => empty.remove())
 
-  it('detects every silence and critical fault, never orders a cartridge twice, and stops printers less than no rules do', async () => {
+  it('detects every silence and critical fault, never orders a cartridge twice, chases no order that arrives in time, and stops printers less than no rules do', async () => {
     const [withRules, without] = await Promise.all([simulate(), simulate(empty.path)])
     const k = withRules.report.kpis
 
@@ -84,6 +84,8 @@ describe('the closed loop', () => {
     // The orders arrived and were fitted: the loop is closed.
     expect(k.supplies.cartridgesFitted).toBeGreaterThan(10)
     expect(withRules.report.kpis.orders.lateEffects).toBe(0)
+    // No follow-up chased an order that then arrived within its lead time.
+    expect(k.followUps.chasedOrdersOnTime).toBe(0)
 
     // With no rules nothing is ordered or ticketed, and printers stay stopped far longer.
     expect(without.report.kpis.actions).toEqual({})

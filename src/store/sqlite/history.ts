@@ -71,6 +71,24 @@ export class ReadOnlyHistory {
     }
   }
 
+  /** Pages of readings in arrival order, each with when the service received it. */
+  *receipts(from: number, to: number, page = 1000): Generator<{ reading: Reading; receivedAt: number }[]> {
+    const query = this.db.prepare(
+      "SELECT position, body, received_at FROM readings WHERE position > ? AND ts >= ? AND ts <= ? AND body != '' ORDER BY position LIMIT ?",
+    )
+    let after = 0
+    for (;;) {
+      const rows = query.all(after, from, to, page) as {
+        position: number
+        body: string
+        received_at: number
+      }[]
+      if (rows.length === 0) return
+      after = rows[rows.length - 1]?.position ?? after
+      yield rows.map((r) => ({ reading: JSON.parse(r.body) as Reading, receivedAt: r.received_at }))
+    }
+  }
+
   close(): void {
     this.db.close()
   }

@@ -3,12 +3,14 @@ import { existsSync, renameSync, rmdirSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Action, Birth } from '../../contract/schemas.ts'
+import { type Delivery, deliveryOf } from '../../domain/delivery.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
 import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
 import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
-import { type Ticket, ticketView } from '../../domain/ticket.ts'
+import { type Ticket, withTicket } from '../../domain/ticket.ts'
 import { PrintwardenError } from '../../errors.ts'
+import { orderFields } from '../../rules/facts.ts'
 import type {
   ActionFilter,
   BirthRecord,
@@ -228,7 +230,7 @@ export class SqliteStore implements Store {
          ON CONFLICT (device_id) DO UPDATE SET site_id = excluded.site_id, state = excluded.state`,
       ),
       journalAfter: db.prepare(
-        'SELECT position, body FROM readings WHERE position > ? ORDER BY position LIMIT ?',
+        'SELECT position, body, received_at FROM readings WHERE position > ? ORDER BY position LIMIT ?',
       ),
       journalPosition: db.prepare('SELECT position FROM journal WHERE id = 1').pluck(),
       journalEnd: db.prepare('SELECT coalesce(max(position), 0) FROM readings').pluck(),
@@ -248,7 +250,8 @@ export class SqliteStore implements Store {
       birth: db.prepare('SELECT birth FROM devices WHERE device_id = ?').pluck(),
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
       unresolved: db.prepare(
-        `SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status FROM actions
+        `SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status,
+         json_extract(details, '$.expectedDelivery') AS expectedDelivery, json_extract(details, '$.delivery.step') AS deliveryStep FROM actions
          WHERE device_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       insertAction: db.prepare(
@@ -264,6 +267,7 @@ export class SqliteStore implements Store {
         "SELECT id, device_id AS deviceId, site_id AS siteId, rule, subject, episode, ticket FROM actions WHERE ticket IS NOT NULL AND status != 'resolved'",
       ),
       ticket: db.prepare('SELECT ticket, details FROM actions WHERE id = ?'),
+      setDetails: db.prepare('UPDATE actions SET details = ?, updated_at = ? WHERE id = ?'),
       setTicket: db.prepare('UPDATE actions SET ticket = ?, details = ?, updated_at = ? WHERE id = ?'),
       unresolvedCounts: db.prepare(
         "SELECT type, count(*) AS n FROM actions WHERE status != 'resolved' GROUP BY type",
@@ -328,8 +332,13 @@ export class SqliteStore implements Store {
     const rows = this.io('reading the journal', () => this.statements.journalAfter.all(position, limit)) as {
       position: number
       body: string
+      received_at: number
     }[]
-    return rows.map((r) => ({ position: r.position, reading: JSON.parse(r.body) as Reading }))
+    return rows.map((r) => ({
+      position: r.position,
+      reading: JSON.parse(r.body) as Reading,
+      receivedAt: r.received_at,
+    }))
   }
 
   async journalPosition(): Promise<number> {
@@ -383,8 +392,16 @@ export class SqliteStore implements Store {
   async unresolvedActions(deviceIds: readonly string[]): Promise<Map<string, LedgerEntry[]>> {
     const byDevice = new Map<string, LedgerEntry[]>(deviceIds.map((id) => [id, []]))
     if (deviceIds.length === 0) return byDevice
-    for (const a of this.statements.unresolved.all(JSON.stringify(deviceIds)) as LedgerEntry[])
-      byDevice.get(a.deviceId)?.push(a)
+    type Row = LedgerEntry & { expectedDelivery: string | null; deliveryStep: string | null }
+    for (const { expectedDelivery, deliveryStep, ...a } of this.statements.unresolved.all(
+      JSON.stringify(deviceIds),
+    ) as Row[]) {
+      const order = orderFields({
+        ...(expectedDelivery === null ? {} : { expectedDelivery }),
+        ...(deliveryStep === null ? {} : { delivery: { step: deliveryStep } }),
+      })
+      byDevice.get(a.deviceId)?.push({ ...a, ...order })
+    }
     return byDevice
   }
 
@@ -413,7 +430,7 @@ export class SqliteStore implements Store {
           subject: c.subject,
           episode: c.episode,
           createdAt: change.createdAtDecision ? c.at : change.at,
-          details: JSON.stringify(c.ticket ? { ...c.details, ticket: ticketView(c.ticket) } : c.details),
+          details: JSON.stringify(c.ticket ? withTicket(c.details, c.ticket) : c.details),
           ticket: c.ticket ? JSON.stringify(c.ticket) : null,
         }).changes
         if (inserted === 0) continue // the cause is known already: nothing is created twice
@@ -502,8 +519,29 @@ export class SqliteStore implements Store {
       if (row.ticket === null) return { refused: 'this action is not a service ticket' }
       const result = change(JSON.parse(row.ticket) as Ticket)
       if ('refused' in result) return result
-      const details = { ...JSON.parse(row.details), ticket: ticketView(result.ticket) }
+      const details = withTicket(JSON.parse(row.details), result.ticket)
       s.setTicket.run(JSON.stringify(result.ticket), JSON.stringify(details), at, id)
+      const action = toAction(s.action.get(id) as ActionRow)
+      s.insertOutbox.run(JSON.stringify(action))
+      return { action }
+    })()
+  }
+
+  async updateDelivery(
+    id: string,
+    change: (delivery: Delivery) => { delivery: Delivery } | { refused: string },
+    at: number,
+  ): Promise<{ action: Action } | { refused: string } | null> {
+    const s = this.statements
+    return this.open.transaction(() => {
+      const row = s.action.get(id) as ActionRow | undefined
+      if (!row) return null
+      const details = JSON.parse(row.details) as Record<string, unknown>
+      const delivery = deliveryOf(details)
+      if (!delivery) return { refused: `this action (${row.type}) is not an order with a delivery` }
+      const result = change(delivery)
+      if ('refused' in result) return result
+      s.setDetails.run(JSON.stringify({ ...details, delivery: result.delivery }), at, id)
       const action = toAction(s.action.get(id) as ActionRow)
       s.insertOutbox.run(JSON.stringify(action))
       return { action }
@@ -525,7 +563,12 @@ export class SqliteStore implements Store {
     return this.tx(() => {
       const row = s.action.get(id) as ActionRow | undefined
       if (!row) return null
-      const step = transition(row.status, verb)
+      const blocked = (JSON.parse(row.details) as { blocked?: { reason?: unknown } }).blocked
+      const step = transition(
+        row.status,
+        verb,
+        typeof blocked?.reason === 'string' ? blocked.reason : undefined,
+      )
       if (!step.ok) return { refused: step.reason }
       if (!step.changed) return { action: toAction(row), changed: false }
       s.setStatus.run(step.to, at, id)
