@@ -83,7 +83,8 @@ export const Id = Type.String({ pattern: ID_PATTERN })
 export const Action = Type.Object({
   id: Type.String(),
   type: Type.String(),
-  deviceId: Type.String(),
+  /** Absent for an action about a whole site (a spare-stock count, a gateway offline). */
+  deviceId: Type.Optional(Type.String()),
   siteId: Type.String(),
   status: ActionStatus,
   rule: Type.String(),

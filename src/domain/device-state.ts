@@ -257,11 +257,6 @@ export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'stock',
 ]
 
-/** Subjects of a whole site rather than of one device: its spare stock. */
-export function isSiteSubject(subject: string): boolean {
-  return subject.startsWith('stock:')
-}
-
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
 export function currentEpisodes(state: DeviceState, now: number): Map<string, string> {
   const episodes = new Map<string, string>()

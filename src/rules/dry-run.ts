@@ -7,6 +7,7 @@
  * Nothing here writes to the service's data: the store is a temporary directory, and stored history
  * is read through a read-only connection.
  */
+
 import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +27,7 @@ import { InventoryBook } from '../inventory/inventory.ts'
 import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { BirthRecord } from '../store/store.ts'
+import { scopeOf } from '../subjects/scope.ts'
 import { engineFor, RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
 import { type DeviceInfo, deviceInfo, type OpenAction, type SubjectInstance, subjectsOf } from './facts.ts'
 import { type LoadedRule, loadRuleDir, type RuleSet } from './loader.ts'
@@ -148,13 +150,12 @@ class ObservedEvaluator extends RuleEvaluator {
   override async evaluateSite(
     subject: SubjectInstance,
     siteId: string,
-    anchorDeviceId: string,
     addressee: string | undefined,
     at: number,
   ): Promise<ActionCandidate[]> {
     if (this.hasRulesFor(subject.kind))
       this.last.set(observedKey(siteKey(siteId), subject.kind), { at, subjects: [subject] })
-    return super.evaluateSite(subject, siteId, anchorDeviceId, addressee, at)
+    return super.evaluateSite(subject, siteId, addressee, at)
   }
 }
 
@@ -405,7 +406,7 @@ async function explainNotFired(
     const sitesSeen = new Set<string>()
     for (const { deviceId, siteId } of devices) {
       // A rule about a whole site is told of once per site, on its first device.
-      const perSite = rule.subject === 'stock'
+      const perSite = scopeOf(rule.subject).scope === 'site'
       if (perSite && sitesSeen.has(siteId)) continue
       sitesSeen.add(siteId)
       const who = perSite ? siteKey(siteId) : deviceId
@@ -686,7 +687,7 @@ export function formatReport(r: DryRunReport): string {
   out.push(`Actions that would be created: ${r.actions.length}`)
   for (const a of r.actions) {
     out.push(
-      `  ${a.createdAt}  ${a.type}  ${a.deviceId} (${a.siteId})  rule ${a.rule}  ${a.status}  ${JSON.stringify(a.details)}`,
+      `  ${a.createdAt}  ${a.type}  ${a.deviceId ?? 'the site'} (${a.siteId})  rule ${a.rule}  ${a.status}  ${JSON.stringify(a.details)}`,
     )
   }
   const byType = Object.entries(r.countsByType).sort(([a], [b]) => a.localeCompare(b))

@@ -122,6 +122,8 @@ export interface Store {
 
   /** The actions not resolved yet of each of these devices (an empty list for a device with none), in one read. */
   unresolvedActions(deviceIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>
+  /** The actions about a whole site not resolved yet, of each of these sites, in one read. */
+  unresolvedSiteActions(siteIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>
   /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
   commit(change: Commit): Promise<number>
   actions(filter: ActionFilter): Promise<Action[]>

@@ -25,7 +25,7 @@ import { MIGRATIONS } from './schema.ts'
 interface ActionRow {
   id: string
   type: string
-  device_id: string
+  device_id: string | null
   site_id: string
   status: Action['status']
   rule: string
@@ -37,7 +37,8 @@ interface ActionRow {
 const toAction = (r: ActionRow): Action => ({
   id: r.id,
   type: r.type,
-  deviceId: r.device_id,
+  // An action about a whole site has no device.
+  ...(r.device_id === null ? {} : { deviceId: r.device_id }),
   siteId: r.site_id,
   status: r.status,
   rule: r.rule,
@@ -142,8 +143,12 @@ export class SqliteStore implements Store {
          WHERE device_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       insertAction: db.prepare(
-        `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details, ticket)
-         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details, @ticket)`,
+        `INSERT OR IGNORE INTO actions (id, dedup_key, type, scope, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details, ticket)
+         VALUES (@id, @dedupKey, @type, @scope, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details, @ticket)`,
+      ),
+      unresolvedOfSites: db.prepare(
+        `SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, site_id AS siteId, subject, episode, status FROM actions
+         WHERE scope = 'site' AND site_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       resolve: db.prepare(
         "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
@@ -271,8 +276,18 @@ export class SqliteStore implements Store {
     const byDevice = new Map<string, LedgerEntry[]>(deviceIds.map((id) => [id, []]))
     if (deviceIds.length === 0) return byDevice
     for (const a of this.statements.unresolved.all(JSON.stringify(deviceIds)) as LedgerEntry[])
-      byDevice.get(a.deviceId)?.push(a)
+      byDevice.get(a.deviceId as string)?.push(a)
     return byDevice
+  }
+
+  async unresolvedSiteActions(siteIds: readonly string[]): Promise<Map<string, LedgerEntry[]>> {
+    const bySite = new Map<string, LedgerEntry[]>(siteIds.map((id) => [id, []]))
+    if (siteIds.length === 0) return bySite
+    const rows = this.statements.unresolvedOfSites.all(JSON.stringify(siteIds)) as (LedgerEntry & {
+      siteId: string
+    })[]
+    for (const { siteId, ...a } of rows) bySite.get(siteId)?.push(a)
+    return bySite
   }
 
   async commit(change: Commit): Promise<number> {
@@ -294,7 +309,8 @@ export class SqliteStore implements Store {
           id,
           dedupKey: key,
           type: c.type,
-          deviceId: c.deviceId,
+          scope: c.scope ?? 'device',
+          deviceId: c.scope === 'site' ? null : (c.deviceId ?? null),
           siteId: c.siteId,
           rule: c.rule,
           subject: c.subject,
