@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { profileOf } from '../catalogue/catalogue.ts'
 import {
   BillingView,
   Counters,
@@ -17,10 +18,13 @@ import type { App, AppDeps } from './app.ts'
 /** A device as the API shows it: its birth message, then the inventory (which wins), then its state. */
 export function deviceView(d: DeviceRecord, inv?: DeviceInventory): DeviceView {
   const s = d.state
+  // The catalogue's profile of the vendor and model, under what the inventory says.
+  const profile = profileOf(inv?.vendor ?? d.birth.vendor, inv?.model ?? d.birth.model)
   return {
     deviceId: d.deviceId,
     siteId: d.siteId,
     ...d.birth,
+    ...(profile ? { wasteBoxShipsWithToner: profile.wasteBoxShipsWithToner } : {}),
     ...inv,
     lastReadingAt: s ? new Date(s.lastTs).toISOString() : null,
     status: s?.status ?? null,
@@ -153,7 +157,9 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
         if (at >= period.start && at < period.end && typeof color === 'string')
           cartridges[color] = (cartridges[color] ?? 0) + 1
       }
-      const yields = deps.inventory.device(deviceId)?.yields ?? {}
+      // The yields of the model in the catalogue, under the inventory's.
+      const known = await deps.store.device(deviceId)
+      const yields = deps.inventory.describe(known?.birth ?? {}, deviceId, known?.siteId ?? '').yields ?? {}
       const { pages, withoutYield } = pagesFromToner(cartridges, yields)
       if (!pages) {
         return {

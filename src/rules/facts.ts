@@ -2,6 +2,7 @@
  * The facts a rule can test, derived from a device's state at one instant. This table is the one
  * source of what exists: rule files are checked against it at load, and rules/README.md lists it.
  */
+import { profileOf } from '../catalogue/catalogue.ts'
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
 import { deliveryDate, type SiteCalendar, siteCalendar } from '../domain/calendar.ts'
@@ -30,6 +31,10 @@ export interface DeviceInfo {
   location?: string
   contract?: 'active' | 'inactive'
   wasteBoxShipsWithToner?: boolean
+  /** The toner bottle is the waste box: no box to order (from the catalogue). */
+  tonerBottleIsWasteBox?: boolean
+  /** How the catalogue knew the device: by its `model`, only its `vendor`, or not at all. */
+  profile?: 'model' | 'vendor'
   /** The site's fleet contact. */
   contact?: string
   stockMode?: 'threshold' | 'spare-kit'
@@ -37,14 +42,24 @@ export interface DeviceInfo {
   yields?: Record<string, number>
 }
 
-/** The inventory speaks for the provider and wins over what a device says of itself. */
+/**
+ * The inventory speaks for the provider and wins over what a device says of itself; the catalogue's
+ * profile of the vendor and model (as the inventory or else the birth names them) fills in the
+ * vendor facts neither gives.
+ */
 export function deviceInfo(birth: Birth, device?: DeviceInventory, site?: Site): DeviceInfo {
   const info: DeviceInfo = { ...pick(birth, ['vendor', 'model', 'location']) }
-  if (device)
-    Object.assign(
-      info,
-      pick(device, ['vendor', 'model', 'location', 'label', 'contract', 'wasteBoxShipsWithToner', 'yields']),
-    )
+  if (device) Object.assign(info, pick(device, ['vendor', 'model', 'location', 'label', 'contract']))
+  const profile = profileOf(info.vendor, info.model)
+  if (profile) {
+    info.profile = profile.match
+    info.wasteBoxShipsWithToner = profile.wasteBoxShipsWithToner
+    info.tonerBottleIsWasteBox = profile.tonerBottleIsWasteBox
+    if (Object.keys(profile.yields).length > 0) info.yields = { ...profile.yields }
+  }
+  if (device?.wasteBoxShipsWithToner !== undefined)
+    info.wasteBoxShipsWithToner = device.wasteBoxShipsWithToner
+  if (device?.yields) info.yields = { ...info.yields, ...device.yields }
   if (site) Object.assign(info, pick(site, ['contact', 'stockMode', 'calendar']))
   return info
 }
@@ -75,6 +90,8 @@ export const FACT_FIELDS = {
     'location',
     'contractActive',
     'wasteBoxShipsWithToner',
+    'tonerBottleIsWasteBox',
+    'profile',
     'stockMode',
     'addressee',
     'status',
@@ -197,6 +214,8 @@ export function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
     location: info.location ?? null,
     contractActive: info.contract !== 'inactive',
     wasteBoxShipsWithToner: info.wasteBoxShipsWithToner ?? false,
+    tonerBottleIsWasteBox: info.tonerBottleIsWasteBox ?? false,
+    profile: info.profile ?? null,
     stockMode: info.stockMode ?? 'threshold',
     addressee: info.contact ?? null,
     pagesPerDay: pagesPerDay(state),
