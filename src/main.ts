@@ -75,6 +75,7 @@ export async function startService(
       forwarder?.poke(end)
     },
     () => forwarder?.full() ?? null,
+    clock,
   )
   if (influx) {
     forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)

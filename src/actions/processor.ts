@@ -6,7 +6,7 @@ import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger
 import { expectedStock, owedCount } from '../domain/stock.ts'
 import { checkClocks } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import { type DeviceInfo, type OpenAction, stockSubject } from '../rules/facts.ts'
+import { type DeviceInfo, gatewaySubject, type OpenAction, stockSubject } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
 
 /** An action's cause on one device: what the ledger's dedup key says, the device aside. */
@@ -304,14 +304,47 @@ export class Processor {
 
   private async runSweep(now: number): Promise<void> {
     const candidates: ActionCandidate[] = await this.checkTickets(now)
+    const gateways = await this.gatewayCandidates(now)
+    candidates.push(...gateways.candidates)
     for (const state of this.states.values()) {
-      const info = this.describe(await this.birthOf(state.deviceId), state.deviceId, state.siteId)
+      const described = this.describe(await this.birthOf(state.deviceId), state.deviceId, state.siteId)
+      const offline = gateways.offlineOf.get(state.deviceId)
+      const info = offline ? { ...described, gatewayOffline: offline } : described
       candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     candidates.push(...(await this.siteCandidates(now)))
-    const siteEpisodes = new Map<string, Map<string, string>>()
+    const siteEpisodes = gateways.episodes
     if (candidates.length > 0 || siteEpisodes.size > 0)
       await this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes)
+  }
+
+  /**
+   * The gateways: each offline one is a subject of its site (one episode per outage), and its
+   * devices (those its last online state named, or else those it last published for) are told of
+   * it. Every site with a gateway gets its episodes, so that an outage's action ends when the
+   * gateway is back.
+   */
+  private async gatewayCandidates(now: number) {
+    const episodes = new Map<string, Map<string, string>>()
+    const offlineOf = new Map<string, { gatewayId: string; since: number }>()
+    const candidates: ActionCandidate[] = []
+    const rules = this.rules()
+    for (const g of await this.store.gateways()) {
+      let site = episodes.get(g.siteId)
+      if (!site) {
+        site = new Map()
+        episodes.set(g.siteId, site)
+      }
+      if (g.state !== 'offline') continue
+      const devices = g.devices ?? g.publishedFor
+      for (const d of devices) offlineOf.set(d, { gatewayId: g.gatewayId, since: g.since })
+      const subject = gatewaySubject({ ...g, devices }, this.site(g.siteId), now)
+      if (!subject) continue
+      site.set(subject.key, subject.episode)
+      if (rules.hasRulesFor('gateway'))
+        candidates.push(...(await rules.evaluateSite(subject, g.siteId, this.site(g.siteId)?.contact, now)))
+    }
+    return { episodes, offlineOf, candidates }
   }
 
   /**

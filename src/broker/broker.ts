@@ -13,7 +13,8 @@ import { createWebSocketStream, WebSocketServer } from 'ws'
 /** The largest WebSocket frame taken; a larger one closes that connection (MQTT packets are far smaller). */
 const WS_MAX_FRAME = 16 * 1024 * 1024
 
-export type PublishGate = (topic: string, payload: Buffer) => Promise<boolean>
+/** `clientId`: the MQTT client that published (a gateway's status names the client it speaks for). */
+export type PublishGate = (topic: string, payload: Buffer, clientId?: string) => Promise<boolean>
 
 export interface BrokerOptions {
   log: Logger
@@ -68,7 +69,7 @@ export class Broker {
       authorizePublish: (client, packet, callback) => {
         if (client === null) return callback(null)
         const payload = packet.payload as Buffer
-        gate(packet.topic, payload).then(
+        gate(packet.topic, payload, client.id).then(
           (accepted) => {
             if (!accepted) {
               rejected.add(payload)

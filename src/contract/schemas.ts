@@ -244,3 +244,27 @@ export const Inventory = Type.Object(
   { additionalProperties: false },
 )
 export type Inventory = Static<typeof Inventory>
+
+/**
+ * A gateway's state, on `{root}/{siteId}/gateways/{gatewayId}/status` (retained; also its last
+ * will, which carries no time: the service takes the time it received it).
+ */
+export const GatewayStatus = Type.Object({
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  ts: Type.Optional(Timestamp),
+  devices: Type.Optional(Type.Array(Id, { maxItems: 100_000 })),
+  software: Type.Optional(Type.String({ maxLength: 256 })),
+})
+export type GatewayStatus = Static<typeof GatewayStatus>
+
+/** A gateway as the API shows it: its last state and the devices it speaks for. */
+export const GatewayView = Type.Object({
+  siteId: Type.String(),
+  gatewayId: Type.String(),
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  since: Type.String(),
+  devices: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  publishedFor: Type.Array(Type.String()),
+  software: Type.Union([Type.String(), Type.Null()]),
+})
+export type GatewayView = Static<typeof GatewayView>

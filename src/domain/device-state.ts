@@ -246,7 +246,15 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'recurrence' | 'silence' | 'billing' | 'stock'
+export type SubjectKind =
+  | 'toner'
+  | 'wasteBox'
+  | 'error'
+  | 'recurrence'
+  | 'silence'
+  | 'billing'
+  | 'stock'
+  | 'gateway'
 export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'toner',
   'wasteBox',
@@ -255,6 +263,7 @@ export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'silence',
   'billing',
   'stock',
+  'gateway',
 ]
 
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */

@@ -26,7 +26,7 @@ import { type ParseSettings, parseMessage } from '../ingest/parse.ts'
 import { InventoryBook } from '../inventory/inventory.ts'
 import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
-import type { BirthRecord } from '../store/store.ts'
+import type { BirthRecord, GatewayUpdate } from '../store/store.ts'
 import { scopeOf } from '../subjects/scope.ts'
 import { engineFor, RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
 import { type DeviceInfo, deviceInfo, type OpenAction, type SubjectInstance, subjectsOf } from './facts.ts'
@@ -239,7 +239,16 @@ class Replay {
    * where a message's readings pass a sweep instant: silence rules see time pass much as they would
    * reading by reading, without one commit (and one fsync) per reading.
    */
-  async add(readings: readonly Reading[], births: readonly BirthRecord[]): Promise<void> {
+  async add(
+    readings: readonly Reading[],
+    births: readonly BirthRecord[],
+    gateways: readonly GatewayUpdate[] = [],
+  ): Promise<void> {
+    if (gateways.length > 0) {
+      // A gateway's state counts from where the readings before it left off.
+      await this.flush()
+      await this.store.ingest([], [], this.clock.now(), gateways)
+    }
     const first = readings[0]
     if (first !== undefined) {
       const bucket = Math.floor(first.ts / this.sweepIntervalMs)
@@ -389,6 +398,7 @@ const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
   billing: 'never evaluated: the device owed no meter reading at any sweep',
   stock:
     'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
+  gateway: 'never evaluated: no gateway of the site was offline at a sweep',
 }
 
 async function explainNotFired(
@@ -592,6 +602,12 @@ async function replayLines(
         rejected.push({ line: lines, reason: parsed.reason, detail: parsed.detail })
       else if (parsed.kind === 'birth')
         await replay.add([], [{ siteId: parsed.siteId, deviceId: parsed.deviceId, birth: parsed.birth }])
+      else if (parsed.kind === 'gateway')
+        await replay.add(
+          [],
+          [],
+          [{ siteId: parsed.siteId, gatewayId: parsed.gatewayId, status: parsed.status }],
+        )
       else await replay.add(parsed.readings, [])
     }
   } catch (err) {

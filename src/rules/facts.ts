@@ -33,6 +33,8 @@ export interface DeviceInfo {
   wasteBoxShipsWithToner?: boolean
   /** The toner bottle is the waste box: no box to order (from the catalogue). */
   tonerBottleIsWasteBox?: boolean
+  /** The device's gateway, while it is offline: missed readings say so. */
+  gatewayOffline?: { gatewayId: string; since: number }
   /** How the catalogue knew the device: by its `model`, only its `vendor`, or not at all. */
   profile?: 'model' | 'vendor'
   /** The site's fleet contact. */
@@ -119,6 +121,7 @@ export const FACT_FIELDS = {
   billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
   site: ['siteId', 'name', 'customer', 'stockMode', 'addressee'],
   stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'items'],
+  gateway: ['gatewayId', 'state', 'offlineSince', 'offlineForHours', 'devices', 'software'],
 } as const
 
 export type FactName = keyof typeof FACT_FIELDS
@@ -132,6 +135,7 @@ export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
   silence: ['device'],
   billing: ['device', 'billing'],
   stock: ['site', 'stock'],
+  gateway: ['site', 'gateway'],
 }
 
 /** One thing to run the rules of a subject over: its facts, and what an action about it records. */
@@ -352,7 +356,8 @@ export function subjectsOf(
       ]
     }
     case 'stock':
-      // A site's subject, not a device's: see stockSubject().
+    case 'gateway':
+      // A site's subjects, not a device's: see stockSubject() and gatewaySubject().
       return []
     case 'silence':
       return [
@@ -364,6 +369,15 @@ export function subjectsOf(
           details: {
             lastReadingAt: device.lastReadingAt,
             hoursSinceLastReading: Math.round(device.hoursSinceLastReading * 10) / 10,
+            // Not the device's silence alone: the gateway that speaks for it is offline.
+            ...(info.gatewayOffline
+              ? {
+                  gatewayOffline: {
+                    gatewayId: info.gatewayOffline.gatewayId,
+                    since: new Date(info.gatewayOffline.since).toISOString(),
+                  },
+                }
+              : {}),
           },
         },
       ]
@@ -409,3 +423,56 @@ export function stockSubject(
     details: { period: owed.id, lastCountedAt, expected: items },
   }
 }
+
+/** The `site` fact of a site, or of a site the inventory does not know (its ID alone). */
+export function siteFact(siteId: string, site?: Pick<Site, 'name' | 'customer' | 'stockMode' | 'contact'>) {
+  return {
+    siteId,
+    name: site?.name ?? null,
+    customer: site?.customer ?? null,
+    stockMode: site?.stockMode ?? 'threshold',
+    addressee: site?.contact ?? null,
+  }
+}
+
+/** A gateway while it is offline: the subject of `gateway` rules, one episode per outage. */
+export function gatewaySubject(
+  gateway: {
+    siteId: string
+    gatewayId: string
+    state: 'online' | 'offline'
+    since: number
+    devices: readonly string[]
+    software: string | null
+  },
+  site: Pick<Site, 'name' | 'customer' | 'stockMode' | 'contact'> | undefined,
+  at: number,
+): SubjectInstance | null {
+  if (gateway.state !== 'offline') return null
+  const offlineSince = new Date(gateway.since).toISOString()
+  return {
+    kind: 'gateway',
+    key: subjectKey('gateway', gateway.gatewayId),
+    episode: gatewayEpisode(gateway.since),
+    facts: {
+      site: siteFact(gateway.siteId, site),
+      gateway: {
+        gatewayId: gateway.gatewayId,
+        state: gateway.state,
+        offlineSince,
+        offlineForHours: Math.max(0, at - gateway.since) / HOUR,
+        devices: [...gateway.devices],
+        software: gateway.software,
+      },
+    },
+    details: {
+      gatewayId: gateway.gatewayId,
+      offlineSince,
+      devices: [...gateway.devices],
+      ...(site?.contact === undefined ? {} : { addressee: site.contact }),
+    },
+  }
+}
+
+/** A gateway's outage is one episode, named by when it began. */
+export const gatewayEpisode = (since: number): string => `o${since}`

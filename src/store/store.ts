@@ -22,6 +22,29 @@ export interface BirthRecord {
   birth: Birth
 }
 
+/** A gateway's new state, or the devices it publishes for (from its MQTT connection). */
+export interface GatewayUpdate {
+  siteId: string
+  gatewayId: string
+  status?: { state: 'online' | 'offline'; at: number; devices?: string[]; software?: string }
+  publishedFor?: string[]
+}
+
+/** A gateway as the service knows it. */
+export interface GatewayRecord {
+  siteId: string
+  gatewayId: string
+  state: 'online' | 'offline'
+  /** When its state began. */
+  since: number
+  /** The devices its last online state named, or null if it named none. */
+  devices: string[] | null
+  /** The devices it published readings for since it last came online. */
+  publishedFor: string[]
+  software: string | null
+  receivedAt: number
+}
+
 export interface IngestResult {
   stored: number
   duplicates: number
@@ -108,7 +131,11 @@ export interface Store {
     readings: readonly Reading[],
     births: readonly BirthRecord[],
     receivedAt: number,
+    /** Gateways' states, in the same commit. */
+    gateways?: readonly GatewayUpdate[],
   ): Promise<IngestResult>
+  /** Every gateway heard of, with its last state. */
+  gateways(): Promise<GatewayRecord[]>
 
   /** Readings not yet processed, in arrival order. */
   journalAfter(position: number, limit: number): Promise<JournalEntry[]>

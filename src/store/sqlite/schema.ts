@@ -112,5 +112,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX actions_created ON actions (created_at);
   CREATE INDEX actions_site_type ON actions (site_id, type, created_at);
   CREATE INDEX actions_site_scope ON actions (site_id, scope, status);
+  `, // process-fleet: each gateway's last state, from its status topic (retained, and its will), and the
+  // devices it published for since it last came online.
+  `
+  CREATE TABLE gateways (
+    site_id TEXT NOT NULL,
+    gateway_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('online', 'offline')),
+    since INTEGER NOT NULL,         -- when this state began: its ts, or when it was received
+    devices TEXT,                   -- JSON: the devices its last online state named, or NULL
+    published_for TEXT NOT NULL DEFAULT '[]',
+    software TEXT,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, gateway_id)
+  );
   `,
 ]

@@ -13,6 +13,8 @@ import type {
   BirthRecord,
   Commit,
   DeviceRecord,
+  GatewayRecord,
+  GatewayUpdate,
   IngestResult,
   JournalEntry,
   OpenTicket,
@@ -188,6 +190,24 @@ export class SqliteStore implements Store {
       ),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
+      // A state that repeats keeps its start; devices are those of the last online state naming them.
+      upsertGatewayStatus: db.prepare(
+        `INSERT INTO gateways (site_id, gateway_id, state, since, devices, software, received_at, published_for)
+         VALUES (@siteId, @gatewayId, @state, @at, @devices, @software, @receivedAt, '[]')
+         ON CONFLICT (site_id, gateway_id) DO UPDATE SET
+           since = CASE WHEN state = excluded.state THEN since ELSE excluded.since END,
+           state = excluded.state,
+           devices = CASE WHEN excluded.state = 'online' AND excluded.devices IS NOT NULL THEN excluded.devices ELSE devices END,
+           software = coalesce(excluded.software, software),
+           published_for = CASE WHEN excluded.state = 'online' AND state = 'offline' THEN '[]' ELSE published_for END,
+           received_at = excluded.received_at`,
+      ),
+      setPublishedFor: db.prepare(
+        'UPDATE gateways SET published_for = ? WHERE site_id = ? AND gateway_id = ?',
+      ),
+      gateways: db.prepare(
+        'SELECT site_id, gateway_id, state, since, devices, published_for, software, received_at FROM gateways ORDER BY site_id, gateway_id',
+      ),
     }
   }
 
@@ -200,10 +220,24 @@ export class SqliteStore implements Store {
     readings: readonly Reading[],
     births: readonly BirthRecord[],
     receivedAt: number,
+    gateways: readonly GatewayUpdate[] = [],
   ): Promise<IngestResult> {
     const s = this.statements
     let stored = 0
     this.open.transaction(() => {
+      for (const g of gateways) {
+        if (g.status)
+          s.upsertGatewayStatus.run({
+            siteId: g.siteId,
+            gatewayId: g.gatewayId,
+            state: g.status.state,
+            at: g.status.at,
+            devices: g.status.devices === undefined ? null : JSON.stringify(g.status.devices),
+            software: g.status.software ?? null,
+            receivedAt,
+          })
+        if (g.publishedFor) s.setPublishedFor.run(JSON.stringify(g.publishedFor), g.siteId, g.gatewayId)
+      }
       for (const r of readings) {
         stored += s.insertReading.run(
           r.deviceId,
@@ -217,6 +251,29 @@ export class SqliteStore implements Store {
       for (const b of births) s.upsertBirth.run(b.deviceId, b.siteId, JSON.stringify(b.birth))
     })()
     return { stored, duplicates: readings.length - stored, end: this.statements.journalEnd.get() as number }
+  }
+
+  async gateways(): Promise<GatewayRecord[]> {
+    const rows = this.statements.gateways.all() as {
+      site_id: string
+      gateway_id: string
+      state: 'online' | 'offline'
+      since: number
+      devices: string | null
+      published_for: string
+      software: string | null
+      received_at: number
+    }[]
+    return rows.map((r) => ({
+      siteId: r.site_id,
+      gatewayId: r.gateway_id,
+      state: r.state,
+      since: r.since,
+      devices: r.devices === null ? null : (JSON.parse(r.devices) as string[]),
+      publishedFor: JSON.parse(r.published_for) as string[],
+      software: r.software,
+      receivedAt: r.received_at,
+    }))
   }
 
   async journalAfter(position: number, limit: number): Promise<JournalEntry[]> {
