@@ -6,7 +6,13 @@ import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger
 import { expectedStock, owedCount } from '../domain/stock.ts'
 import { checkClocks } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import { type DeviceInfo, gatewaySubject, type OpenAction, stockSubject } from '../rules/facts.ts'
+import {
+  type DeviceInfo,
+  gatewaySubject,
+  type OpenAction,
+  siteCountCalendar,
+  stockSubject,
+} from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
 
 /** An action's cause on one device: what the ledger's dedup key says, the device aside. */
@@ -366,7 +372,7 @@ export class Processor {
       if (!site) continue
       // Most sweeps find nothing owed: the count's time says so before the history is read.
       const last = await this.store.lastStockCount(siteId)
-      if (owedCount(last?.ts ?? null, knownSince, now) === null) continue
+      if (owedCount(last?.ts ?? null, knownSince, now, siteCountCalendar(site)) === null) continue
       const history = await this.store.stockHistory(siteId)
       const lines = expectedStock(history.count, history.shipped, history.installed)
       const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)
@@ -444,7 +450,8 @@ export class Processor {
     for (const [deviceId, list] of byDevice) {
       const state = states.get(deviceId) ?? this.states.get(deviceId)
       if (!state) continue
-      const episodes = currentEpisodes(state, this.clock.now())
+      const zone = this.describe(await this.birthOf(deviceId), deviceId, state.siteId).calendar?.zone
+      const episodes = currentEpisodes(state, this.clock.now(), zone)
       const unresolved = known.get(deviceId) ?? read.get(deviceId) ?? []
       const plan = planLedger(unresolved, list, episodes)
       create.push(...plan.create)

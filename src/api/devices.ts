@@ -115,7 +115,10 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
       const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
       if (!device) throw notFound(`device ${deviceId}`)
       const raw = request.query.period
-      const period = raw === undefined ? lastEndedPeriod(deps.clock.now()) : parsePeriod(raw)
+      // The month in the site's zone.
+      const zone = deps.inventory.site(deps.inventory.device(deviceId)?.siteId ?? device.siteId)?.calendar
+        ?.zone
+      const period = raw === undefined ? lastEndedPeriod(deps.clock.now(), zone) : parsePeriod(raw, zone)
       if (!period) throw badRequest(`querystring/period: ${raw} is not a month (YYYY-MM)`)
       const base = {
         deviceId,

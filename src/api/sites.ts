@@ -89,7 +89,7 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
         seen.add(key)
         return { model: i.model ?? null, color: i.color, count: i.count }
       })
-      const resolved = await deps.store.recordStockCount(site.siteId, { ts, items }, now)
+      const resolved = await deps.store.recordStockCount(site.siteId, { ts, items }, now, site.calendar?.zone)
       if (resolved.length > 0) deps.onActionChanged()
       return reply.status(201).send(await stockOf(site))
     },

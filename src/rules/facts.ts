@@ -5,7 +5,7 @@
 import { profileOf } from '../catalogue/catalogue.ts'
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
-import { deliveryDate, type SiteCalendar, siteCalendar } from '../domain/calendar.ts'
+import { deliveryDate, nextWorkingStart, type SiteCalendar, siteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import {
   pagesPerDay,
@@ -120,7 +120,7 @@ export const FACT_FIELDS = {
   recurrence: ['code', 'severity', 'timesInLast7Days', 'activeNow', 'firstAt', 'lastAt'],
   billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
   site: ['siteId', 'name', 'customer', 'stockMode', 'addressee'],
-  stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'items'],
+  stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'holdsSpareStock', 'items'],
   gateway: ['gatewayId', 'state', 'offlineSince', 'offlineForHours', 'devices', 'software'],
 } as const
 
@@ -330,7 +330,8 @@ export function subjectsOf(
       return out
     }
     case 'billing': {
-      const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at)
+      // Billing months are in the site's zone.
+      const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at, info.calendar?.zone)
       if (!owed) return []
       return [
         {
@@ -389,13 +390,13 @@ export function subjectsOf(
  * subject of `stock` rules, run in each sweep once per site.
  */
 export function stockSubject(
-  site: Pick<Site, 'siteId' | 'name' | 'customer' | 'stockMode' | 'contact'>,
+  site: Pick<Site, 'siteId' | 'name' | 'customer' | 'stockMode' | 'contact' | 'calendar'>,
   stock: { count: StockCount | null; lines: StockLine[] },
   /** When the service first heard of a device of the site. */
   knownSince: number,
   at: number,
 ): SubjectInstance | null {
-  const owed = owedCount(stock.count?.ts ?? null, knownSince, at)
+  const owed = owedCount(stock.count?.ts ?? null, knownSince, at, siteCountCalendar(site))
   if (!owed) return null
   const lastCountedAt = stock.count ? new Date(stock.count.ts).toISOString() : null
   const items = stock.lines.map((l) => ({ model: l.model, color: l.color, expected: l.expected }))
@@ -417,11 +418,23 @@ export function stockSubject(
         owesCount: true,
         lastCountedAt,
         expectedTotal: items.reduce((sum, i) => sum + i.expected, 0),
+        // Spare toner on the shelf: counted or shipped and not installed since.
+        holdsSpareStock: items.some((i) => i.expected > 0),
         items,
       },
     },
     details: { period: owed.id, lastCountedAt, expected: items },
   }
+}
+
+/**
+ * A site's half-years are in its zone, and it is asked to count from its first working time of
+ * one: its own calendar, or the default one in its zone.
+ */
+export function siteCountCalendar(site: Pick<Site, 'calendar'>) {
+  const cal = site.calendar
+  if (!cal) return {}
+  return { zone: cal.zone, firstWorkingTime: (from: number) => nextWorkingStart(cal, from) }
 }
 
 /** The `site` fact of a site, or of a site the inventory does not know (its ID alone). */

@@ -190,7 +190,7 @@ export interface Store {
    * `stock-reconciliation` actions whose half-year the count is in or after (with their outbox
    * messages). Returns the actions resolved.
    */
-  recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]>
+  recordStockCount(siteId: string, count: StockCount, at: number, zone?: string): Promise<Action[]>
   cursor(name: string): Promise<number>
   setCursor(name: string, position: number): Promise<void>
   /** The newest journal position. */

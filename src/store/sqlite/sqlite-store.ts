@@ -427,14 +427,14 @@ export class SqliteStore implements Store {
     }
   }
 
-  async recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]> {
+  async recordStockCount(siteId: string, count: StockCount, at: number, zone?: string): Promise<Action[]> {
     const s = this.statements
     return this.open.transaction(() => {
       s.insertStockCount.run(siteId, count.ts, JSON.stringify(count.items), at)
       const resolved: Action[] = []
       for (const { id, episode } of s.openReconciliations.all(siteId) as { id: string; episode: string }[]) {
         // A count made before the half-year it was asked for does not answer it.
-        const half = halfYearOfEpisode(episode)
+        const half = halfYearOfEpisode(episode, zone)
         if (half !== null && count.ts < half.start) continue
         if (s.resolve.run(at, id).changes === 0) continue
         const action = toAction(s.action.get(id) as ActionRow)
