@@ -14,6 +14,7 @@ import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes } from './health.ts'
+import { portalRoutes } from './portal.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
 
@@ -84,5 +85,6 @@ export function buildApp(deps: AppDeps): App {
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))
   app.register(siteRoutes(deps))
+  app.register(portalRoutes(deps))
   return app as unknown as App
 }

@@ -239,8 +239,38 @@ export const BillingView = Type.Object({
 })
 export type BillingView = Static<typeof BillingView>
 
+/** A customer of the provider: it owns the sites whose `customer` is its ID. */
+export const Customer = Type.Object(
+  {
+    customerId: Id,
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    /** Who the provider deals with at the customer (invoices, reports). */
+    contact: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+)
+export type Customer = Static<typeof Customer>
+
+/** A named set of devices (a department, a floor, a cost centre): a device may be in any number. */
+export const DeviceGroup = Type.Object(
+  {
+    groupId: Id,
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    /** The customer the group belongs to, if any: then its devices must be at that customer's sites. */
+    customerId: Type.Optional(Id),
+    devices: Type.Array(Id, { uniqueItems: true, maxItems: 100_000 }),
+  },
+  { additionalProperties: false },
+)
+export type DeviceGroup = Static<typeof DeviceGroup>
+
 export const Inventory = Type.Object(
-  { sites: Type.Array(Site), devices: Type.Array(DeviceInventory) },
+  {
+    sites: Type.Array(Site),
+    devices: Type.Array(DeviceInventory),
+    customers: Type.Array(Customer, { default: [] }),
+    groups: Type.Array(DeviceGroup, { default: [] }),
+  },
   { additionalProperties: false },
 )
 export type Inventory = Static<typeof Inventory>
