@@ -292,7 +292,7 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
       return {
         deviceId,
         tickets: all
-          .filter((a) => a.details.ticket !== undefined)
+          .filter((a) => typeof a.details.ticket === 'object' && a.details.ticket !== null)
           .map((a) => ({ ...item(a), ticket: a.details.ticket })),
         orders: all
           .filter((a) => ORDER_TYPES.has(a.type) || a.details.delivery !== undefined)
