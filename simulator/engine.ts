@@ -215,6 +215,13 @@ export class Simulation {
    * (a final reconciliation from the API, after the run).
    */
   applyAction(action: Action, effects = true): boolean {
+    if (action.deviceId === undefined) {
+      // About a whole site (a stock count, a gateway offline): counted, no device acts on it.
+      if (this.seenActions.has(action.id)) return false
+      this.seenActions.set(action.id, action.status)
+      this.kpis.siteAction(action)
+      return false
+    }
     const d = this.kpis.deviceIndex(action.deviceId)
     if (d === undefined) {
       this.kpis.foreignAction()

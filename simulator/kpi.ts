@@ -256,7 +256,7 @@ export class Kpis {
 
   actionCreated(a: Action, heardAt: number): void {
     this.actions[a.type] = (this.actions[a.type] ?? 0) + 1
-    const d = this.ids.get(a.deviceId) as number
+    const d = this.ids.get(a.deviceId ?? '') as number
     const createdAt = Date.parse(a.createdAt)
     if (a.type === 'delivery-overdue')
       this.overdue.push({ device: d, color: String(a.details.color), at: createdAt })
@@ -288,6 +288,12 @@ export class Kpis {
 
   lateEffect(): void {
     this.late++
+  }
+
+  /** An action about a whole site: counted by type, under `site:` (no device's KPI moves). */
+  siteAction(a: Action): void {
+    const key = `site:${a.type}`
+    this.actions[key] = (this.actions[key] ?? 0) + 1
   }
 
   foreignAction(): void {

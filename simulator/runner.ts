@@ -141,7 +141,15 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
       }
     : null
   const links = brokerOptions
-    ? plan.sites.map((s) => new GatewayLink(brokerOptions, s.siteId, s.gatewayId))
+    ? plan.sites.map(
+        (s) =>
+          new GatewayLink(
+            brokerOptions,
+            s.siteId,
+            s.gatewayId,
+            s.devices.map((d) => plan.devices[d]?.deviceId as string),
+          ),
+      )
     : []
 
   // Wall-clock send times of the readings that should cause an action, by device and reading time.

@@ -6,7 +6,8 @@
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import mqtt, { type MqttClient } from 'mqtt'
-import { ACTION_STATUSES, Action } from '../src/contract/schemas.ts'
+import { ACTION_STATUSES, Action, type GatewayStatus } from '../src/contract/schemas.ts'
+import { formatGatewayTopic } from '../src/contract/topics.ts'
 import { SimulatorError } from './errors.ts'
 
 // The contract's status is a plain JSON Schema enum (for the API's error messages), which the
@@ -41,11 +42,23 @@ export class GatewayLink {
     private readonly options: BrokerOptions,
     readonly siteId: string,
     readonly gatewayId: string,
+    /** The devices this gateway speaks for, named in its online state. */
+    private readonly devices: readonly string[] = [],
   ) {}
+
+  private get statusTopic(): string {
+    return formatGatewayTopic(this.options.topicRoot, this.siteId, this.gatewayId)
+  }
 
   /** Connects (again); publishes wait for it. */
   connect(): void {
-    const { url, username, password, clientPrefix, topicRoot } = this.options
+    const { url, username, password, clientPrefix } = this.options
+    const offline: GatewayStatus = { state: 'offline' }
+    const online: GatewayStatus = {
+      state: 'online',
+      devices: [...this.devices],
+      software: 'printwarden-simulator',
+    }
     this.connecting = mqtt
       .connectAsync(url, {
         clientId: `${clientPrefix}-${this.gatewayId}`,
@@ -56,18 +69,20 @@ export class GatewayLink {
         reconnectPeriod: 1000,
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
+        // The contract's gateway state: the will says offline (with no time: the service takes the
+        // time it received it), and the gateway says online once connected, both retained.
         will: {
-          // The contract has no topic for a gateway's state: the service counts this as an unknown topic.
-          topic: `${topicRoot}/${this.siteId}/${this.gatewayId}/status`,
-          payload: Buffer.from(JSON.stringify({ gateway: this.gatewayId, online: false })),
+          topic: this.statusTopic,
+          payload: Buffer.from(JSON.stringify(offline)),
           qos: 1,
-          retain: false,
+          retain: true,
         },
       })
       .then(
         (client) => {
           this.client = client
           client.on('error', () => this.errors++)
+          this.send(client, this.statusTopic, JSON.stringify(online), true)
           return client
         },
         (err: Error) => {
@@ -183,7 +198,8 @@ export class ActionListener {
       }
       this.onAction(action, receivedAt)
     })
-    await this.client.subscribeAsync(`${topicRoot}/+/+/actions`, { qos: 1 })
+    // A device's actions, and a whole site's (a stock count, a gateway offline).
+    await this.client.subscribeAsync([`${topicRoot}/+/+/actions`, `${topicRoot}/+/actions`], { qos: 1 })
   }
 
   async stop(): Promise<void> {

@@ -105,6 +105,7 @@ export async function startService(
     },
     () => forwarder?.full() ?? null,
     metrics.ingest,
+    clock,
   )
   if (influx) {
     forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)

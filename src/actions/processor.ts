@@ -11,8 +11,10 @@ import {
   contractOf,
   DEFAULT_SITE_CALENDAR,
   type DeviceInfo,
+  gatewaySubject,
   type OpenAction,
   orderFields,
+  siteCountCalendar,
   stockSubject,
 } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
@@ -321,41 +323,73 @@ export class Processor {
 
   private async runSweep(now: number): Promise<void> {
     const candidates: ActionCandidate[] = await this.checkTickets(now)
+    const gateways = await this.gatewayCandidates(now)
+    candidates.push(...gateways.candidates)
     for (const state of this.states.values()) {
-      const info = this.describe(await this.birthOf(state.deviceId), state.deviceId, state.siteId)
+      const described = this.describe(await this.birthOf(state.deviceId), state.deviceId, state.siteId)
+      const offline = gateways.offlineOf.get(state.deviceId)
+      const info = offline ? { ...described, gatewayOffline: offline } : described
       candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
     }
     candidates.push(...(await this.siteCandidates(now)))
-    if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)
+    const siteEpisodes = gateways.episodes
+    if (candidates.length > 0 || siteEpisodes.size > 0)
+      await this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes)
+  }
+
+  /**
+   * The gateways: each offline one is a subject of its site (one episode per outage), and its
+   * devices (those its last online state named, or else those it last published for) are told of
+   * it. Every site with a gateway gets its episodes, so that an outage's action ends when the
+   * gateway is back.
+   */
+  private async gatewayCandidates(now: number) {
+    const episodes = new Map<string, Map<string, string>>()
+    const offlineOf = new Map<string, { gatewayId: string; since: number }>()
+    const candidates: ActionCandidate[] = []
+    const rules = this.rules()
+    for (const g of await this.store.gateways()) {
+      let site = episodes.get(g.siteId)
+      if (!site) {
+        site = new Map()
+        episodes.set(g.siteId, site)
+      }
+      if (g.state !== 'offline') continue
+      const devices = g.devices ?? g.publishedFor
+      for (const d of devices) offlineOf.set(d, { gatewayId: g.gatewayId, since: g.since })
+      const subject = gatewaySubject({ ...g, devices }, this.site(g.siteId), now)
+      if (!subject) continue
+      site.set(subject.key, subject.episode)
+      if (rules.hasRulesFor('gateway'))
+        candidates.push(...(await rules.evaluateSite(subject, g.siteId, this.site(g.siteId)?.contact, now)))
+    }
+    return { episodes, offlineOf, candidates }
   }
 
   /**
    * The rules about whole sites: each site of the inventory with devices heard from, its spare
-   * stock reckoned from its last count. A site's action rides on its first device by ID.
+   * stock reckoned from its last count. A site's action belongs to the site: it has no device.
    */
   private async siteCandidates(now: number): Promise<ActionCandidate[]> {
     const rules = this.rules()
     if (!rules.hasRulesFor('stock')) return []
-    const sites = new Map<string, { anchor: string; knownSince: number }>()
+    const sites = new Map<string, { knownSince: number }>()
     for (const s of this.states.values()) {
       const known = sites.get(s.siteId)
-      if (!known) sites.set(s.siteId, { anchor: s.deviceId, knownSince: s.firstTs })
-      else {
-        if (s.deviceId < known.anchor) known.anchor = s.deviceId
-        if (s.firstTs < known.knownSince) known.knownSince = s.firstTs
-      }
+      if (!known) sites.set(s.siteId, { knownSince: s.firstTs })
+      else if (s.firstTs < known.knownSince) known.knownSince = s.firstTs
     }
     const out: ActionCandidate[] = []
-    for (const [siteId, { anchor, knownSince }] of sites) {
+    for (const [siteId, { knownSince }] of sites) {
       const site = this.site(siteId)
       if (!site) continue
       // Most sweeps find nothing owed: the count's time says so before the history is read.
       const last = await this.store.lastStockCount(siteId)
-      if (owedCount(last?.ts ?? null, knownSince, now) === null) continue
+      if (owedCount(last?.ts ?? null, knownSince, now, siteCountCalendar(site)) === null) continue
       const history = await this.store.stockHistory(siteId)
       const lines = expectedStock(history.count, history.shipped, history.installed)
       const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)
-      if (subject) out.push(...(await rules.evaluateSite(subject, siteId, anchor, site.contact, now)))
+      if (subject) out.push(...(await rules.evaluateSite(subject, siteId, site.contact, now)))
     }
     return out
   }
@@ -404,23 +438,39 @@ export class Processor {
     /** Unresolved actions already read for this batch, by device. */
     known: ReadonlyMap<string, LedgerEntry[]> = new Map(),
     installs: CartridgeInstall[] = [],
+    /**
+     * The episode each subject of a site is in now, for the sites whose actions may end (a gateway
+     * back online); sites with candidates are planned too.
+     */
+    siteEpisodes: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
   ): Promise<void> {
     const byDevice = new Map<string, ActionCandidate[]>()
+    const bySite = new Map<string, ActionCandidate[]>()
     for (const deviceId of states.keys()) byDevice.set(deviceId, [])
+    for (const siteId of siteEpisodes.keys()) bySite.set(siteId, [])
     for (const c of candidates) {
-      const list = byDevice.get(c.deviceId)
+      const [group, key] = c.scope === 'site' ? [bySite, c.siteId] : [byDevice, c.deviceId as string]
+      const list = group.get(key)
       if (list) list.push(c)
-      else byDevice.set(c.deviceId, [c])
+      else group.set(key, [c])
     }
     const create: ActionCandidate[] = []
     const resolve: string[] = []
     const resolveAtOnce = new Set<string>()
+    for (const [siteId, unresolved] of await this.store.unresolvedSiteActions([...bySite.keys()])) {
+      const episodes = siteEpisodes.get(siteId) ?? new Map<string, string>()
+      const plan = planLedger(unresolved, bySite.get(siteId) ?? [], episodes)
+      create.push(...plan.create)
+      resolve.push(...plan.resolve)
+      for (const c of plan.create) if (!isCurrent(c, episodes)) resolveAtOnce.add(dedupKey(c))
+    }
     const unknown = [...byDevice.keys()].filter((id) => !known.has(id))
     const read = await this.store.unresolvedActions(unknown)
     for (const [deviceId, list] of byDevice) {
       const state = states.get(deviceId) ?? this.states.get(deviceId)
       if (!state) continue
-      const episodes = currentEpisodes(state, this.clock.now())
+      const zone = this.describe(await this.birthOf(deviceId), deviceId, state.siteId).calendar?.zone
+      const episodes = currentEpisodes(state, this.clock.now(), zone)
       const unresolved = known.get(deviceId) ?? read.get(deviceId) ?? []
       const plan = planLedger(unresolved, list, episodes)
       create.push(...plan.create)

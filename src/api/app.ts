@@ -16,6 +16,7 @@ import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes, metricsRoutes } from './health.ts'
 import { registerOpenApi } from './openapi.ts'
+import { portalRoutes } from './portal.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
 
@@ -102,5 +103,6 @@ export function buildApp(deps: AppDeps): App {
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))
   app.register(siteRoutes(deps))
+  app.register(portalRoutes(deps))
   return app as unknown as App
 }

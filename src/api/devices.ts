@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { profileOf } from '../catalogue/catalogue.ts'
 import {
   BillingView,
   Counters,
@@ -9,19 +10,22 @@ import {
   StoredReading,
   Timestamp,
 } from '../contract/schemas.ts'
-import { lastEndedPeriod, pagesFromCounters, pagesFromToner, parsePeriod } from '../domain/billing.ts'
 import { toEpochMs, toWire } from '../domain/reading.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
 import type { App, AppDeps } from './app.ts'
+import { deviceBilling } from './billing-view.ts'
 
 /** A device as the API shows it: its birth message, then the inventory (which wins), then its state. */
 export function deviceView(d: DeviceRecord, inv?: DeviceInventory): DeviceView {
   const s = d.state
+  // The catalogue's profile of the vendor and model, under what the inventory says.
+  const profile = profileOf(inv?.vendor ?? d.birth.vendor, inv?.model ?? d.birth.model)
   return {
     deviceId: d.deviceId,
     siteId: d.siteId,
     ...d.birth,
+    ...(profile ? { wasteBoxShipsWithToner: profile.wasteBoxShipsWithToner } : {}),
     ...inv,
     lastReadingAt: s ? new Date(s.lastTs).toISOString() : null,
     status: s?.status ?? null,
@@ -33,7 +37,6 @@ export function deviceView(d: DeviceRecord, inv?: DeviceInventory): DeviceView {
 }
 
 const Params = Type.Object({ deviceId: Id })
-const DAY = 86_400_000
 
 export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
   /** Devices heard from, and devices of the inventory not heard from yet. */
@@ -111,75 +114,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
       const { deviceId } = request.params
       const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
       if (!device) throw notFound(`device ${deviceId}`)
-      const raw = request.query.period
-      const period = raw === undefined ? lastEndedPeriod(deps.clock.now()) : parsePeriod(raw)
-      if (!period) throw badRequest(`querystring/period: ${raw} is not a month (YYYY-MM)`)
-      const base = {
-        deviceId,
-        period: period.id,
-        periodStart: new Date(period.start).toISOString(),
-        periodEnd: new Date(period.end).toISOString(),
-      }
-      // Counters from up to a month before the period, for the reading the pages count from.
-      const readings = await deps.timeseries.readings(deviceId, {
-        from: period.start - 31 * DAY,
-        to: period.end - 1,
-        limit: Number.MAX_SAFE_INTEGER,
-      })
-      const measured = pagesFromCounters(
-        readings.flatMap((r) => (r.counters ? [{ ts: r.ts, counters: r.counters }] : [])),
-        period,
-      )
-      if (measured) {
-        const wire = (p: typeof measured.from) => ({ ts: new Date(p.ts).toISOString(), counters: p.counters })
-        return {
-          ...base,
-          source: 'counters' as const,
-          estimated: false,
-          pages: measured.pages,
-          from: wire(measured.from),
-          to: wire(measured.to),
-          ...(measured.resets > 0
-            ? {
-                note: `the counter went back ${measured.resets} time(s) in the period (a reset): the pages between those readings are not counted`,
-              }
-            : {}),
-        }
-      }
-      const orders = await deps.store.actions({ deviceId, type: 'reorder', limit: Number.MAX_SAFE_INTEGER })
-      // Keyed by colour: no prototype behind it, whatever a stored action says its colour is.
-      const cartridges = Object.create(null) as Record<string, number>
-      for (const o of orders) {
-        const at = Date.parse(o.createdAt)
-        const color = o.details.color
-        if (at >= period.start && at < period.end && typeof color === 'string')
-          cartridges[color] = (cartridges[color] ?? 0) + 1
-      }
-      const yields = deps.inventory.device(deviceId)?.yields ?? {}
-      const { pages, withoutYield } = pagesFromToner(cartridges, yields)
-      if (!pages) {
-        return {
-          ...base,
-          source: 'none' as const,
-          estimated: false,
-          pages: null,
-          cartridges,
-          note:
-            Object.keys(cartridges).length === 0
-              ? 'no page counters in the period, and no cartridge ordered in it to estimate from'
-              : 'no page counters in the period, and no yield in the inventory for the cartridges ordered',
-        }
-      }
-      return {
-        ...base,
-        source: 'toner-delivered' as const,
-        estimated: true,
-        pages,
-        cartridges,
-        note:
-          'estimated from the cartridges ordered in the period and their yields: no page counters tell' +
-          (withoutYield.length > 0 ? `; without a yield, not counted: ${withoutYield.join(', ')}` : ''),
-      }
+      return deviceBilling(deps, deviceId, device, request.query.period)
     },
   )
 

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Site, StockCountBody, StockView } from '../contract/schemas.ts'
+import { GatewayView, Id, Site, StockCountBody, StockView } from '../contract/schemas.ts'
 import { toEpochMs } from '../domain/reading.ts'
 import { expectedStock } from '../domain/stock.ts'
 import { badRequest, notFound } from '../errors.ts'
@@ -13,6 +13,25 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
     { schema: { response: { 200: Type.Object({ items: Type.Array(Site) }) } } },
     async () => ({
       items: deps.inventory.allSites(),
+    }),
+  )
+
+  // A site's gateways, known from their status topic (the inventory need not know the site).
+  app.get(
+    '/sites/:siteId/gateways',
+    { schema: { params: Params, response: { 200: Type.Object({ items: Type.Array(GatewayView) }) } } },
+    async (request) => ({
+      items: (await deps.store.gateways())
+        .filter((g) => g.siteId === request.params.siteId)
+        .map((g) => ({
+          siteId: g.siteId,
+          gatewayId: g.gatewayId,
+          state: g.state,
+          since: new Date(g.since).toISOString(),
+          devices: g.devices,
+          publishedFor: g.publishedFor,
+          software: g.software,
+        })),
     }),
   )
 
@@ -70,7 +89,7 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
         seen.add(key)
         return { model: i.model ?? null, color: i.color, count: i.count }
       })
-      const resolved = await deps.store.recordStockCount(site.siteId, { ts, items }, now)
+      const resolved = await deps.store.recordStockCount(site.siteId, { ts, items }, now, site.calendar?.zone)
       if (resolved.length > 0) deps.onActionChanged()
       return reply.status(201).send(await stockOf(site))
     },

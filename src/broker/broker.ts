@@ -17,7 +17,13 @@ const WS_MAX_FRAME = 16 * 1024 * 1024
 const BAD_TOPIC_NAME =
   /^(# is not allowed|\+ is not allowed|topic has too many levels|empty topic not allowed)/
 
-export type PublishGate = (topic: string, payload: Buffer, retain?: boolean) => Promise<boolean>
+/** `clientId`: the MQTT client that published (a gateway's status names the client it speaks for). */
+export type PublishGate = (
+  topic: string,
+  payload: Buffer,
+  retain?: boolean,
+  clientId?: string,
+) => Promise<boolean>
 
 export interface BrokerOptions {
   log: Logger
@@ -74,7 +80,7 @@ export class Broker {
       authorizePublish: (client, packet, callback) => {
         if (client === null) return callback(null)
         const payload = packet.payload as Buffer
-        gate(packet.topic, payload, packet.retain).then(
+        gate(packet.topic, payload, packet.retain, client.id).then(
           (accepted) => {
             if (!accepted) {
               rejected.add(payload)

@@ -107,7 +107,8 @@ export const Id = Type.String({ pattern: ID_PATTERN })
 export const Action = Type.Object({
   id: Type.String(),
   type: Type.String(),
-  deviceId: Type.String(),
+  /** Absent for an action about a whole site (a spare-stock count, a gateway offline). */
+  deviceId: Type.Optional(Type.String()),
   siteId: Type.String(),
   status: ActionStatus,
   rule: Type.String(),
@@ -278,8 +279,62 @@ export const BillingView = Type.Object({
 })
 export type BillingView = Static<typeof BillingView>
 
+/** A customer of the provider: it owns the sites whose `customer` is its ID. */
+export const Customer = Type.Object(
+  {
+    customerId: Id,
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    /** Who the provider deals with at the customer (invoices, reports). */
+    contact: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+)
+export type Customer = Static<typeof Customer>
+
+/** A named set of devices (a department, a floor, a cost centre): a device may be in any number. */
+export const DeviceGroup = Type.Object(
+  {
+    groupId: Id,
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    /** The customer the group belongs to, if any: then its devices must be at that customer's sites. */
+    customerId: Type.Optional(Id),
+    devices: Type.Array(Id, { uniqueItems: true, maxItems: 100_000 }),
+  },
+  { additionalProperties: false },
+)
+export type DeviceGroup = Static<typeof DeviceGroup>
+
 export const Inventory = Type.Object(
-  { sites: Type.Array(Site), devices: Type.Array(DeviceInventory) },
+  {
+    sites: Type.Array(Site),
+    devices: Type.Array(DeviceInventory),
+    customers: Type.Array(Customer, { default: [] }),
+    groups: Type.Array(DeviceGroup, { default: [] }),
+  },
   { additionalProperties: false },
 )
 export type Inventory = Static<typeof Inventory>
+
+/**
+ * A gateway's state, on `{root}/{siteId}/gateways/{gatewayId}/status` (retained; also its last
+ * will, which carries no time: the service takes the time it received it).
+ */
+export const GatewayStatus = Type.Object({
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  ts: Type.Optional(Timestamp),
+  devices: Type.Optional(Type.Array(Id, { maxItems: 100_000 })),
+  software: Type.Optional(Type.String({ maxLength: 256 })),
+})
+export type GatewayStatus = Static<typeof GatewayStatus>
+
+/** A gateway as the API shows it: its last state and the devices it speaks for. */
+export const GatewayView = Type.Object({
+  siteId: Type.String(),
+  gatewayId: Type.String(),
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  since: Type.String(),
+  devices: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  publishedFor: Type.Array(Type.String()),
+  software: Type.Union([Type.String(), Type.Null()]),
+})
+export type GatewayView = Static<typeof GatewayView>

@@ -1,6 +1,7 @@
 /**
  * Billing periods: page counters drive billing, so at the end of each period a device that sent no
- * counter reading in it is asked for one. Periods are calendar months, in UTC. Pure.
+ * counter reading in it is asked for one. Periods are calendar months, in the site's zone (UTC when
+ * it has none). Pure.
  */
 
 import { monthOf, type Period, parsePeriod as parseAnyPeriod } from './periods.ts'
@@ -10,9 +11,9 @@ export type { Period }
 /** The billing month an instant falls in. */
 export const periodOf = monthOf
 
-/** The last period that has ended at `now`. */
-export function lastEndedPeriod(now: number): Period {
-  return periodOf(periodOf(now).start - 1)
+/** The last period that has ended at `now`, in `zone`. */
+export function lastEndedPeriod(now: number, zone?: string): Period {
+  return periodOf(periodOf(now, zone).start - 1, zone)
 }
 
 /**
@@ -24,16 +25,17 @@ export function missingMeterPeriod(
   lastCounterTs: number | undefined,
   firstTs: number,
   now: number,
+  zone?: string,
 ): Period | undefined {
-  const period = lastEndedPeriod(now)
+  const period = lastEndedPeriod(now, zone)
   if (firstTs >= period.end) return undefined
   if (lastCounterTs !== undefined && lastCounterTs >= period.start) return undefined
   return period
 }
 
-/** `2026-10` → that month, or null if it is not one. */
-export function parsePeriod(id: string): Period | null {
-  return /^\d{4}-\d{2}$/.test(id) ? parseAnyPeriod(id) : null
+/** `2026-10` → that month in `zone`, or null if it is not one. */
+export function parsePeriod(id: string, zone?: string): Period | null {
+  return /^\d{4}-\d{2}$/.test(id) ? parseAnyPeriod(id, zone) : null
 }
 
 export interface CounterPoint {

@@ -246,7 +246,15 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-export type SubjectKind = 'toner' | 'wasteBox' | 'error' | 'recurrence' | 'silence' | 'billing' | 'stock'
+export type SubjectKind =
+  | 'toner'
+  | 'wasteBox'
+  | 'error'
+  | 'recurrence'
+  | 'silence'
+  | 'billing'
+  | 'stock'
+  | 'gateway'
 export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'toner',
   'wasteBox',
@@ -255,15 +263,16 @@ export const SUBJECT_KINDS: readonly SubjectKind[] = [
   'silence',
   'billing',
   'stock',
+  'gateway',
 ]
 
-/** Subjects of a whole site rather than of one device: its spare stock. */
-export function isSiteSubject(subject: string): boolean {
-  return subject.startsWith('stock:')
-}
-
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
-export function currentEpisodes(state: DeviceState, now: number): Map<string, string> {
+export function currentEpisodes(
+  state: DeviceState,
+  now: number,
+  /** The site's zone: billing months are in it. */
+  zone?: string,
+): Map<string, string> {
   const episodes = new Map<string, string>()
   for (const [color, t] of Object.entries(state.toner)) episodes.set(subjectKey('toner', color), t.cartridge)
   if (state.wasteBox) episodes.set(subjectKey('wasteBox'), state.wasteBox.box)
@@ -273,7 +282,7 @@ export function currentEpisodes(state: DeviceState, now: number): Map<string, st
     if (episode !== null) episodes.set(subjectKey('recurrence', code), episode)
   }
   episodes.set(subjectKey('silence'), silenceEpisode(state))
-  const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now)
+  const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now, zone)
   if (owed) episodes.set(subjectKey('billing'), `m${owed.id}`)
   return episodes
 }

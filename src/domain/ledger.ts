@@ -3,14 +3,17 @@
  * open actions are over, and which status changes a person may make. The store only applies them.
  */
 import type { ActionStatus } from '../contract/schemas.ts'
-import { isSiteSubject } from './device-state.ts'
+import { scopeOf } from '../subjects/scope.ts'
 import type { Ticket } from './ticket.ts'
 
-/** What a rule asks for: an action of `type` about one subject of a device, in one episode. */
+/** What a rule asks for: an action of `type` about one subject of a device or a site, in one episode. */
 export interface ActionCandidate {
   rule: string
   type: string
-  deviceId: string
+  /** `site`: an action about the whole site, which has no device. Absent: a device's. */
+  scope?: 'site'
+  /** The device, for a device's action; absent for a site's. */
+  deviceId?: string
   siteId: string
   /** The subject key, e.g. `toner:black`, `error:C-2557`, `wasteBox`, `silence`. */
   subject: string
@@ -28,7 +31,8 @@ export interface LedgerEntry {
   rule: string
   type: string
   createdAt: number
-  deviceId: string
+  /** null for an action about a whole site. */
+  deviceId: string | null
   subject: string
   episode: string
   status: ActionStatus
@@ -38,13 +42,17 @@ export interface LedgerEntry {
 }
 
 /** The one identity of a cause (what is to be done, for which device, about what, in which episode): no two actions ever share it. */
-export function dedupKey(c: Pick<ActionCandidate, 'type' | 'deviceId' | 'subject' | 'episode'>): string {
+export function dedupKey(c: {
+  type: string
+  deviceId?: string | null
+  subject: string
+  episode: string
+}): string {
   // The action type, not the rule: two rules that order toner for one cartridge (a threshold and a
   // vendor's own) must still make one order, and renaming a rule must not repeat open causes.
-  // A site's subject (its spare stock) names the site, and its actions ride on one of its devices:
-  // which one must not make a second action.
-  const device = isSiteSubject(c.subject) ? '' : c.deviceId
-  return `${c.type}\u0000${device}\u0000${c.subject}\u0000${c.episode}`
+  // A site's subject (its spare stock) names the site and no device (as the keys of actions made
+  // before site actions lost their device did: the migration keeps them).
+  return `${c.type}\u0000${c.deviceId ?? ''}\u0000${c.subject}\u0000${c.episode}`
 }
 
 export interface LedgerPlan {
@@ -76,9 +84,12 @@ export function planLedger(
     create.push(c)
   }
   const resolve = unresolved
-    // A site's subjects are not the device's: their actions end otherwise (a stock count).
+    // Some subjects' actions end otherwise than with their episode (a stock count answers its request).
     .filter(
-      (a) => a.status !== 'resolved' && !isSiteSubject(a.subject) && episodes.get(a.subject) !== a.episode,
+      (a) =>
+        a.status !== 'resolved' &&
+        scopeOf(a.subject).endsWithEpisode &&
+        episodes.get(a.subject) !== a.episode,
     )
     .map((a) => a.id)
   return { create, resolve }
@@ -88,7 +99,7 @@ export function isCurrent(
   c: Pick<ActionCandidate, 'subject' | 'episode'>,
   episodes: ReadonlyMap<string, string>,
 ): boolean {
-  return isSiteSubject(c.subject) || episodes.get(c.subject) === c.episode
+  return !scopeOf(c.subject).endsWithEpisode || episodes.get(c.subject) === c.episode
 }
 
 export type Transition = 'ack' | 'resolve'

@@ -69,17 +69,25 @@ export function expectedStock(
 /** A site's count request is about one half-year: its episode names it. */
 export const stockEpisode = (half: Period): string => `h${half.id}`
 
-/** The half-year a count request's episode names, or null. */
-export const halfYearOfEpisode = (episode: string): Period | null =>
-  episode.startsWith('h') ? parsePeriod(episode.slice(1)) : null
+/** The half-year a count request's episode names, in the site's zone, or null. */
+export const halfYearOfEpisode = (episode: string, zone?: string): Period | null =>
+  episode.startsWith('h') ? parsePeriod(episode.slice(1), zone) : null
 
 /**
- * The half-year whose count a site still owes at `now`: the current one, if the site has not
- * counted since it began. A site known only since this half-year began owes nothing for it yet.
+ * The half-year whose count a site still owes at `now`: the current one in the site's zone, if the
+ * site has not counted since it began. A site known only since this half-year began owes nothing
+ * for it yet. With the site's calendar, the site is asked from its first working time of the
+ * half-year (not on New Year's Day, nor at midnight).
  */
-export function owedCount(lastCountTs: number | null, knownSince: number, now: number): Period | null {
-  const half = halfYearOf(now)
+export function owedCount(
+  lastCountTs: number | null,
+  knownSince: number,
+  now: number,
+  site: { zone?: string; firstWorkingTime?: (from: number) => number } = {},
+): Period | null {
+  const half = halfYearOf(now, site.zone)
   if (knownSince >= half.start) return null
   if (lastCountTs !== null && lastCountTs >= half.start) return null
+  if (site.firstWorkingTime && now < site.firstWorkingTime(half.start)) return null
   return half
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts'
 import { formatTopic } from '../contract/topics.ts'
 import type { Reading } from '../domain/reading.ts'
 import { PrintwardenError, type RejectReason, stopping } from '../errors.ts'
-import type { BirthRecord, Store } from '../store/store.ts'
+import type { BirthRecord, GatewayUpdate, Store } from '../store/store.ts'
 import { type Parsed, type ParseSettings, parseMessage } from './parse.ts'
 import { IngestStats } from './stats.ts'
 
@@ -15,8 +15,12 @@ export interface Refusal {
 interface Pending {
   readings: Reading[]
   births: BirthRecord[]
+  gateways?: GatewayUpdate[]
   done: (err?: Error) => void
 }
+
+/** Past this many devices, a gateway's list of devices it published for grows no more. */
+const MAX_PUBLISHED_FOR = 10_000
 
 /**
  * Validates each inbound message and stores what is valid before the broker acknowledges it. Writes
@@ -28,6 +32,11 @@ export class Ingest {
   private flushing: Promise<void> | null = null
   private stopped = false
   private storageFailure: string | null = null
+  /** Which gateway each MQTT client spoke for in its status, and the devices it published for since. */
+  private readonly gatewayOfClient = new Map<
+    string,
+    { siteId: string; gatewayId: string; devices: Set<string> }
+  >()
 
   constructor(
     private readonly store: Store,
@@ -44,20 +53,57 @@ export class Ingest {
     private readonly admission: () => string | null = () => null,
     /** Ingest's counters, in the service's metrics registry. */
     readonly stats: IngestStats = new IngestStats(),
+    /** "Now" of the decisions (event time follows the readings): the time of a gateway's will. */
+    private readonly decisionClock: Clock = clock,
   ) {}
 
-  /** The broker's gate: true once stored, false when rejected. */
-  readonly accept = (topic: string, payload: Buffer, retain = false): Promise<boolean> => {
+  /**
+   * The broker's gate: true once stored, false when rejected. `clientId`: the MQTT client that sent
+   * it.
+   */
+  readonly accept = (topic: string, payload: Buffer, retain = false, clientId?: string): Promise<boolean> => {
     const answered = this.stats.gateSeconds.startTimer()
-    const taken = this.take(
+    const parsed = parseMessage(
+      this.settings,
       topic,
-      parseMessage(this.settings, topic, payload, this.clock.now(), retain),
-    ).then((refused) => refused === null)
+      payload,
+      this.clock.now(),
+      retain,
+      this.decisionClock.now(),
+    )
+    const taken = this.take(topic, parsed, this.gatewayUpdate(parsed, clientId)).then(
+      (refused) => refused === null,
+    )
     taken.then(
       () => answered(),
       () => answered(),
     )
     return taken
+  }
+  /**
+   * A gateway's state names its client; the telemetry that client sends tells which devices the
+   * gateway publishes for (for a gateway whose state names none).
+   */
+  private gatewayUpdate(parsed: Parsed, clientId: string | undefined): GatewayUpdate | undefined {
+    if (clientId === undefined) return undefined
+    if (parsed.kind === 'gateway') {
+      const known = this.gatewayOfClient.get(clientId)
+      const same = known?.siteId === parsed.siteId && known.gatewayId === parsed.gatewayId
+      if (parsed.status.state === 'online' && !same)
+        this.gatewayOfClient.set(clientId, {
+          siteId: parsed.siteId,
+          gatewayId: parsed.gatewayId,
+          devices: new Set(),
+        })
+      if (parsed.status.state === 'offline' && same) this.gatewayOfClient.delete(clientId)
+      return undefined
+    }
+    if (parsed.kind !== 'telemetry') return undefined
+    const gateway = this.gatewayOfClient.get(clientId)
+    if (!gateway || gateway.devices.has(parsed.deviceId) || gateway.devices.size >= MAX_PUBLISHED_FOR)
+      return undefined
+    gateway.devices.add(parsed.deviceId)
+    return { siteId: gateway.siteId, gatewayId: gateway.gatewayId, publishedFor: [...gateway.devices] }
   }
 
   /**
@@ -83,7 +129,7 @@ export class Ingest {
     this.log.warn({ client: clientId, reason: 'bad-topic-name', detail }, 'message rejected')
   }
 
-  private take(topic: string, parsed: Parsed): Promise<Refusal | null> {
+  private take(topic: string, parsed: Parsed, gateway?: GatewayUpdate): Promise<Refusal | null> {
     this.stats.messages.inc()
     if (parsed.kind === 'rejected') {
       this.stats.reject(parsed.reason)
@@ -98,13 +144,17 @@ export class Ingest {
         return Promise.reject(new PrintwardenError('PW_ERR_SPOOL_FULL', refused, 503))
       }
     }
+    const gateways: GatewayUpdate[] = gateway ? [gateway] : []
+    if (parsed.kind === 'gateway')
+      gateways.push({ siteId: parsed.siteId, gatewayId: parsed.gatewayId, status: parsed.status })
     const entry =
       parsed.kind === 'birth'
         ? {
             readings: [],
             births: [{ siteId: parsed.siteId, deviceId: parsed.deviceId, birth: parsed.birth }],
+            gateways,
           }
-        : { readings: parsed.readings, births: [] }
+        : { readings: parsed.kind === 'telemetry' ? parsed.readings : [], births: [], gateways }
     return new Promise<Refusal | null>((resolve, reject) => {
       this.queue.push({ ...entry, done: (err) => (err ? reject(err) : resolve(null)) })
       this.schedule()
@@ -122,14 +172,15 @@ export class Ingest {
       this.queue = []
       const readings = batch.flatMap((p) => p.readings)
       const births = batch.flatMap((p) => p.births)
+      const gateways = batch.flatMap((p) => p.gateways ?? [])
       try {
-        const result = await this.store.ingest(readings, births, this.clock.now())
+        const result = await this.store.ingest(readings, births, this.clock.now(), gateways)
         this.stats.readingsStored.inc(result.stored)
         this.stats.duplicates.inc(result.duplicates)
         this.stats.births.inc(births.length)
         this.storageFailure = null
         for (const p of batch) p.done()
-        if (result.stored > 0 || births.length > 0)
+        if (result.stored > 0 || births.length > 0 || gateways.some((g) => g.status))
           this.onStored(
             result.end,
             births.map((b) => b.deviceId),

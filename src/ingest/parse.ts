@@ -5,19 +5,21 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import {
   Birth,
+  GatewayStatus,
   MAX_BATCH,
   MIN_READING_TS,
   Reading as ReadingSchema,
   Telemetry,
   type WireReading,
 } from '../contract/schemas.ts'
-import { parseTopic } from '../contract/topics.ts'
+import { parseSiteTopic, parseTopic } from '../contract/topics.ts'
 import { hasContent, normalizeReading, type Reading, toEpochMs } from '../domain/reading.ts'
 import type { RejectReason } from '../errors.ts'
 
 const checkTelemetry = TypeCompiler.Compile(Telemetry)
 const checkBirth = TypeCompiler.Compile(Birth)
 const checkReading = TypeCompiler.Compile(ReadingSchema)
+const checkGateway = TypeCompiler.Compile(GatewayStatus)
 
 export interface ParseSettings {
   topicRoot: string
@@ -28,6 +30,7 @@ export interface ParseSettings {
 export type Parsed =
   | { kind: 'telemetry'; siteId: string; deviceId: string; readings: Reading[] }
   | { kind: 'birth'; siteId: string; deviceId: string; birth: Birth }
+  | { kind: 'gateway'; siteId: string; gatewayId: string; status: GatewayState }
   | { kind: 'rejected'; reason: RejectReason; detail: string }
 
 const reject = (reason: RejectReason, detail: string): Parsed => ({ kind: 'rejected', reason, detail })
@@ -46,19 +49,64 @@ function telemetryError(value: unknown): string {
   return firstError(checkReading, value[i], `/${i}`)
 }
 
+/** A gateway's state as the service keeps it: `at` is its `ts`, or the time it was received. */
+export interface GatewayState {
+  state: 'online' | 'offline'
+  at: number
+  devices?: string[]
+  software?: string
+}
+
+function parseGateway(settings: ParseSettings, payload: Buffer, now: number): GatewayState | Parsed {
+  if (payload.length > settings.maxPayloadBytes)
+    return reject('too-large', `${payload.length} bytes is over the limit of ${settings.maxPayloadBytes}`)
+  let json: unknown
+  try {
+    json = JSON.parse(payload.toString('utf8'))
+  } catch (err) {
+    return reject('not-json', (err as Error).message)
+  }
+  if (!checkGateway.Check(json)) return reject('invalid-payload', firstError(checkGateway, json))
+  // A will carries no time: the service takes the time it received it.
+  const at = json.ts === undefined ? now : toEpochMs(json.ts)
+  if (!Number.isFinite(at)) return reject('invalid-payload', `/ts: ${JSON.stringify(json.ts)} is not a date`)
+  if (at - now > settings.maxFutureSkewMs)
+    return reject(
+      'future-timestamp',
+      `/ts: ${new Date(at).toISOString()} is ahead of ${new Date(now).toISOString()}`,
+    )
+  return {
+    state: json.state,
+    at,
+    ...(json.devices === undefined ? {} : { devices: [...new Set(json.devices)] }),
+    ...(json.software === undefined ? {} : { software: json.software }),
+  }
+}
+
 export function parseMessage(
   settings: ParseSettings,
   topic: string,
   payload: Buffer,
   now: number,
   retain = false,
+  /** "Now" of the decisions, for a gateway's state that names no time (event time: the newest reading's). */
+  decisionNow: number = now,
 ): Parsed {
   const t = parseTopic(settings.topicRoot, topic)
-  if (!t)
+  if (!t) {
+    const site = parseSiteTopic(settings.topicRoot, topic)
+    if (site?.kind === 'site-actions')
+      return reject('read-only-topic', `${topic} is published by printwarden only`)
+    if (site?.kind === 'gateway-status') {
+      const status = parseGateway(settings, payload, decisionNow)
+      if ('kind' in status) return status
+      return { kind: 'gateway', siteId: site.siteId, gatewayId: site.gatewayId, status }
+    }
     return reject(
       'unknown-topic',
-      `${topic} is not ${settings.topicRoot}/{siteId}/{deviceId}/telemetry or …/birth`,
+      `${topic} is not ${settings.topicRoot}/{siteId}/{deviceId}/telemetry, …/birth or {siteId}/gateways/{gatewayId}/status (device IDs actions and gateways are reserved)`,
     )
+  }
   if (t.kind === 'actions') return reject('read-only-topic', `${topic} is published by printwarden only`)
   // robust: a retained reading would be replayed to every later subscriber as if it were new.
   if (retain && t.kind === 'telemetry')

@@ -2,7 +2,14 @@ import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
-import { type Birth, type DeviceInventory, Inventory, type Site } from '../contract/schemas.ts'
+import {
+  type Birth,
+  type Customer,
+  type DeviceGroup,
+  type DeviceInventory,
+  Inventory,
+  type Site,
+} from '../contract/schemas.ts'
 import { calendarProblems } from '../domain/calendar.ts'
 import { badRequest, configError } from '../errors.ts'
 import { type DeviceInfo, deviceInfo } from '../rules/facts.ts'
@@ -22,6 +29,8 @@ export const INVENTORY_FILE = 'inventory.json'
 export class InventoryBook {
   private sites = new Map<string, Site>()
   private devices = new Map<string, DeviceInventory>()
+  private customers = new Map<string, Customer>()
+  private groups = new Map<string, DeviceGroup>()
   private readonly path: string
   private saving: Promise<void> = Promise.resolve()
 
@@ -56,6 +65,59 @@ export class InventoryBook {
     }
     this.sites = new Map(json.sites.map((s) => [s.siteId, s]))
     this.devices = new Map(json.devices.map((d) => [d.deviceId, d]))
+    this.customers = new Map(json.customers.map((c) => [c.customerId, c]))
+    this.groups = new Map(json.groups.map((g) => [g.groupId, g]))
+  }
+
+  customer(customerId: string): Customer | undefined {
+    return this.customers.get(customerId)
+  }
+
+  allCustomers(): Customer[] {
+    return [...this.customers.values()].sort((a, b) => a.customerId.localeCompare(b.customerId))
+  }
+
+  /** The sites a customer owns: those whose `customer` is its ID. */
+  sitesOf(customerId: string): Site[] {
+    return this.allSites().filter((s) => s.customer === customerId)
+  }
+
+  group(groupId: string): DeviceGroup | undefined {
+    return this.groups.get(groupId)
+  }
+
+  allGroups(): DeviceGroup[] {
+    return [...this.groups.values()].sort((a, b) => a.groupId.localeCompare(b.groupId))
+  }
+
+  /** The groups a device is in. */
+  groupsOf(deviceId: string): DeviceGroup[] {
+    return this.allGroups().filter((g) => g.devices.includes(deviceId))
+  }
+
+  async putCustomer(customer: Customer): Promise<void> {
+    await this.save((_s, _d, customers) => customers.set(customer.customerId, customer))
+  }
+
+  /** Refuses to remove a customer that still owns sites or groups: the reason, for a 400. */
+  async deleteCustomer(customerId: string): Promise<void> {
+    const sites = this.sitesOf(customerId).map((s) => s.siteId)
+    if (sites.length > 0) throw badRequest(`customer ${customerId} still owns sites: ${sites.join(', ')}`)
+    const groups = this.allGroups().filter((g) => g.customerId === customerId)
+    if (groups.length > 0)
+      throw badRequest(`customer ${customerId} still has groups: ${groups.map((g) => g.groupId).join(', ')}`)
+    await this.save((_s, _d, customers) => customers.delete(customerId))
+  }
+
+  /** Refuses a group of an unknown customer: the reason, for a 400. */
+  async putGroup(group: DeviceGroup): Promise<void> {
+    if (group.customerId !== undefined && !this.customers.has(group.customerId))
+      throw badRequest(`customerId: no customer ${group.customerId} in the inventory`)
+    await this.save((_s, _d, _c, groups) => groups.set(group.groupId, group))
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.save((_s, _d, _c, groups) => groups.delete(groupId))
   }
 
   site(siteId: string): Site | undefined {
@@ -103,17 +165,29 @@ export class InventoryBook {
    * does not fail the ones after it.
    */
   private save(
-    change: (sites: Map<string, Site>, devices: Map<string, DeviceInventory>) => void,
+    change: (
+      sites: Map<string, Site>,
+      devices: Map<string, DeviceInventory>,
+      customers: Map<string, Customer>,
+      groups: Map<string, DeviceGroup>,
+    ) => void,
   ): Promise<void> {
     const write = this.saving
       .catch(() => {})
       .then(async () => {
         // Changed copies, from the inventory as the writes before this one left it.
-        const next = { sites: new Map(this.sites), devices: new Map(this.devices) }
-        change(next.sites, next.devices)
+        const next = {
+          sites: new Map(this.sites),
+          devices: new Map(this.devices),
+          customers: new Map(this.customers),
+          groups: new Map(this.groups),
+        }
+        change(next.sites, next.devices, next.customers, next.groups)
         const snapshot: Inventory = {
           sites: [...next.sites.values()].sort((a, b) => a.siteId.localeCompare(b.siteId)),
           devices: [...next.devices.values()],
+          customers: [...next.customers.values()].sort((a, b) => a.customerId.localeCompare(b.customerId)),
+          groups: [...next.groups.values()].sort((a, b) => a.groupId.localeCompare(b.groupId)),
         }
         const tmp = `${this.path}.tmp`
         const file = await open(tmp, 'w')
@@ -126,6 +200,8 @@ export class InventoryBook {
         await rename(tmp, this.path)
         this.sites = next.sites
         this.devices = next.devices
+        this.customers = next.customers
+        this.groups = next.groups
       })
     this.saving = write
     return write

@@ -7,6 +7,7 @@
  * Nothing here writes to the service's data: the store is a temporary directory, and stored history
  * is read through a read-only connection.
  */
+
 import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +26,8 @@ import { type ParseSettings, parseMessage } from '../ingest/parse.ts'
 import { InventoryBook } from '../inventory/inventory.ts'
 import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
-import type { BirthRecord } from '../store/store.ts'
+import type { BirthRecord, GatewayUpdate } from '../store/store.ts'
+import { scopeOf } from '../subjects/scope.ts'
 import { engineFor, RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
 import { type DeviceInfo, deviceInfo, type OpenAction, type SubjectInstance, subjectsOf } from './facts.ts'
 import { type LoadedRule, loadRuleDir, type RuleSet } from './loader.ts'
@@ -151,13 +153,12 @@ class ObservedEvaluator extends RuleEvaluator {
   override async evaluateSite(
     subject: SubjectInstance,
     siteId: string,
-    anchorDeviceId: string,
     addressee: string | undefined,
     at: number,
   ): Promise<ActionCandidate[]> {
     if (this.hasRulesFor(subject.kind))
       this.last.set(observedKey(siteKey(siteId), subject.kind), { at, subjects: [subject] })
-    return super.evaluateSite(subject, siteId, anchorDeviceId, addressee, at)
+    return super.evaluateSite(subject, siteId, addressee, at)
   }
 }
 
@@ -251,7 +252,13 @@ class Replay {
     readings: readonly Reading[],
     births: readonly BirthRecord[],
     receivedAt?: number,
+    gateways: readonly GatewayUpdate[] = [],
   ): Promise<void> {
+    if (gateways.length > 0) {
+      // A gateway's state counts from where the readings before it left off.
+      await this.flush()
+      await this.store.ingest([], [], this.clock.now(), gateways)
+    }
     const first = readings[0]
     if (first !== undefined && this.chunk.readings.length > 0 && receivedAt !== this.chunk.receivedAt)
       await this.flush()
@@ -405,6 +412,7 @@ const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
   billing: 'never evaluated: the device owed no meter reading at any sweep',
   stock:
     'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
+  gateway: 'never evaluated: no gateway of the site was offline at a sweep',
 }
 
 async function explainNotFired(
@@ -422,7 +430,7 @@ async function explainNotFired(
     const sitesSeen = new Set<string>()
     for (const { deviceId, siteId } of devices) {
       // A rule about a whole site is told of once per site, on its first device.
-      const perSite = rule.subject === 'stock'
+      const perSite = scopeOf(rule.subject).scope === 'site'
       if (perSite && sitesSeen.has(siteId)) continue
       sitesSeen.add(siteId)
       const who = perSite ? siteKey(siteId) : deviceId
@@ -612,6 +620,10 @@ async function replayLines(
         rejected.push({ line: lines, reason: parsed.reason, detail: parsed.detail })
       else if (parsed.kind === 'birth')
         await replay.add([], [{ siteId: parsed.siteId, deviceId: parsed.deviceId, birth: parsed.birth }])
+      else if (parsed.kind === 'gateway')
+        await replay.add([], [], undefined, [
+          { siteId: parsed.siteId, gatewayId: parsed.gatewayId, status: parsed.status },
+        ])
       else await replay.add(parsed.readings, [])
     }
   } catch (err) {
@@ -710,7 +722,7 @@ export function formatReport(r: DryRunReport): string {
   out.push(`Actions that would be created: ${r.actions.length}`)
   for (const a of r.actions) {
     out.push(
-      `  ${a.createdAt}  ${a.type}  ${a.deviceId} (${a.siteId})  rule ${a.rule}  ${a.status}  ${JSON.stringify(a.details)}`,
+      `  ${a.createdAt}  ${a.type}  ${a.deviceId ?? 'the site'} (${a.siteId})  rule ${a.rule}  ${a.status}  ${JSON.stringify(a.details)}`,
     )
   }
   const byType = Object.entries(r.countsByType).sort(([a], [b]) => a.localeCompare(b))

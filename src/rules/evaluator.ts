@@ -188,14 +188,10 @@ export class RuleEvaluator {
     return candidates
   }
 
-  /**
-   * The actions the rules of a site's subject ask for. The contract gives every action a device,
-   * so a site's action rides on `anchorDeviceId`, one of its devices; its dedup key names the site.
-   */
+  /** The actions the rules of a site's subject ask for: about the site, with no device. */
   async evaluateSite(
     subject: SubjectInstance,
     siteId: string,
-    anchorDeviceId: string,
     addressee: string | undefined,
     at: number,
   ): Promise<ActionCandidate[]> {
@@ -204,7 +200,7 @@ export class RuleEvaluator {
     return (await this.fired(compiled, subject.facts)).map(({ rule, params }) => ({
       rule: rule.name,
       type: rule.event.type,
-      deviceId: anchorDeviceId,
+      scope: 'site' as const,
       siteId,
       subject: subject.key,
       episode: subject.episode,

@@ -2,11 +2,13 @@
  * The facts a rule can test, derived from a device's state at one instant. This table is the one
  * source of what exists: rule files are checked against it at load, and rules/README.md lists it.
  */
+import { profileOf } from '../catalogue/catalogue.ts'
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import { missingMeterPeriod } from '../domain/billing.ts'
 import {
   DEFAULT_SUPPORT_HOURS,
   deliveryDate,
+  nextWorkingStart,
   type SiteCalendar,
   siteCalendar,
   workingDaysSince,
@@ -43,6 +45,12 @@ export interface DeviceInfo {
   inInventory?: boolean
   siteInInventory?: boolean
   wasteBoxShipsWithToner?: boolean
+  /** The toner bottle is the waste box: no box to order (from the catalogue). */
+  tonerBottleIsWasteBox?: boolean
+  /** The device's gateway, while it is offline: missed readings say so. */
+  gatewayOffline?: { gatewayId: string; since: number }
+  /** How the catalogue knew the device: by its `model`, only its `vendor`, or not at all. */
+  profile?: 'model' | 'vendor'
   /** The site's fleet contact. */
   contact?: string
   stockMode?: 'threshold' | 'spare-kit'
@@ -50,14 +58,24 @@ export interface DeviceInfo {
   yields?: Record<string, number>
 }
 
-/** The inventory speaks for the provider and wins over what a device says of itself. */
+/**
+ * The inventory speaks for the provider and wins over what a device says of itself; the catalogue's
+ * profile of the vendor and model (as the inventory or else the birth names them) fills in the
+ * vendor facts neither gives.
+ */
 export function deviceInfo(birth: Birth, device?: DeviceInventory, site?: Site): DeviceInfo {
   const info: DeviceInfo = { ...pick(birth, ['vendor', 'model', 'location']) }
-  if (device)
-    Object.assign(
-      info,
-      pick(device, ['vendor', 'model', 'location', 'label', 'contract', 'wasteBoxShipsWithToner', 'yields']),
-    )
+  if (device) Object.assign(info, pick(device, ['vendor', 'model', 'location', 'label', 'contract']))
+  const profile = profileOf(info.vendor, info.model)
+  if (profile) {
+    info.profile = profile.match
+    info.wasteBoxShipsWithToner = profile.wasteBoxShipsWithToner
+    info.tonerBottleIsWasteBox = profile.tonerBottleIsWasteBox
+    if (Object.keys(profile.yields).length > 0) info.yields = { ...profile.yields }
+  }
+  if (device?.wasteBoxShipsWithToner !== undefined)
+    info.wasteBoxShipsWithToner = device.wasteBoxShipsWithToner
+  if (device?.yields) info.yields = { ...info.yields, ...device.yields }
   if (site) Object.assign(info, pick(site, ['contact', 'stockMode', 'calendar']))
   return info
 }
@@ -106,6 +124,8 @@ export const FACT_FIELDS = {
     'contractActive',
     'contract',
     'wasteBoxShipsWithToner',
+    'tonerBottleIsWasteBox',
+    'profile',
     'stockMode',
     'addressee',
     'status',
@@ -135,7 +155,8 @@ export const FACT_FIELDS = {
   recurrence: ['code', 'severity', 'timesInLast7Days', 'activeNow', 'firstAt', 'lastAt'],
   billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
   site: ['siteId', 'name', 'customer', 'stockMode', 'addressee'],
-  stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'items'],
+  stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'holdsSpareStock', 'items'],
+  gateway: ['gatewayId', 'state', 'offlineSince', 'offlineForHours', 'devices', 'software'],
 } as const
 
 export type FactName = keyof typeof FACT_FIELDS
@@ -149,6 +170,7 @@ export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
   silence: ['device'],
   billing: ['device', 'billing'],
   stock: ['site', 'stock'],
+  gateway: ['site', 'gateway'],
 }
 
 /** One thing to run the rules of a subject over: its facts, and what an action about it records. */
@@ -273,6 +295,8 @@ export function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
     contractActive: contractOf(info) === 'active',
     contract: contractOf(info),
     wasteBoxShipsWithToner: info.wasteBoxShipsWithToner ?? false,
+    tonerBottleIsWasteBox: info.tonerBottleIsWasteBox ?? false,
+    profile: info.profile ?? null,
     stockMode: info.stockMode ?? 'threshold',
     addressee: info.contact ?? null,
     pagesPerDay: pagesPerDay(state),
@@ -390,7 +414,8 @@ export function subjectsOf(
       return out
     }
     case 'billing': {
-      const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at)
+      // Billing months are in the site's zone.
+      const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at, info.calendar?.zone)
       if (!owed) return []
       return [
         {
@@ -416,7 +441,8 @@ export function subjectsOf(
       ]
     }
     case 'stock':
-      // A site's subject, not a device's: see stockSubject().
+    case 'gateway':
+      // A site's subjects, not a device's: see stockSubject() and gatewaySubject().
       return []
     case 'silence':
       return [
@@ -428,6 +454,15 @@ export function subjectsOf(
           details: {
             lastReadingAt: device.lastReadingAt,
             hoursSinceLastReading: Math.round(device.hoursSinceLastReading * 10) / 10,
+            // Not the device's silence alone: the gateway that speaks for it is offline.
+            ...(info.gatewayOffline
+              ? {
+                  gatewayOffline: {
+                    gatewayId: info.gatewayOffline.gatewayId,
+                    since: new Date(info.gatewayOffline.since).toISOString(),
+                  },
+                }
+              : {}),
           },
         },
       ]
@@ -439,13 +474,13 @@ export function subjectsOf(
  * subject of `stock` rules, run in each sweep once per site.
  */
 export function stockSubject(
-  site: Pick<Site, 'siteId' | 'name' | 'customer' | 'stockMode' | 'contact'>,
+  site: Pick<Site, 'siteId' | 'name' | 'customer' | 'stockMode' | 'contact' | 'calendar'>,
   stock: { count: StockCount | null; lines: StockLine[] },
   /** When the service first heard of a device of the site. */
   knownSince: number,
   at: number,
 ): SubjectInstance | null {
-  const owed = owedCount(stock.count?.ts ?? null, knownSince, at)
+  const owed = owedCount(stock.count?.ts ?? null, knownSince, at, siteCountCalendar(site))
   if (!owed) return null
   const lastCountedAt = stock.count ? new Date(stock.count.ts).toISOString() : null
   const items = stock.lines.map((l) => ({ model: l.model, color: l.color, expected: l.expected }))
@@ -467,9 +502,74 @@ export function stockSubject(
         owesCount: true,
         lastCountedAt,
         expectedTotal: items.reduce((sum, i) => sum + i.expected, 0),
+        // Spare toner on the shelf: counted or shipped and not installed since.
+        holdsSpareStock: items.some((i) => i.expected > 0),
         items,
       },
     },
     details: { period: owed.id, lastCountedAt, expected: items },
   }
 }
+
+/**
+ * A site's half-years are in its zone, and it is asked to count from its first working time of
+ * one: its own calendar, or the default one in its zone.
+ */
+export function siteCountCalendar(site: Pick<Site, 'calendar'>) {
+  const cal = site.calendar
+  if (!cal) return {}
+  return { zone: cal.zone, firstWorkingTime: (from: number) => nextWorkingStart(cal, from) }
+}
+
+/** The `site` fact of a site, or of a site the inventory does not know (its ID alone). */
+export function siteFact(siteId: string, site?: Pick<Site, 'name' | 'customer' | 'stockMode' | 'contact'>) {
+  return {
+    siteId,
+    name: site?.name ?? null,
+    customer: site?.customer ?? null,
+    stockMode: site?.stockMode ?? 'threshold',
+    addressee: site?.contact ?? null,
+  }
+}
+
+/** A gateway while it is offline: the subject of `gateway` rules, one episode per outage. */
+export function gatewaySubject(
+  gateway: {
+    siteId: string
+    gatewayId: string
+    state: 'online' | 'offline'
+    since: number
+    devices: readonly string[]
+    software: string | null
+  },
+  site: Pick<Site, 'name' | 'customer' | 'stockMode' | 'contact'> | undefined,
+  at: number,
+): SubjectInstance | null {
+  if (gateway.state !== 'offline') return null
+  const offlineSince = new Date(gateway.since).toISOString()
+  return {
+    kind: 'gateway',
+    key: subjectKey('gateway', gateway.gatewayId),
+    episode: gatewayEpisode(gateway.since),
+    facts: {
+      site: siteFact(gateway.siteId, site),
+      gateway: {
+        gatewayId: gateway.gatewayId,
+        state: gateway.state,
+        offlineSince,
+        offlineForHours: Math.max(0, at - gateway.since) / HOUR,
+        devices: [...gateway.devices],
+        software: gateway.software,
+      },
+    },
+    details: {
+      gatewayId: gateway.gatewayId,
+      offlineSince,
+      devices: [...gateway.devices],
+      ...(site?.contact === undefined ? {} : { addressee: site.contact }),
+    },
+  }
+}
+
+/** A gateway's outage is one episode, named by when it began. */
+export const gatewayEpisode = (since: number): string => `o${since}`

@@ -25,6 +25,29 @@ export interface BirthRecord {
   birth: Birth
 }
 
+/** A gateway's new state, or the devices it publishes for (from its MQTT connection). */
+export interface GatewayUpdate {
+  siteId: string
+  gatewayId: string
+  status?: { state: 'online' | 'offline'; at: number; devices?: string[]; software?: string }
+  publishedFor?: string[]
+}
+
+/** A gateway as the service knows it. */
+export interface GatewayRecord {
+  siteId: string
+  gatewayId: string
+  state: 'online' | 'offline'
+  /** When its state began. */
+  since: number
+  /** The devices its last online state named, or null if it named none. */
+  devices: string[] | null
+  /** The devices it published readings for since it last came online. */
+  publishedFor: string[]
+  software: string | null
+  receivedAt: number
+}
+
 export interface IngestResult {
   stored: number
   duplicates: number
@@ -111,7 +134,11 @@ export interface Store {
     readings: readonly Reading[],
     births: readonly BirthRecord[],
     receivedAt: number,
+    /** Gateways' states, in the same commit. */
+    gateways?: readonly GatewayUpdate[],
   ): Promise<IngestResult>
+  /** Every gateway heard of, with its last state. */
+  gateways(): Promise<GatewayRecord[]>
 
   /** Readings not yet processed, in arrival order. */
   journalAfter(position: number, limit: number): Promise<JournalEntry[]>
@@ -125,6 +152,8 @@ export interface Store {
 
   /** The actions not resolved yet of each of these devices (an empty list for a device with none), in one read. */
   unresolvedActions(deviceIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>
+  /** The actions about a whole site not resolved yet, of each of these sites, in one read. */
+  unresolvedSiteActions(siteIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>
   /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
   commit(change: Commit): Promise<number>
   actions(filter: ActionFilter): Promise<Action[]>
@@ -173,7 +202,7 @@ export interface Store {
    * `stock-reconciliation` actions whose half-year the count is in or after (with their outbox
    * messages). Returns the actions resolved.
    */
-  recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]>
+  recordStockCount(siteId: string, count: StockCount, at: number, zone?: string): Promise<Action[]>
   cursor(name: string): Promise<number>
   setCursor(name: string, position: number): Promise<void>
   /** The newest journal position. */

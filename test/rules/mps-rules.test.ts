@@ -110,7 +110,7 @@ describe('the shipped MPS rules', () => {
     // (The devices of the tests above, silent since June, owe October's too.)
     const asked = (await service.app.inject('/actions?type=meter-request')).json<{ items: Action[] }>().items
     expect(
-      asked.filter((a) => a.deviceId.startsWith('METER')).map((a) => [a.deviceId, a.details.period]),
+      asked.filter((a) => a.deviceId?.startsWith('METER')).map((a) => [a.deviceId, a.details.period]),
     ).toEqual([['METER-1', '2026-10']])
 
     const bad = await service.app.inject({

@@ -82,7 +82,7 @@ describe('parseRuleFile', () => {
   it('reports an unknown subject at /subject', () => {
     const f = failureOf('paper.json', { ...good, subject: 'paper' })
     expect(f.reason).toBe(
-      'paper.json: at /subject: unknown subject "paper"; expected one of toner, wasteBox, error, recurrence, silence, billing, stock',
+      'paper.json: at /subject: unknown subject "paper"; expected one of toner, wasteBox, error, recurrence, silence, billing, stock, gateway',
     )
   })
 

@@ -19,11 +19,15 @@ describe('spare stock and its count', () => {
   let service: Service
   let client: MqttClient
   const published: Action[] = []
+  const topics: string[] = []
 
   beforeAll(async () => {
     ;({ service, client } = running)
-    await client.subscribeAsync('fleet/v1/+/+/actions', { qos: 1 })
-    client.on('message', (_topic, payload) => published.push(JSON.parse(payload.toString()) as Action))
+    await client.subscribeAsync(['fleet/v1/+/+/actions', 'fleet/v1/+/actions'], { qos: 1 })
+    client.on('message', (topic, payload) => {
+      published.push(JSON.parse(payload.toString()) as Action)
+      topics.push(topic)
+    })
     const put = (url: string, payload: object) => service.app.inject({ method: 'PUT', url, payload })
     await put('/sites/kit-site', { contact: 'facility@example.com', stockMode: 'spare-kit' })
     await put('/sites/plain-site', { contact: 'office@example.com' })
@@ -70,10 +74,11 @@ describe('spare stock and its count', () => {
     await service.processor.idle()
     const asked = await actions('type=stock-reconciliation')
     expect(asked).toHaveLength(1)
+    // About the site: no device, and not listed under any of its devices.
+    expect(asked[0]).not.toHaveProperty('deviceId')
+    expect(await actions('deviceId=KIT-1&type=stock-reconciliation')).toEqual([])
     expect(asked[0]).toMatchObject({
       siteId: 'kit-site',
-      // The site's first device by ID, whatever order they came in.
-      deviceId: 'KIT-1',
       status: 'open',
       rule: 'stock-reconciliation',
       details: {
@@ -86,6 +91,9 @@ describe('spare stock and its count', () => {
     await expect
       .poll(() => published.filter((a) => a.type === 'stock-reconciliation').map((a) => a.status))
       .toEqual(['open'])
+    expect(topics[published.findIndex((a) => a.type === 'stock-reconciliation')]).toBe(
+      'fleet/v1/kit-site/actions',
+    )
   })
 
   it('refuses a count that is in the future, names an item twice, or is of an unknown site', async () => {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { RunReport } from '../../simulator/runner.ts'
 import { connect } from '../helpers/fleet.ts'
-import { getJson, kill9, ROOT, startServiceProcess, tempDir } from '../helpers/service-process.ts'
+import { getJson, kill9, ROOT, startServiceProcess, tempDir, waitFor } from '../helpers/service-process.ts'
 
 const exec = promisify(execFile)
 const simulate = (args: string[]) =>
@@ -82,15 +82,20 @@ describe('npm run simulate', () => {
         // Births are retained by the broker: a late subscriber gets every printer's.
         const late = await connect(service.mqttUrl)
         const births = new Set<string>()
-        late.on('message', (topic) => births.add(topic))
-        await late.subscribeAsync('fleet/v1/+/+/birth', { qos: 1 })
-        await new Promise((r) => setTimeout(r, 500))
+        const statuses = new Map<string, unknown>()
+        late.on('message', (topic, payload) => {
+          if (topic.endsWith('/birth')) births.add(topic)
+          else statuses.set(topic, JSON.parse(payload.toString()))
+        })
+        await late.subscribeAsync(['fleet/v1/+/+/birth', 'fleet/v1/+/gateways/+/status'], { qos: 1 })
+        await waitFor(() => (births.size >= 24 && statuses.size >= 3 ? true : undefined))
         await late.endAsync()
         return {
           stdout,
           out: readFileSync(out),
           report: JSON.parse(readFileSync(report, 'utf8')) as RunReport,
-          wills: stats.body.ingest.rejected['unknown-topic'],
+          rejected: stats.body.ingest.rejected,
+          statuses,
           births: births.size,
         }
       } finally {
@@ -106,9 +111,15 @@ describe('npm run simulate', () => {
     expect(a.report.kpis.orders.reorders).toBeGreaterThan(0)
     expect(a.report.kpis.supplies.cartridgesFitted).toBeGreaterThan(0)
     expect(b.report.kpis.supplies.cartridgesFitted).toBe(a.report.kpis.supplies.cartridgesFitted)
-    // One connection per gateway, dropped without a goodbye in each outage: the broker sent its will.
+    // One connection per gateway, dropped without a goodbye in each outage: the broker sent its
+    // will, on the contract's status topic, which the service takes (nothing is rejected).
     expect(a.report.kpis.incidents.outages).toBeGreaterThan(0)
-    expect(a.wills).toBe(a.report.kpis.incidents.outages)
+    expect(Object.values(a.rejected).reduce((n, k) => n + k, 0)).toBe(0)
+    expect(a.statuses.size).toBe(3)
+    for (const [topic, s] of a.statuses) {
+      expect(topic).toMatch(/^fleet\/v1\/[^/]+\/gateways\/gw-[^/]+\/status$/)
+      expect(s).toMatchObject({ state: expect.stringMatching(/^(online|offline)$/) })
+    }
     expect(a.births).toBe(24)
     // The summary: on stdout, and in --report with the rate and the latency.
     expect(a.stdout).toContain('readings')

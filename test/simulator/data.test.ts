@@ -1,7 +1,5 @@
 /** Printer models and scenarios are data: each shipped file loads, and a broken one says where it is broken. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+
 import ms from 'ms'
 import { describe, expect, it } from 'vitest'
 import { SimulatorError } from '../../simulator/errors.ts'
@@ -10,6 +8,16 @@ import { configFromFlags, type Flags } from '../../simulator/options.ts'
 import { planFleet } from '../../simulator/plan.ts'
 import { wallOffsetMs } from '../../simulator/runner.ts'
 import { loadScenario } from '../../simulator/scenario.ts'
+import {
+  defineModel,
+  monoToner,
+  noWasteBox,
+  office,
+  simulated,
+  source,
+} from '../../src/catalogue/capabilities.ts'
+import { MODELS } from '../../src/catalogue/catalogue.ts'
+import { kyocera } from '../../src/catalogue/vendors/kyocera.ts'
 
 describe('printer models', () => {
   const models = loadModels()
@@ -35,17 +43,26 @@ describe('printer models', () => {
     }
   })
 
-  it('names the file and the JSON path of a model that does not fit the schema', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pw-models-'))
-    try {
-      writeFileSync(
-        join(dir, 'broken.json'),
-        JSON.stringify({ ...[...models.values()][0], id: undefined, sensorStep: 40 }),
-      )
-      expect(() => loadModels(dir)).toThrow(/broken\.json: \/sensorStep/)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+  it('plays exactly the models of the shared catalogue, with their waste-box facts', () => {
+    expect([...models.values()].map((m) => `${m.vendor} ${m.model}`).sort()).toEqual(
+      MODELS.map((p) => `${p.vendor} ${p.model}`).sort(),
+    )
+    expect(models.get('kyocera-ecosys-m3145dn')?.wasteBoxShipsWithToner).toBe(true)
+    expect(models.get('konica-minolta-bizhub-c300i')?.wasteBoxShipsWithToner).toBe(false)
+  })
+
+  it('names the model and the path of a catalogue entry that does not fit the schema', () => {
+    expect(() =>
+      defineModel(
+        kyocera,
+        'Broken 1',
+        office('A4', 30),
+        monoToner(10_000),
+        noWasteBox(),
+        simulated({ monthlyPages: 1000, sensorStep: 40, errors: [] }),
+        source('a test'),
+      ),
+    ).toThrow(/Kyocera Broken 1: at \/simulation\/sensorStep/)
   })
 })
 

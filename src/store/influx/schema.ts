@@ -103,7 +103,14 @@ export function rowToReading(row: Row): Reading {
 export function actionPoint(a: Action): IPoint {
   return {
     measurement: MEASUREMENTS.action,
-    tags: { site: a.siteId, device: a.deviceId, type: a.type, status: a.status, rule: a.rule },
+    tags: {
+      site: a.siteId,
+      // An action about a whole site is tagged with no device.
+      ...(a.deviceId === undefined ? {} : { device: a.deviceId }),
+      type: a.type,
+      status: a.status,
+      rule: a.rule,
+    },
     fields: { id: a.id, title: `${a.type} ${a.status}`, details: JSON.stringify(a.details) },
     timestamp: Date.parse(a.updatedAt),
   }

@@ -79,5 +79,52 @@ export const MIGRATIONS: readonly string[] = [
   );
 
   CREATE INDEX actions_site_type ON actions (site_id, type, created_at);
+  `, // process-fleet: an action about a whole site has no device (device_id NULL) and says its scope;
+  // the spare-stock counts that rode on a site's first device are moved to the site. SQLite cannot
+  // drop a NOT NULL, so the table is rebuilt with its indexes.
+  `
+  CREATE TABLE actions_scoped (
+    id TEXT PRIMARY KEY,
+    dedup_key TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT 'device' CHECK (scope IN ('device', 'site')),
+    device_id TEXT CHECK ((scope = 'device') = (device_id IS NOT NULL)),
+    site_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    episode TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    details TEXT NOT NULL,
+    ticket TEXT
+  );
+  INSERT INTO actions_scoped (id, dedup_key, type, scope, device_id, site_id, status, rule, subject, episode,
+    created_at, updated_at, details, ticket)
+  SELECT id, dedup_key, type,
+    CASE WHEN subject LIKE 'stock:%' THEN 'site' ELSE 'device' END,
+    CASE WHEN subject LIKE 'stock:%' THEN NULL ELSE device_id END,
+    site_id, status, rule, subject, episode, created_at, updated_at, details, ticket
+  FROM actions;
+  DROP TABLE actions;
+  ALTER TABLE actions_scoped RENAME TO actions;
+  CREATE INDEX actions_device_status ON actions (device_id, status);
+  CREATE INDEX actions_created ON actions (created_at);
+  CREATE INDEX actions_site_type ON actions (site_id, type, created_at);
+  CREATE INDEX actions_site_scope ON actions (site_id, scope, status);
+  `, // process-fleet: each gateway's last state, from its status topic (retained, and its will), and the
+  // devices it published for since it last came online.
+  `
+  CREATE TABLE gateways (
+    site_id TEXT NOT NULL,
+    gateway_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('online', 'offline')),
+    since INTEGER NOT NULL,         -- when this state began: its ts, or when it was received
+    devices TEXT,                   -- JSON: the devices its last online state named, or NULL
+    published_for TEXT NOT NULL DEFAULT '[]',
+    software TEXT,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, gateway_id)
+  );
   `,
 ]

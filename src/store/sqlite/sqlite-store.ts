@@ -16,6 +16,8 @@ import type {
   BirthRecord,
   Commit,
   DeviceRecord,
+  GatewayRecord,
+  GatewayUpdate,
   IngestResult,
   JournalEntry,
   OpenTicket,
@@ -29,7 +31,7 @@ import { MIGRATIONS } from './schema.ts'
 interface ActionRow {
   id: string
   type: string
-  device_id: string
+  device_id: string | null
   site_id: string
   status: Action['status']
   rule: string
@@ -41,7 +43,8 @@ interface ActionRow {
 const toAction = (r: ActionRow): Action => ({
   id: r.id,
   type: r.type,
-  deviceId: r.device_id,
+  // An action about a whole site has no device.
+  ...(r.device_id === null ? {} : { deviceId: r.device_id }),
   siteId: r.site_id,
   status: r.status,
   rule: r.rule,
@@ -255,8 +258,12 @@ export class SqliteStore implements Store {
          WHERE device_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       insertAction: db.prepare(
-        `INSERT OR IGNORE INTO actions (id, dedup_key, type, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details, ticket)
-         VALUES (@id, @dedupKey, @type, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details, @ticket)`,
+        `INSERT OR IGNORE INTO actions (id, dedup_key, type, scope, device_id, site_id, status, rule, subject, episode, created_at, updated_at, details, ticket)
+         VALUES (@id, @dedupKey, @type, @scope, @deviceId, @siteId, 'open', @rule, @subject, @episode, @createdAt, @createdAt, @details, @ticket)`,
+      ),
+      unresolvedOfSites: db.prepare(
+        `SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, site_id AS siteId, subject, episode, status FROM actions
+         WHERE scope = 'site' AND site_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       resolve: db.prepare(
         "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
@@ -297,6 +304,24 @@ export class SqliteStore implements Store {
       ),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
+      // A state that repeats keeps its start; devices are those of the last online state naming them.
+      upsertGatewayStatus: db.prepare(
+        `INSERT INTO gateways (site_id, gateway_id, state, since, devices, software, received_at, published_for)
+         VALUES (@siteId, @gatewayId, @state, @at, @devices, @software, @receivedAt, '[]')
+         ON CONFLICT (site_id, gateway_id) DO UPDATE SET
+           since = CASE WHEN state = excluded.state THEN since ELSE excluded.since END,
+           state = excluded.state,
+           devices = CASE WHEN excluded.state = 'online' AND excluded.devices IS NOT NULL THEN excluded.devices ELSE devices END,
+           software = coalesce(excluded.software, software),
+           published_for = CASE WHEN excluded.state = 'online' AND state = 'offline' THEN '[]' ELSE published_for END,
+           received_at = excluded.received_at`,
+      ),
+      setPublishedFor: db.prepare(
+        'UPDATE gateways SET published_for = ? WHERE site_id = ? AND gateway_id = ?',
+      ),
+      gateways: db.prepare(
+        'SELECT site_id, gateway_id, state, since, devices, published_for, software, received_at FROM gateways ORDER BY site_id, gateway_id',
+      ),
     }
   }
 
@@ -309,10 +334,24 @@ export class SqliteStore implements Store {
     readings: readonly Reading[],
     births: readonly BirthRecord[],
     receivedAt: number,
+    gateways: readonly GatewayUpdate[] = [],
   ): Promise<IngestResult> {
     const s = this.statements
     let stored = 0
     this.tx(() => {
+      for (const g of gateways) {
+        if (g.status)
+          s.upsertGatewayStatus.run({
+            siteId: g.siteId,
+            gatewayId: g.gatewayId,
+            state: g.status.state,
+            at: g.status.at,
+            devices: g.status.devices === undefined ? null : JSON.stringify(g.status.devices),
+            software: g.status.software ?? null,
+            receivedAt,
+          })
+        if (g.publishedFor) s.setPublishedFor.run(JSON.stringify(g.publishedFor), g.siteId, g.gatewayId)
+      }
       for (const r of readings) {
         stored += s.insertReading.run(
           r.deviceId,
@@ -326,6 +365,29 @@ export class SqliteStore implements Store {
       for (const b of births) s.upsertBirth.run(b.deviceId, b.siteId, JSON.stringify(b.birth))
     })()
     return { stored, duplicates: readings.length - stored, end: this.statements.journalEnd.get() as number }
+  }
+
+  async gateways(): Promise<GatewayRecord[]> {
+    const rows = this.statements.gateways.all() as {
+      site_id: string
+      gateway_id: string
+      state: 'online' | 'offline'
+      since: number
+      devices: string | null
+      published_for: string
+      software: string | null
+      received_at: number
+    }[]
+    return rows.map((r) => ({
+      siteId: r.site_id,
+      gatewayId: r.gateway_id,
+      state: r.state,
+      since: r.since,
+      devices: r.devices === null ? null : (JSON.parse(r.devices) as string[]),
+      publishedFor: JSON.parse(r.published_for) as string[],
+      software: r.software,
+      receivedAt: r.received_at,
+    }))
   }
 
   async journalAfter(position: number, limit: number): Promise<JournalEntry[]> {
@@ -400,9 +462,19 @@ export class SqliteStore implements Store {
         ...(expectedDelivery === null ? {} : { expectedDelivery }),
         ...(deliveryStep === null ? {} : { delivery: { step: deliveryStep } }),
       })
-      byDevice.get(a.deviceId)?.push({ ...a, ...order })
+      byDevice.get(a.deviceId as string)?.push({ ...a, ...order })
     }
     return byDevice
+  }
+
+  async unresolvedSiteActions(siteIds: readonly string[]): Promise<Map<string, LedgerEntry[]>> {
+    const bySite = new Map<string, LedgerEntry[]>(siteIds.map((id) => [id, []]))
+    if (siteIds.length === 0) return bySite
+    const rows = this.statements.unresolvedOfSites.all(JSON.stringify(siteIds)) as (LedgerEntry & {
+      siteId: string
+    })[]
+    for (const { siteId, ...a } of rows) bySite.get(siteId)?.push(a)
+    return bySite
   }
 
   async commit(change: Commit): Promise<number> {
@@ -424,7 +496,8 @@ export class SqliteStore implements Store {
           id,
           dedupKey: key,
           type: c.type,
-          deviceId: c.deviceId,
+          scope: c.scope ?? 'device',
+          deviceId: c.scope === 'site' ? null : (c.deviceId ?? null),
           siteId: c.siteId,
           rule: c.rule,
           subject: c.subject,
@@ -484,14 +557,14 @@ export class SqliteStore implements Store {
     }
   }
 
-  async recordStockCount(siteId: string, count: StockCount, at: number): Promise<Action[]> {
+  async recordStockCount(siteId: string, count: StockCount, at: number, zone?: string): Promise<Action[]> {
     const s = this.statements
     return this.tx(() => {
       s.insertStockCount.run(siteId, count.ts, JSON.stringify(count.items), at)
       const resolved: Action[] = []
       for (const { id, episode } of s.openReconciliations.all(siteId) as { id: string; episode: string }[]) {
         // A count made before the half-year it was asked for does not answer it.
-        const half = halfYearOfEpisode(episode)
+        const half = halfYearOfEpisode(episode, zone)
         if (half !== null && count.ts < half.start) continue
         if (s.resolve.run(at, id).changes === 0) continue
         const action = toAction(s.action.get(id) as ActionRow)

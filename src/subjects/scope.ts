@@ -1,0 +1,34 @@
+/**
+ * What a subject is about, as data: a device, or a whole site. A site's action has no device: it
+ * belongs to the site, is listed under it and is published on the site's own actions topic. Its
+ * subject also says whether its actions end when its episode does (a gateway back online), or only
+ * otherwise (a stock count answers its request).
+ */
+export type Scope = 'device' | 'site'
+
+export interface SubjectScope {
+  scope: Scope
+  /** Its unresolved actions are resolved once their episode is no longer current. */
+  endsWithEpisode: boolean
+}
+
+/** Every subject kind's scope. A kind not listed is a device's, ending with its episode. */
+export const SUBJECT_SCOPES: Readonly<Record<string, SubjectScope>> = {
+  toner: { scope: 'device', endsWithEpisode: true },
+  wasteBox: { scope: 'device', endsWithEpisode: true },
+  error: { scope: 'device', endsWithEpisode: true },
+  recurrence: { scope: 'device', endsWithEpisode: true },
+  silence: { scope: 'device', endsWithEpisode: true },
+  billing: { scope: 'device', endsWithEpisode: true },
+  stock: { scope: 'site', endsWithEpisode: false },
+  gateway: { scope: 'site', endsWithEpisode: true },
+}
+
+const DEVICE: SubjectScope = { scope: 'device', endsWithEpisode: true }
+
+/** The declaration of a subject key's kind (`toner:black` → toner). */
+export function scopeOf(subjectKey: string): SubjectScope {
+  const colon = subjectKey.indexOf(':')
+  const kind = colon < 0 ? subjectKey : subjectKey.slice(0, colon)
+  return SUBJECT_SCOPES[kind] ?? DEVICE
+}
