@@ -9,11 +9,13 @@ import type { InventoryBook } from '../inventory/inventory.ts'
 import type { RuleRuntimeError } from '../rules/evaluator.ts'
 import type { RuleSet } from '../rules/loader.ts'
 import type { SpoolStatus } from '../store/influx/forwarder.ts'
+import type { MailRecord } from '../store/sqlite/mail-log.ts'
 import type { Store } from '../store/store.ts'
 import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes } from './health.ts'
+import { messageRoutes } from './messages.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
 
@@ -35,6 +37,8 @@ export interface AppDeps {
   /** Called after a person changed an action, so its message goes out. */
   onActionChanged: () => void
   log: Logger
+  /** The emails about an action, from the mail log. */
+  mailMessages?: (actionId: string) => MailRecord[]
 }
 
 export type App = FastifyInstance<
@@ -84,5 +88,6 @@ export function buildApp(deps: AppDeps): App {
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))
   app.register(siteRoutes(deps))
+  app.register(messageRoutes(deps))
   return app as unknown as App
 }
