@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
-import type { Action, DeviceInventory, Site } from '../contract/schemas.ts'
+import type { Action } from '../contract/schemas.ts'
 import {
   type DerivedChange,
   deriveChanges,
@@ -10,7 +10,8 @@ import {
   messageId,
   nextDigestSlot,
 } from '../domain/mail-changes.ts'
-import { DEFAULT_LANGUAGE, type NotificationLibrary } from '../notify/library.ts'
+import { type InventoryLookup, renderInputFor, siteOf as siteOfSite } from '../notify/context.ts'
+import type { NotificationLibrary } from '../notify/library.ts'
 import { routeFor } from '../notify/notification-file.ts'
 import type { RenderInput, Rendered } from '../notify/templates.ts'
 import { Rerun } from '../rerun.ts'
@@ -24,7 +25,7 @@ export interface EmailOptions {
   /** The provider's service desk: the `service-desk` addressee of the notification routes (copied on a breach). */
   serviceDesk?: string
   library: NotificationLibrary
-  inventory: { site(siteId: string): Site | undefined; device(deviceId: string): DeviceInventory | undefined }
+  inventory: InventoryLookup
   mailLog: MailLog
   /** The decision clock: digests fall due in it (event time too). */
   clock: Clock
@@ -103,15 +104,7 @@ export function emailSink(options: EmailOptions): EmailSink {
     return transport
   }
 
-  const siteOf = (siteId: string) => {
-    const site = inventory.site(siteId)
-    return {
-      site,
-      lang: site?.language ?? DEFAULT_LANGUAGE,
-      zone: site?.calendar?.zone ?? 'UTC',
-      name: site?.name ?? siteId,
-    }
-  }
+  const siteOf = (siteId: string) => siteOfSite(inventory, siteId)
 
   const resolve = (who: readonly string[], action: Action | null, siteId: string, problems: string[]): string[] => {
     const out: string[] = []
@@ -128,24 +121,7 @@ export function emailSink(options: EmailOptions): EmailSink {
     return [...new Set(out)]
   }
 
-  const renderInput = (action: Action, change: DerivedChange): RenderInput => {
-    const { lang, zone, name } = siteOf(action.siteId)
-    const device = action.deviceId ? inventory.device(action.deviceId) : undefined
-    const d = action.details
-    return {
-      lang,
-      type: action.type,
-      change: change.change,
-      action: action as unknown as Record<string, unknown>,
-      about: change.about,
-      device: {
-        id: action.deviceId ?? null,
-        label: (d.label as string | undefined) ?? device?.label ?? action.deviceId ?? action.siteId,
-        office: (d.location as string | undefined) ?? device?.location ?? null,
-      },
-      site: { id: action.siteId, name, zone },
-    }
-  }
+  const renderInput = (action: Action, change: DerivedChange): RenderInput => renderInputFor(inventory, action, change)
 
   const tryRender = (input: RenderInput): Rendered | { error: string } => {
     try {

@@ -109,9 +109,9 @@ function formats(zone: string) {
     },
     time: {
       short: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone },
-      medium: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone, timeZoneName: 'short' },
-      long: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone, timeZoneName: 'short' },
-      full: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone, timeZoneName: 'long' },
+      medium: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', second: undefined, timeZone: zone, timeZoneName: 'short' },
+      long: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', second: undefined, timeZone: zone, timeZoneName: 'short' },
+      full: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', second: undefined, timeZone: zone, timeZoneName: 'long' },
     },
   } as const
 }
@@ -125,8 +125,16 @@ export function messageValues(input: RenderInput): Record<string, unknown> {
   }
   const ticket = details.ticket as { dueDates?: Record<string, string> } | undefined
   for (const [clock, at] of Object.entries(ticket?.dueDates ?? {})) flat[`${clock}Due`] = icuValue(at)
+  const about = input.about ?? {}
+  const pick = (...keys: string[]) => {
+    for (const k of keys) if (typeof about[k] === 'string' || typeof about[k] === 'number') return about[k]
+    return ''
+  }
   return {
     ...flat,
+    actionId: input.action?.id ?? '',
+    tracking: pick('trackingNumber', 'tracking', 'trackingId'),
+    carrier: pick('carrier'),
     label: input.device.label,
     office: input.device.office ?? '',
     device: input.device.id ?? '',
@@ -159,8 +167,15 @@ export function renderWith(template: CompiledTemplate, messages: Messages, input
   const title = first(`${input.type}.${input.change}.subject`, `${input.change}.subject`)
   const summary = first(`${input.type}.${input.change}.body`, `${input.change}.body`)
   const typeName = first(`type.${input.type}`)
+  const due = (input.action?.details as { ticket?: { dueDates?: Record<string, string> } } | undefined)?.ticket
+    ?.dueDates
+  const about = input.about ?? {}
   const context = {
     ...input,
+    dues: Object.entries(due ?? {}).map(([clock, at]) => ({ clock, at })),
+    tracking: values.tracking,
+    carrier: values.carrier,
+    expected: typeof about.expectedDelivery === 'string' ? about.expectedDelivery : null,
     title: title === undefined ? '' : format(title, {}),
     summary: summary === undefined ? '' : format(summary, {}),
     typeName: typeName === undefined ? input.type : format(typeName, {}),
