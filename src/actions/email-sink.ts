@@ -13,7 +13,7 @@ import {
 import { type InventoryLookup, renderInputFor, siteOf as siteOfSite } from '../notify/context.ts'
 import type { NotificationLibrary } from '../notify/library.ts'
 import { routeFor } from '../notify/notification-file.ts'
-import type { RenderInput, Rendered } from '../notify/templates.ts'
+import type { Rendered, RenderInput } from '../notify/templates.ts'
 import { Rerun } from '../rerun.ts'
 import type { DigestItem, MailLog, MailRecord, NewMail, Recipients } from '../store/sqlite/mail-log.ts'
 import { type ActionSink, DEFAULT_RETRY, type RetryPolicy, retryDelay } from './outbox-relay.ts'
@@ -47,7 +47,10 @@ const ADDRESS =
 export const parsesAsAddress = (a: string): boolean => ADDRESS.test(a) && !a.includes('..') && a.length <= 254
 
 /** What one attempt to send came to. */
-type Outcome = { sent: string } | { refused: string; response: string } | { later: string; response: string | null }
+type Outcome =
+  | { sent: string }
+  | { refused: string; response: string }
+  | { later: string; response: string | null }
 
 interface SmtpError extends Error {
   code?: string
@@ -67,7 +70,10 @@ function classify(err: SmtpError): Outcome {
   const code = err.responseCode
   const login = err.code === 'EAUTH' || (err.command ?? '').toUpperCase().startsWith('AUTH')
   if (code !== undefined && code >= 500 && code < 600 && !login) {
-    return { refused: `${code} ${err.command ?? ''}: ${err.message}`.replace(/\s+/g, ' '), response: response ?? '' }
+    return {
+      refused: `${code} ${err.command ?? ''}: ${err.message}`.replace(/\s+/g, ' '),
+      response: response ?? '',
+    }
   }
   return { later: `${err.code ?? 'error'}: ${err.message}`, response }
 }
@@ -106,7 +112,12 @@ export function emailSink(options: EmailOptions): EmailSink {
 
   const siteOf = (siteId: string) => siteOfSite(inventory, siteId)
 
-  const resolve = (who: readonly string[], action: Action | null, siteId: string, problems: string[]): string[] => {
+  const resolve = (
+    who: readonly string[],
+    action: Action | null,
+    siteId: string,
+    problems: string[],
+  ): string[] => {
     const out: string[] = []
     for (const w of who) {
       if (w === 'site-contact') {
@@ -117,11 +128,13 @@ export function emailSink(options: EmailOptions): EmailSink {
         if (options.serviceDesk) out.push(options.serviceDesk)
       } else out.push(w)
     }
-    for (const a of out) if (!parsesAsAddress(a)) problems.push(`the address ${JSON.stringify(a)} does not parse`)
+    for (const a of out)
+      if (!parsesAsAddress(a)) problems.push(`the address ${JSON.stringify(a)} does not parse`)
     return [...new Set(out)]
   }
 
-  const renderInput = (action: Action, change: DerivedChange): RenderInput => renderInputFor(inventory, action, change)
+  const renderInput = (action: Action, change: DerivedChange): RenderInput =>
+    renderInputFor(inventory, action, change)
 
   const tryRender = (input: RenderInput): Rendered | { error: string } => {
     try {
@@ -144,13 +157,22 @@ export function emailSink(options: EmailOptions): EmailSink {
         to: resolve(route.to, action, action.siteId, problems),
         cc: resolve(route.cc, action, action.siteId, problems),
       }
-      if (recipients.to.length === 0 && problems.length === 0) problems.push('the route names nobody to send to')
+      if (recipients.to.length === 0 && problems.length === 0)
+        problems.push('the route names nobody to send to')
       const rendered = tryRender(renderInput(action, change))
       if (route.delivery === 'digest' && problems.length === 0 && !('error' in rendered)) {
         const { zone } = siteOf(action.siteId)
         let slot = digestSlot(Date.parse(action.updatedAt), zone, file.digest.at)
-        while (mailLog.digestComposed(action.siteId, slot.day)) slot = nextDigestSlot(slot, zone, file.digest.at)
-        items.push({ actionId: action.id, changeKey: change.key, siteId: action.siteId, ...slot, recipients, ...rendered })
+        while (mailLog.digestComposed(action.siteId, slot.day))
+          slot = nextDigestSlot(slot, zone, file.digest.at)
+        items.push({
+          actionId: action.id,
+          changeKey: change.key,
+          siteId: action.siteId,
+          ...slot,
+          recipients,
+          ...rendered,
+        })
         continue
       }
       const error = problems[0] ?? ('error' in rendered ? rendered.error : undefined)
@@ -168,7 +190,10 @@ export function emailSink(options: EmailOptions): EmailSink {
         ...(error === undefined ? {} : { error }),
       })
       if (error !== undefined) {
-        log.error({ code: 'PW_ERR_MAIL', action: action.id, change: change.key }, `a message is not sent: ${error}`)
+        log.error(
+          { code: 'PW_ERR_MAIL', action: action.id, change: change.key },
+          `a message is not sent: ${error}`,
+        )
       }
     }
     return { mails, items }
@@ -231,7 +256,10 @@ export function emailSink(options: EmailOptions): EmailSink {
     } catch (err) {
       digestFailures++
       const retryInMs = retryDelay(digestFailures, policy)
-      log.warn({ err, sink: 'email', failures: digestFailures, retryInMs }, 'a digest was not sent; it will be retried')
+      log.warn(
+        { err, sink: 'email', failures: digestFailures, retryInMs },
+        'a digest was not sent; it will be retried',
+      )
       digestRetry ??= setTimeout(() => {
         digestRetry = null
         digests.request()

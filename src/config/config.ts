@@ -194,7 +194,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'service-desk',
     defaultValue: '',
     parse: text,
-    description: 'with --smtp-url: the provider service desk address, copied where the notification routes say (a breach)',
+    description:
+      'with --smtp-url: the provider service desk address, copied where the notification routes say (a breach)',
   },
   {
     key: 'notificationsDir',
@@ -208,7 +209,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'mail-retry',
     defaultValue: '1s',
     parse: duration,
-    description: 'with --smtp-url: the wait after a mail server failed once, doubling with each failure in a row',
+    description:
+      'with --smtp-url: the wait after a mail server failed once, doubling with each failure in a row',
   },
   {
     key: 'mailRetryMaxMs',

@@ -88,9 +88,11 @@ export function deriveChanges(previous: Action | null, current: Action): Derived
   }
   const known = previous ? breaches(previous.details) : new Map()
   for (const [clock, breach] of breaches(current.details)) {
-    if (!known.has(clock)) out.push({ change: 'sla-breach', key: `sla-breach.${clock}`, about: { ...breach } })
+    if (!known.has(clock))
+      out.push({ change: 'sla-breach', key: `sla-breach.${clock}`, about: { ...breach } })
   }
-  if (current.status === 'resolved' && before < 2) out.push({ change: 'resolved', key: 'resolved', about: {} })
+  if (current.status === 'resolved' && before < 2)
+    out.push({ change: 'resolved', key: 'resolved', about: {} })
   return out
 }
 

@@ -37,7 +37,10 @@ program
     await library.reload()
     let action: Action
     let changes: DerivedChange[]
-    const lookup = { site: () => undefined, device: () => undefined } as Pick<InventoryBook, 'site' | 'device'>
+    const lookup = { site: () => undefined, device: () => undefined } as Pick<
+      InventoryBook,
+      'site' | 'device'
+    >
     let inventory: Pick<InventoryBook, 'site' | 'device'> = lookup
     if (opts.action) {
       const store = new SqliteStore(opts.dataDir as string, false)
@@ -50,24 +53,42 @@ program
       await book.load()
       inventory = book
       changes = deriveChanges(null, action).filter((c) => !opts.change || c.change === opts.change)
-      if (opts.change && changes.length === 0) changes = [{ change: opts.change as never, key: opts.change, about: {} }]
+      if (opts.change && changes.length === 0)
+        changes = [{ change: opts.change as never, key: opts.change, about: {} }]
     } else if (opts.type && opts.change) {
       const sample = SAMPLE_ACTIONS.find((a) => a.type === opts.type)
-      if (!sample) throw new Error(`no sample action of type ${opts.type}; known: ${SAMPLE_ACTIONS.map((a) => a.type).join(', ')}`)
+      if (!sample)
+        throw new Error(
+          `no sample action of type ${opts.type}; known: ${SAMPLE_ACTIONS.map((a) => a.type).join(', ')}`,
+        )
       const lang = opts.lang as string
       inventory = {
-        site: (id: string) => ({ siteId: id, contact: 'm.rossi@example.com', language: lang, calendar: { zone: 'Europe/Rome', workingDays: [1, 2, 3, 4, 5], workingHours: { start: '08:00', end: '17:00' }, holidays: [] } }),
+        site: (id: string) => ({
+          siteId: id,
+          contact: 'm.rossi@example.com',
+          language: lang,
+          calendar: {
+            zone: 'Europe/Rome',
+            workingDays: [1, 2, 3, 4, 5],
+            workingHours: { start: '08:00', end: '17:00' },
+            holidays: [],
+          },
+        }),
         device: () => undefined,
       }
       const before = sample
       action = sampleChange(sample, opts.change)
-      changes = deriveChanges(opts.change === 'created' ? null : before, action).filter((c) => c.change === opts.change)
+      changes = deriveChanges(opts.change === 'created' ? null : before, action).filter(
+        (c) => c.change === opts.change,
+      )
     } else {
       throw new Error('give --action ID, or --type TYPE --change CHANGE [--lang LANG]')
     }
     for (const change of changes) {
       const route = routeFor(library.file, action.type, change.change)
-      const routeText = route ? `${route.delivery}, to ${route.to.join(', ')}${route.cc.length ? `, cc ${route.cc.join(', ')}` : ''}` : 'no route: not sent'
+      const routeText = route
+        ? `${route.delivery}, to ${route.to.join(', ')}${route.cc.length ? `, cc ${route.cc.join(', ')}` : ''}`
+        : 'no route: not sent'
       print(change.key, routeText, library.render(renderInputFor(inventory, action, change)))
     }
     for (const f of library.failures()) process.stderr.write(`${f.code} ${f.reason}\n`)

@@ -20,7 +20,11 @@ export function siteOf(inventory: InventoryLookup, siteId: string) {
 }
 
 /** What a template is given for one change of an action: the device's label and office, the site's language and zone. */
-export function renderInputFor(inventory: InventoryLookup, action: Action, change: DerivedChange): RenderInput {
+export function renderInputFor(
+  inventory: InventoryLookup,
+  action: Action,
+  change: DerivedChange,
+): RenderInput {
   const { lang, zone, name } = siteOf(inventory, action.siteId)
   const device = action.deviceId ? inventory.device(action.deviceId) : undefined
   const d = action.details

@@ -8,8 +8,8 @@ import {
   compileTemplate,
   type Messages,
   messageProblems,
-  type RenderInput,
   type Rendered,
+  type RenderInput,
   renderWith,
 } from './templates.ts'
 
@@ -92,7 +92,10 @@ export class NotificationLibrary {
         ? { ok: false as const, reason: `${NOTIFICATIONS_FILE}: cannot be read: ${routesText.message}` }
         : parseNotificationsFile(NOTIFICATIONS_FILE, routesText)
     if (routes.ok) this.routes = routes.value
-    else failures.push(this.failure(NOTIFICATIONS_FILE, 'PW_ERR_NOTIFICATION_FILE', routes.reason, !!this.routes))
+    else
+      failures.push(
+        this.failure(NOTIFICATIONS_FILE, 'PW_ERR_NOTIFICATION_FILE', routes.reason, !!this.routes),
+      )
 
     const messages = new Map<string, Record<string, string>>()
     for (const name of await listFiles(join(this.dir, 'messages'), '.json')) {
@@ -136,7 +139,8 @@ export class NotificationLibrary {
     this.templates = templates
 
     for (const f of failures) {
-      if (!known.has(f.reason)) this.log.error({ code: f.code, file: f.file, running: f.running ?? 'nothing' }, f.reason)
+      if (!known.has(f.reason))
+        this.log.error({ code: f.code, file: f.file, running: f.running ?? 'nothing' }, f.reason)
     }
     this.loadFailures = failures
     this.log.info(
@@ -157,7 +161,8 @@ export class NotificationLibrary {
   /** The template for a type and change in a language: its own, or the change's for every type; English if the language has neither. */
   templateFor(lang: string, type: string, change: string): string | null {
     for (const l of lang === DEFAULT_LANGUAGE ? [lang] : [lang, DEFAULT_LANGUAGE]) {
-      for (const id of [`${l}/${type}.${change}`, `${l}/_any.${change}`]) if (this.templates.has(id)) return id
+      for (const id of [`${l}/${type}.${change}`, `${l}/_any.${change}`])
+        if (this.templates.has(id)) return id
     }
     return null
   }
@@ -167,8 +172,12 @@ export class NotificationLibrary {
    * and the version of it that last rendered is used; with none, this throws with the reason.
    */
   render(input: RenderInput): Rendered {
-    const id = input.change === 'digest' ? this.digestTemplate(input.lang) : this.templateFor(input.lang, input.type, input.change)
-    if (id === null) throw new Error(`no template for ${input.type} ${input.change} in ${input.lang} or ${DEFAULT_LANGUAGE}`)
+    const id =
+      input.change === 'digest'
+        ? this.digestTemplate(input.lang)
+        : this.templateFor(input.lang, input.type, input.change)
+    if (id === null)
+      throw new Error(`no template for ${input.type} ${input.change} in ${input.lang} or ${DEFAULT_LANGUAGE}`)
     const slot = this.templates.get(id) as TemplateSlot
     const lang = id.slice(0, id.indexOf('/'))
     const messages: Messages = this.messages
@@ -180,7 +189,14 @@ export class NotificationLibrary {
       const reason = (err as Error).message
       const fallback = slot.lastRendered && slot.lastRendered !== slot.current ? slot.lastRendered : null
       if (!this.renderFailures.has(id) || this.renderFailures.get(id)?.reason !== reason) {
-        this.log.error({ code: 'PW_ERR_TEMPLATE', template: id, running: fallback ? 'the last version that rendered' : 'nothing' }, reason)
+        this.log.error(
+          {
+            code: 'PW_ERR_TEMPLATE',
+            template: id,
+            running: fallback ? 'the last version that rendered' : 'nothing',
+          },
+          reason,
+        )
       }
       this.renderFailures.set(id, {
         file: `templates/${id}.hbs`,

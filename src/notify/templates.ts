@@ -50,7 +50,8 @@ const hb = Handlebars.create()
 export function compileTemplate(name: string, source: string): CompiledTemplate {
   const parts: Partial<Record<Part, string>> = {}
   const marks = [...source.matchAll(MARK)]
-  if (marks.length === 0) throw new Error(`${name}: no {{!-- subject --}}, {{!-- text --}} or {{!-- html --}} part`)
+  if (marks.length === 0)
+    throw new Error(`${name}: no {{!-- subject --}}, {{!-- text --}} or {{!-- html --}} part`)
   for (const [i, m] of marks.entries()) {
     const part = m[1] as Part
     if (parts[part] !== undefined) throw new Error(`${name}: the ${part} part is given twice`)
@@ -109,9 +110,30 @@ function formats(zone: string) {
     },
     time: {
       short: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone },
-      medium: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', second: undefined, timeZone: zone, timeZoneName: 'short' },
-      long: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', second: undefined, timeZone: zone, timeZoneName: 'short' },
-      full: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', second: undefined, timeZone: zone, timeZoneName: 'long' },
+      medium: {
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        second: undefined,
+        timeZone: zone,
+        timeZoneName: 'short',
+      },
+      long: {
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        second: undefined,
+        timeZone: zone,
+        timeZoneName: 'short',
+      },
+      full: {
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        second: undefined,
+        timeZone: zone,
+        timeZoneName: 'long',
+      },
     },
   } as const
 }
@@ -121,7 +143,8 @@ export function messageValues(input: RenderInput): Record<string, unknown> {
   const details = (input.action?.details ?? {}) as Record<string, unknown>
   const flat: Record<string, unknown> = {}
   for (const source of [details, input.about ?? {}]) {
-    for (const [k, v] of Object.entries(source)) if (v === null || typeof v !== 'object') flat[k] = icuValue(v)
+    for (const [k, v] of Object.entries(source))
+      if (v === null || typeof v !== 'object') flat[k] = icuValue(v)
   }
   const ticket = details.ticket as { dueDates?: Record<string, string> } | undefined
   for (const [clock, at] of Object.entries(ticket?.dueDates ?? {})) flat[`${clock}Due`] = icuValue(at)
@@ -167,8 +190,8 @@ export function renderWith(template: CompiledTemplate, messages: Messages, input
   const title = first(`${input.type}.${input.change}.subject`, `${input.change}.subject`)
   const summary = first(`${input.type}.${input.change}.body`, `${input.change}.body`)
   const typeName = first(`type.${input.type}`)
-  const due = (input.action?.details as { ticket?: { dueDates?: Record<string, string> } } | undefined)?.ticket
-    ?.dueDates
+  const due = (input.action?.details as { ticket?: { dueDates?: Record<string, string> } } | undefined)
+    ?.ticket?.dueDates
   const about = input.about ?? {}
   const context = {
     ...input,
@@ -182,7 +205,8 @@ export function renderWith(template: CompiledTemplate, messages: Messages, input
     items: input.items?.map((i) => ({ ...i, html: new hb.SafeString(i.html) })),
   }
   const helpers = {
-    t: (key: unknown, options: { hash?: Record<string, unknown> }) => format(String(key), options?.hash ?? {}),
+    t: (key: unknown, options: { hash?: Record<string, unknown> }) =>
+      format(String(key), options?.hash ?? {}),
   }
   const out = {} as Record<Part, string>
   for (const part of PARTS) {

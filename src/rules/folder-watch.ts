@@ -24,7 +24,9 @@ export class FolderWatch {
 
   start(): void {
     this.watcher = watch(this.dir, { recursive: this.recursive }, () => this.schedule())
-    this.watcher.on('error', (err) => this.log.error({ err }, `cannot watch the ${this.what}; edits need a restart`))
+    this.watcher.on('error', (err) =>
+      this.log.error({ err }, `cannot watch the ${this.what}; edits need a restart`),
+    )
   }
 
   /** Resolves once the reload that is due (if any) is done: for tests. */

@@ -14,7 +14,12 @@ const site = (language: string) => ({
   siteId: 'milano-hq',
   contact: 'm.rossi@example.com',
   language,
-  calendar: { zone: 'Europe/Rome', workingDays: [1, 2, 3, 4, 5], workingHours: { start: '08:00', end: '17:00' }, holidays: [] },
+  calendar: {
+    zone: 'Europe/Rome',
+    workingDays: [1, 2, 3, 4, 5],
+    workingHours: { start: '08:00', end: '17:00' },
+    holidays: [],
+  },
 })
 
 describe('the shipped notification files', () => {
@@ -30,7 +35,9 @@ describe('the shipped notification files', () => {
       for (const sample of SAMPLE_ACTIONS) {
         for (const change of changes) {
           const after = sampleChange(sample, change)
-          const derived = deriveChanges(change === 'created' ? null : sample, after).filter((c) => c.change === change)
+          const derived = deriveChanges(change === 'created' ? null : sample, after).filter(
+            (c) => c.change === change,
+          )
           expect(derived.map((d) => d.change)).toEqual([change])
           const message = library.render(renderInputFor(inventory, after, derived[0] as never))
           expect(message.template.startsWith(`${lang}/`)).toBe(true)
@@ -53,9 +60,9 @@ describe('the shipped notification files', () => {
     const inventory = { site: () => site('it'), device: () => undefined }
     const meter = SAMPLE_ACTIONS.find((a) => a.type === 'meter-request')
     if (!meter) throw new Error('no meter-request sample')
-    expect(library.render(renderInputFor(inventory, meter, deriveChanges(null, meter)[0] as never)).subject).toBe(
-      'Lettura Contatori ID SCM-004512',
-    )
+    expect(
+      library.render(renderInputFor(inventory, meter, deriveChanges(null, meter)[0] as never)).subject,
+    ).toBe('Lettura Contatori ID SCM-004512')
     const fault = sampleChange(SAMPLE_ACTIONS.find((a) => a.type === 'fault') as never, 'sla-breach')
     const breach = deriveChanges(SAMPLE_ACTIONS.find((a) => a.type === 'fault') as never, fault)[0]
     const text = library.render(renderInputFor(inventory, fault, breach as never)).text
@@ -85,8 +92,13 @@ describe('the shipped notification files', () => {
       const meter = SAMPLE_ACTIONS.find((a) => a.type === 'meter-request') as (typeof SAMPLE_ACTIONS)[number]
       const input = renderInputFor(inventory, meter, deriveChanges(null, meter)[0] as never)
       expect(library.render(input).subject).toBe('Lettura Contatori ID SCM-004512')
-      writeFileSync(join(dir.path, 'templates/it/meter-request.created.hbs'), '{{!-- subject --}}\n{{#if}}broken\n')
-      await expectEventually(() => library.failures().some((f) => f.file === 'templates/it/meter-request.created.hbs'))
+      writeFileSync(
+        join(dir.path, 'templates/it/meter-request.created.hbs'),
+        '{{!-- subject --}}\n{{#if}}broken\n',
+      )
+      await expectEventually(() =>
+        library.failures().some((f) => f.file === 'templates/it/meter-request.created.hbs'),
+      )
       const failure = library.failures().find((f) => f.file === 'templates/it/meter-request.created.hbs')
       expect(failure?.running).toBe('the last version that loaded')
       expect(library.render(input).subject).toBe('Lettura Contatori ID SCM-004512')
@@ -96,16 +108,23 @@ describe('the shipped notification files', () => {
         join(dir.path, 'templates/it/meter-request.created.hbs'),
         '{{!-- subject --}}\n{{t "no-such-message"}}\n{{!-- text --}}\nx\n{{!-- html --}}\nx\n',
       )
-      await expectEventually(() => !library.failures().some((f) => f.reason.includes('{{#if}}') || f.file === 'templates/it/meter-request.created.hbs'))
-      expect(library.render(input).subject).toBe('Lettura Contatori ID SCM-004512')
-      expect(library.failures().find((f) => f.file === 'templates/it/meter-request.created.hbs')?.reason).toContain(
-        'no message "no-such-message"',
+      await expectEventually(
+        () =>
+          !library
+            .failures()
+            .some((f) => f.reason.includes('{{#if}}') || f.file === 'templates/it/meter-request.created.hbs'),
       )
+      expect(library.render(input).subject).toBe('Lettura Contatori ID SCM-004512')
+      expect(
+        library.failures().find((f) => f.file === 'templates/it/meter-request.created.hbs')?.reason,
+      ).toContain('no message "no-such-message"')
 
       // A broken notifications.json keeps the routes that loaded.
       writeFileSync(join(dir.path, 'notifications.json'), '{ "routes": [ { "types": [] } ] }')
       await expectEventually(() => library.failures().some((f) => f.file === 'notifications.json'))
-      expect(library.failures().find((f) => f.file === 'notifications.json')?.reason).toMatch(/^notifications\.json: at \/routes\/0/)
+      expect(library.failures().find((f) => f.file === 'notifications.json')?.reason).toMatch(
+        /^notifications\.json: at \/routes\/0/,
+      )
       expect(library.file.routes.length).toBeGreaterThan(0)
     } finally {
       library.stop()

@@ -116,9 +116,9 @@ export class MailLog {
   }
 
   seen(actionId: string): { position: number; snapshot: Action } | null {
-    const row = this.open.prepare('SELECT position, snapshot FROM mail_seen WHERE action_id = ?').get(actionId) as
-      | { position: number; snapshot: string }
-      | undefined
+    const row = this.open
+      .prepare('SELECT position, snapshot FROM mail_seen WHERE action_id = ?')
+      .get(actionId) as { position: number; snapshot: string } | undefined
     return row ? { position: row.position, snapshot: JSON.parse(row.snapshot) as Action } : null
   }
 
@@ -127,7 +127,13 @@ export class MailLog {
    * the snapshot they were planned from. A message or item planned before (same Message-ID) is kept
    * as it was.
    */
-  plan(action: Action, position: number, mails: readonly NewMail[], items: readonly DigestItem[], at: number): void {
+  plan(
+    action: Action,
+    position: number,
+    mails: readonly NewMail[],
+    items: readonly DigestItem[],
+    at: number,
+  ): void {
     const db = this.open
     const insertMail = db.prepare(
       `INSERT OR IGNORE INTO mail_messages
@@ -181,7 +187,9 @@ export class MailLog {
   digestComposed(siteId: string, day: string): boolean {
     return (
       this.open
-        .prepare('SELECT 1 FROM mail_digest_items WHERE site_id = ? AND day = ? AND message_id IS NOT NULL LIMIT 1')
+        .prepare(
+          'SELECT 1 FROM mail_digest_items WHERE site_id = ? AND day = ? AND message_id IS NOT NULL LIMIT 1',
+        )
         .get(siteId, day) !== undefined
     )
   }
@@ -189,7 +197,11 @@ export class MailLog {
   pending(actionId: string | null): MailRecord[] {
     const rows =
       actionId === null
-        ? this.open.prepare("SELECT * FROM mail_messages WHERE status = 'pending' AND action_id IS NULL ORDER BY seq").all()
+        ? this.open
+            .prepare(
+              "SELECT * FROM mail_messages WHERE status = 'pending' AND action_id IS NULL ORDER BY seq",
+            )
+            .all()
         : this.open
             .prepare("SELECT * FROM mail_messages WHERE status = 'pending' AND action_id = ? ORDER BY seq")
             .all(actionId)
@@ -215,16 +227,19 @@ export class MailLog {
   /** A temporary failure: counted, its reason kept, the message stays pending. */
   noteAttempt(messageId: string, error: string, response: string | null): void {
     this.open
-      .prepare('UPDATE mail_messages SET attempts = attempts + 1, response = ?, error = ? WHERE message_id = ?')
+      .prepare(
+        'UPDATE mail_messages SET attempts = attempts + 1, response = ?, error = ? WHERE message_id = ?',
+      )
       .run(response, error, messageId)
   }
 
   /** The earliest due time of an advisory not in a digest yet, or null. */
   nextDigestDue(): number | null {
     return (
-      (this.open.prepare('SELECT min(due_at) FROM mail_digest_items WHERE message_id IS NULL').pluck().get() as
-        | number
-        | null) ?? null
+      (this.open
+        .prepare('SELECT min(due_at) FROM mail_digest_items WHERE message_id IS NULL')
+        .pluck()
+        .get() as number | null) ?? null
     )
   }
 
@@ -273,11 +288,9 @@ export class MailLog {
     const db = this.open
     db.transaction(() => {
       this.plan0(mail, at)
-      db.prepare('UPDATE mail_digest_items SET message_id = ? WHERE site_id = ? AND day = ? AND message_id IS NULL').run(
-        mail.messageId,
-        siteId,
-        day,
-      )
+      db.prepare(
+        'UPDATE mail_digest_items SET message_id = ? WHERE site_id = ? AND day = ? AND message_id IS NULL',
+      ).run(mail.messageId, siteId, day)
     })()
   }
 
@@ -322,7 +335,16 @@ export class MailLog {
     return (
       this.open
         .prepare('SELECT * FROM mail_digest_items WHERE action_id = ? AND message_id IS NULL')
-        .all(actionId) as { change_key: string; site_id: string; day: string; due_at: number; recipients: string; subject: string; text: string; html: string }[]
+        .all(actionId) as {
+        change_key: string
+        site_id: string
+        day: string
+        due_at: number
+        recipients: string
+        subject: string
+        text: string
+        html: string
+      }[]
     ).map((r) => ({
       actionId,
       changeKey: r.change_key,
