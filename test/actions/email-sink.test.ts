@@ -46,7 +46,7 @@ describe('the email sink on the outbox', () => {
     dir.remove()
   })
 
-  const relayWith = () => {
+  const relayWith = (contact = 'm.rossi@example.com') => {
     const clock = new ManualClock(T0)
     const sink = emailSink({
       smtpUrl: smtp.url,
@@ -55,7 +55,7 @@ describe('the email sink on the outbox', () => {
       inventory: {
         site: (siteId) => ({
           siteId,
-          contact: 'm.rossi@example.com',
+          contact,
           language: 'it',
           calendar: {
             zone: 'Europe/Rome',
@@ -168,5 +168,40 @@ describe('the email sink on the outbox', () => {
     await again.relay.stop()
     await again.sink.stop()
     expect(await smtp.messages()).toHaveLength(3)
+  })
+
+  it('tries a temporary refusal (451) again with the backoff, and holds the later messages behind it', async () => {
+    const base: Action = {
+      id: 'busy-1',
+      type: 'missed-reading',
+      deviceId: 'mi-2',
+      siteId: 'busy-site',
+      status: 'open',
+      rule: 'missed-reading',
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+      details: { lastReadingAt: '2026-11-15T07:45:00.000Z', hoursSinceLastReading: 121, label: 'SCM-000002' },
+    }
+    write(base)
+    write({ ...base, id: 'busy-2' })
+    const before = (await smtp.messages()).length
+    const { sink, relay } = relayWith('busy.desk@example.com')
+    await relay.start()
+    sink.start()
+    const [first] = await waitFor(
+      () => {
+        const list = mailLog.messagesOf('busy-1')
+        return (list[0]?.attempts ?? 0) >= 3 ? list : undefined
+      },
+      15_000,
+      'three attempts',
+    )
+    await relay.stop()
+    await sink.stop()
+    expect(first).toMatchObject({ status: 'pending', response: '451 4.3.2 try again later' })
+    expect(first?.error).toMatch(/451/)
+    // In order: the second waits behind the first, unplanned.
+    expect(mailLog.messagesOf('busy-2')).toEqual([])
+    expect(await smtp.messages()).toHaveLength(before)
   })
 })
