@@ -12,7 +12,8 @@ import type { Action } from '../contract/schemas.ts'
 
 export const STATUS_CHANGES = ['created', 'acknowledged', 'resolved'] as const
 export const DELIVERY_STEPS = ['ordered', 'shipped', 'delivered'] as const
-export const MAIL_CHANGES = [...STATUS_CHANGES, 'sla-breach', ...DELIVERY_STEPS] as const
+/** `ordered` is an order's creation, which `created` tells: no change of its own. */
+export const MAIL_CHANGES = [...STATUS_CHANGES, 'sla-breach', 'shipped', 'delivered'] as const
 export type MailChange = (typeof MAIL_CHANGES)[number]
 
 export interface DerivedChange {
@@ -80,9 +81,7 @@ export function deriveChanges(previous: Action | null, current: Action): Derived
     out.push({ change: 'acknowledged', key: 'acknowledged', about: {} })
   const prevSteps = previous ? deliverySteps(previous.details) : new Set<string>()
   const delivery = isObject(current.details.delivery) ? current.details.delivery : {}
-  for (const step of DELIVERY_STEPS) {
-    // `ordered` is the order's creation: it has its own message (created).
-    if (step === 'ordered') continue
+  for (const step of ['shipped', 'delivered'] as const) {
     if (deliverySteps(current.details).has(step) && !prevSteps.has(step))
       out.push({ change: step, key: step, about: { ...delivery } })
   }

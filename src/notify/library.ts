@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
+import { configError } from '../errors.ts'
 import { FolderWatch } from '../rules/folder-watch.ts'
 import { type NotificationsFile, parseNotificationsFile } from './notification-file.ts'
 import {
@@ -54,6 +55,12 @@ export class NotificationLibrary {
   }
 
   async start(): Promise<void> {
+    const found = await stat(this.dir).catch(() => null)
+    if (!found?.isDirectory()) {
+      throw configError(
+        `--notifications-dir ${this.dir} is not a folder; copy the shipped notifications/ there`,
+      )
+    }
     await this.reload()
     this.watch.start()
   }

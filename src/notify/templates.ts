@@ -138,6 +138,26 @@ function formats(zone: string) {
   } as const
 }
 
+/** Parsed messages, by language, zone and pattern: parsing is most of the cost of formatting one. */
+const formatters = new Map<string, IntlMessageFormat>()
+const MAX_FORMATTERS = 10_000
+
+function formatter(
+  pattern: string,
+  lang: string,
+  zone: string,
+  fmt: ReturnType<typeof formats>,
+): IntlMessageFormat {
+  const key = `${lang}\u0000${zone}\u0000${pattern}`
+  let f = formatters.get(key)
+  if (!f) {
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear()
+    f = new IntlMessageFormat(pattern, lang, fmt as never)
+    formatters.set(key, f)
+  }
+  return f
+}
+
 /** The flat values every message may name: the device, the site, and the action's details and change. */
 export function messageValues(input: RenderInput): Record<string, unknown> {
   const details = (input.action?.details ?? {}) as Record<string, unknown>
@@ -183,7 +203,7 @@ export function renderWith(template: CompiledTemplate, messages: Messages, input
     if (pattern === undefined) throw new Error(`no message "${key}" in messages/${input.lang}.json`)
     const all = { ...values }
     for (const [k, v] of Object.entries(extra)) all[k] = icuValue(v)
-    return String(new IntlMessageFormat(pattern, input.lang, fmt).format(all as Record<string, never>))
+    return String(formatter(pattern, input.lang, input.site.zone, fmt).format(all as Record<string, never>))
   }
   /** The first of these keys the language has: a type's own wording, or the change's. */
   const first = (...keys: string[]): string | undefined => keys.find((k) => own[k] !== undefined)
