@@ -11,6 +11,11 @@ export const ErrorCodes = {
   PW_ERR_STOPPED: 'the service is stopping',
   PW_ERR_SPOOL_FULL: 'the InfluxDB spool is full: readings are refused until InfluxDB takes them',
   PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
+  PW_ERR_MAIL:
+    'an email was not sent: an address that does not parse, a message that does not render, or a permanent refusal of the mail server',
+  PW_ERR_NOTIFICATION_FILE:
+    'a notification file (notifications.json, messages/<lang>.json) could not be loaded; its last good version is used',
+  PW_ERR_TEMPLATE: 'a message template does not load or render; its last good version is used',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

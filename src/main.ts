@@ -155,9 +155,9 @@ export async function startService(
 
   await inventory.load()
   await rules.start()
+  await notifications?.start()
   await store.start()
   mailLog.start()
-  await notifications?.start()
   await processor.start()
   await broker.start()
   await relay.start()
