@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer'
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Action } from '../contract/schemas.ts'
@@ -78,6 +79,27 @@ function classify(err: SmtpError): Outcome {
   return { later: `${err.code ?? 'error'}: ${err.message}`, response }
 }
 
+/**
+ * Transport options from `--smtp-url`: smtps:// is TLS from the start (port 465 by default);
+ * smtp:// upgrades with STARTTLS when the server offers it (port 587 by default). The user and
+ * password of the URL log in.
+ */
+export function smtpOptions(raw: string, timeoutMs: number): SMTPTransport.Options {
+  const url = new URL(raw)
+  const secure = url.protocol === 'smtps:'
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  }
+}
+
 export interface EmailSink extends ActionSink {
   start(): void
   stop(): Promise<void>
@@ -102,11 +124,7 @@ export function emailSink(options: EmailOptions): EmailSink {
   let transport: Transporter | null = null
 
   const smtp = (): Transporter => {
-    transport ??= nodemailer.createTransport(options.smtpUrl, {
-      connectionTimeout: timeoutMs,
-      greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
-    } as never)
+    transport ??= nodemailer.createTransport(smtpOptions(options.smtpUrl, timeoutMs))
     return transport
   }
 

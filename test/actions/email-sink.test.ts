@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { emailSink } from '../../src/actions/email-sink.ts'
+import { emailSink, smtpOptions } from '../../src/actions/email-sink.ts'
 import { OutboxRelay } from '../../src/actions/outbox-relay.ts'
 import { ManualClock } from '../../src/clock.ts'
 import type { Action } from '../../src/contract/schemas.ts'
@@ -203,5 +203,17 @@ describe('the email sink on the outbox', () => {
     // In order: the second waits behind the first, unplanned.
     expect(mailLog.messagesOf('busy-2')).toEqual([])
     expect(await smtp.messages()).toHaveLength(before)
+  })
+
+  it('reads the host, port, TLS and login from --smtp-url', () => {
+    expect(smtpOptions('smtp://pw%40provider:s%3Acret@mail.example.com:587', 1000)).toMatchObject({
+      host: 'mail.example.com',
+      port: 587,
+      secure: false,
+      auth: { user: 'pw@provider', pass: 's:cret' },
+      connectionTimeout: 1000,
+    })
+    expect(smtpOptions('smtps://mail.example.com', 1000)).toMatchObject({ port: 465, secure: true })
+    expect(smtpOptions('smtps://mail.example.com', 1000)).not.toHaveProperty('auth')
   })
 })
