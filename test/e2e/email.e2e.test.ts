@@ -89,7 +89,7 @@ async function sent(http: string, id: string, changes: string[], what: string): 
       const done = list.filter((m) => m.status === 'sent').map((m) => m.change)
       return changes.every((c) => done.includes(c)) ? list : undefined
     },
-    30_000,
+    60_000,
     what,
   )
 }
@@ -100,7 +100,7 @@ async function mailCount(smtp: Smtp, n: number, what: string): Promise<ParsedMai
       const all = await smtp.messages()
       return all.length >= n ? all : undefined
     },
-    30_000,
+    60_000,
     what,
   )
 }
@@ -341,7 +341,7 @@ describe('email when the mail server is down, or the service is killed', () => {
     } finally {
       await kill9(service)
     }
-  }, 90_000)
+  }, 180_000)
 
   it('sends no message that differs from its first version when the service is killed while mail goes out', async () => {
     const before = (await smtp.messages()).length
@@ -368,7 +368,7 @@ describe('email when the mail server is down, or the service is killed', () => {
           const list = await actions(second.http, '?type=reorder')
           return list.length === N ? list : undefined
         },
-        30_000,
+        60_000,
         'every order',
       )
       for (const o of orders) await sent(second.http, o.id, ['created'], `the message of ${o.deviceId}`)
@@ -392,5 +392,5 @@ describe('email when the mail server is down, or the service is killed', () => {
     } finally {
       await kill9(second)
     }
-  }, 120_000)
+  }, 240_000)
 })
