@@ -17,6 +17,11 @@ export const ErrorCodes = {
   PW_ERR_DB_SCHEMA: 'the database was made by a newer printwarden',
   PW_ERR_STORAGE: 'the data directory refused a write or a read (disk full, read-only, removed)',
   PW_ERR_PORT_IN_USE: 'a port the service must listen on is taken',
+  PW_ERR_MAIL:
+    'an email was not sent: an address that does not parse, a message that does not render, or a permanent refusal of the mail server',
+  PW_ERR_NOTIFICATION_FILE:
+    'a notification file (notifications.json, messages/<lang>.json) could not be loaded; its last good version is used',
+  PW_ERR_TEMPLATE: 'a message template does not load or render; its last good version is used',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

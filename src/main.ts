@@ -3,6 +3,7 @@
  * reverse order of start, so in-flight readings finish before the database closes.
  */
 import type { Logger } from 'pino'
+import { type EmailSink, emailSink } from './actions/email-sink.ts'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
@@ -16,11 +17,13 @@ import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
 import { createLogger } from './log.ts'
 import { Metrics } from './metrics.ts'
+import { NotificationLibrary } from './notify/library.ts'
 import { assertPortsFree } from './ports.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore } from './store/influx/influx-store.ts'
 import { fleetPoint } from './store/influx/schema.ts'
+import { MailLog } from './store/sqlite/mail-log.ts'
 import { SqliteStore } from './store/sqlite/sqlite-store.ts'
 import type { TimeSeries } from './store/timeseries.ts'
 
@@ -118,6 +121,24 @@ export async function startService(
     gate: ingest.accept,
     onBadTopicName: (clientId, detail) => ingest.refuseTopicName(clientId, detail),
   })
+  // Email: a sink of its own on the outbox, with its own cursor and backoff, and a mail log in SQLite.
+  const mailLog = new MailLog(config.dataDir)
+  const notifications = config.smtpUrl ? new NotificationLibrary(config.notificationsDir, log) : undefined
+  const email: EmailSink | undefined =
+    notifications &&
+    emailSink({
+      smtpUrl: config.smtpUrl,
+      from: config.mailFrom,
+      ...(config.serviceDesk ? { serviceDesk: config.serviceDesk } : {}),
+      library: notifications,
+      inventory,
+      mailLog,
+      clock,
+      wall,
+      log,
+      retry: { initialMs: config.mailRetryMs, maxMs: Math.max(config.mailRetryMs, config.mailRetryMaxMs) },
+      digestCheckMs: Math.min(config.sweepIntervalMs, 1000),
+    })
   relay = new OutboxRelay(
     store,
     [
@@ -133,6 +154,7 @@ export async function startService(
             }),
           ]
         : []),
+      ...(email ? [email] : []),
     ],
     log,
   )
@@ -170,14 +192,18 @@ export async function startService(
     },
     onActionChanged: () => relay?.poke(),
     log,
+    mailMessages: (actionId) => mailLog.messagesOf(actionId),
   })
 
   await inventory.load()
   await rules.start()
+  await notifications?.start()
   await store.start()
+  mailLog.start()
   await processor.start()
   await broker.start()
   await relay.start()
+  email?.start()
   await forwarder?.start()
   await app.listen({ port: config.httpPort, host: config.host })
   const httpPort = (app.server.address() as import('node:net').AddressInfo).port
@@ -245,6 +271,9 @@ export async function startService(
         await ingest.stop()
         await processor.stop()
         await relay.stop()
+        await email?.stop()
+        notifications?.stop()
+        mailLog.stop()
         await forwarder?.stop()
         await broker.stop()
         await store.stop()

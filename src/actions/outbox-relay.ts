@@ -6,7 +6,10 @@ import type { Store } from '../store/store.ts'
 /** Where action messages go. A sink that throws is retried later; it never holds back the others, nor ingest. */
 export interface ActionSink {
   name: string
-  send(action: Action): Promise<void>
+  /** `position` is the message's place in the outbox: a sink that keeps state can tell a replay by it. */
+  send(action: Action, position: number): Promise<void>
+  /** This sink's own backoff, instead of the relay's. */
+  retry?: RetryPolicy
 }
 
 /**
@@ -50,7 +53,9 @@ export class OutboxRelay {
     private readonly log: Logger,
     retry: RetryPolicy = DEFAULT_RETRY,
   ) {
-    this.runners = sinks.map((sink) => new SinkRunner(store, sink, log, retry, () => this.prune()))
+    this.runners = sinks.map(
+      (sink) => new SinkRunner(store, sink, log, sink.retry ?? retry, () => this.prune()),
+    )
   }
 
   async start(): Promise<void> {
@@ -116,7 +121,7 @@ class SinkRunner {
         for (const { id, action } of batch) {
           if (this.stopped) return
           try {
-            await this.sink.send(action)
+            await this.sink.send(action, id)
           } catch (err) {
             this.failures++
             const retryInMs = retryDelay(this.failures, this.policy)

@@ -33,6 +33,7 @@ export interface WebhookCounts {
 }
 
 export interface WebhookSink extends ActionSink {
+  send(action: Action): Promise<void>
   counts(): WebhookCounts
 }
 

@@ -10,11 +10,13 @@ import type { InventoryBook } from '../inventory/inventory.ts'
 import type { RuleRuntimeError } from '../rules/evaluator.ts'
 import type { RuleSet } from '../rules/loader.ts'
 import type { SpoolStatus } from '../store/influx/forwarder.ts'
+import type { MailRecord } from '../store/sqlite/mail-log.ts'
 import type { Store } from '../store/store.ts'
 import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes, metricsRoutes } from './health.ts'
+import { messageRoutes } from './messages.ts'
 import { registerOpenApi } from './openapi.ts'
 import { portalRoutes } from './portal.ts'
 import { ruleRoutes } from './rules.ts'
@@ -38,6 +40,8 @@ export interface AppDeps {
   /** Called after a person changed an action, so its message goes out. */
   onActionChanged: () => void
   log: Logger
+  /** The emails about an action, from the mail log. */
+  mailMessages?: (actionId: string) => MailRecord[]
 }
 
 export type App = FastifyInstance<
@@ -104,5 +108,6 @@ export function buildApp(deps: AppDeps): App {
   app.register(ruleRoutes(deps))
   app.register(siteRoutes(deps))
   app.register(portalRoutes(deps))
+  app.register(messageRoutes(deps))
   return app as unknown as App
 }

@@ -34,6 +34,12 @@ export const ConfigSchema = Type.Object(
     spoolMax: Type.Integer({ minimum: 1 }),
     webhookUrl: Type.String(),
     webhookSecret: Type.String(),
+    smtpUrl: Type.String(),
+    mailFrom: Type.String(),
+    serviceDesk: Type.String(),
+    notificationsDir: Type.String({ minLength: 1 }),
+    mailRetryMs: Type.Integer({ minimum: 10 }),
+    mailRetryMaxMs: Type.Integer({ minimum: 10 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
@@ -210,6 +216,51 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'with --webhook-url: signs each body (x-printwarden-signature: sha256=HMAC)',
   },
   {
+    key: 'smtpUrl',
+    flag: 'smtp-url',
+    defaultValue: '',
+    parse: text,
+    description:
+      'a mail server for email to the people actions name: smtp://user:pass@host:587 (STARTTLS) or smtps://…',
+  },
+  {
+    key: 'mailFrom',
+    flag: 'mail-from',
+    defaultValue: '',
+    parse: text,
+    description: 'with --smtp-url: the sender address',
+  },
+  {
+    key: 'serviceDesk',
+    flag: 'service-desk',
+    defaultValue: '',
+    parse: text,
+    description:
+      'with --smtp-url: the provider service desk address, copied where the notification routes say (a breach)',
+  },
+  {
+    key: 'notificationsDir',
+    flag: 'notifications-dir',
+    defaultValue: './notifications',
+    parse: text,
+    description: 'with --smtp-url: who is mailed about which change, the templates and their messages',
+  },
+  {
+    key: 'mailRetryMs',
+    flag: 'mail-retry',
+    defaultValue: '1s',
+    parse: duration,
+    description:
+      'with --smtp-url: the wait after a mail server failed once, doubling with each failure in a row',
+  },
+  {
+    key: 'mailRetryMaxMs',
+    flag: 'mail-retry-max',
+    defaultValue: '5m',
+    parse: duration,
+    description: 'with --smtp-url: the longest wait between tries of a mail server that is down',
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     defaultValue: 'info',
@@ -335,6 +386,7 @@ export function buildConfig(sources: ConfigSources): Config {
       `--store influx needs --influx-url http://host:8086/DATABASE (${origin.store ?? ''} set the store)`,
     )
   }
+  if (raw.smtpUrl !== '') parseSmtpUrl(raw.smtpUrl as string, raw.mailFrom as string)
   // A URL that names no database is refused here, with the other settings, not at the first write.
   if (raw.store === 'influx') parseInfluxUrl(raw.influxUrl as string)
   return Object.freeze(raw as Static<typeof ConfigSchema>)
@@ -366,4 +418,19 @@ export function parseInfluxUrl(raw: string): InfluxTarget {
     throw configError(`--influx-url ${JSON.stringify(raw)}: expected http://host:8086/DATABASE`)
   }
   return { url: `${url.protocol}//${url.host}`, database }
+}
+
+/** Checks `--smtp-url` and `--mail-from` together, at start: the reason, as a config error. */
+export function parseSmtpUrl(raw: string, from: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw configError(`--smtp-url ${JSON.stringify(raw)} is not a URL; expected smtp://user:pass@host:587`)
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw configError(`--smtp-url ${JSON.stringify(raw)}: expected smtp://… (STARTTLS) or smtps://…`)
+  }
+  if (from === '') throw configError('--smtp-url needs --mail-from, the sender address')
+  return url
 }

@@ -171,6 +171,10 @@ export const Site = Type.Object(
     stockMode: Type.Optional(Type.Union([Type.Literal('threshold'), Type.Literal('spare-kit')])),
     /** Working days and hours, holidays, time zone: service due dates and deliveries count on it. */
     calendar: Type.Optional(SiteCalendarSchema),
+    /** The language of the messages to its fleet contact (BCP 47: `it`, `uk`, `en`); English without one. */
+    language: Type.Optional(
+      Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$', description: 'BCP 47, e.g. it, uk, en' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -338,3 +342,24 @@ export const GatewayView = Type.Object({
   software: Type.Union([Type.String(), Type.Null()]),
 })
 export type GatewayView = Static<typeof GatewayView>
+
+/** One email about an action, as `GET /actions/{id}/messages` shows it. */
+export const MailMessageView = Type.Object({
+  messageId: Type.String(),
+  /** `created`, `acknowledged`, `resolved`, `sla-breach`, `shipped`, `delivered`, or `digest`. */
+  change: Type.String(),
+  template: Type.String(),
+  to: Type.Array(Type.String()),
+  cc: Type.Array(Type.String()),
+  subject: Type.String(),
+  /** `pending` (not accepted yet; retried), `sent` (the server accepted it) or `failed` (never sent, or refused for good). */
+  status: Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  createdAt: Type.String(),
+  /** When the server accepted or refused it for good. */
+  sentAt: Type.Union([Type.String(), Type.Null()]),
+  /** The mail server's last answer. */
+  response: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Optional(Type.String()),
+})
+export type MailMessageView = Static<typeof MailMessageView>

@@ -1,10 +1,7 @@
-import { type FSWatcher, watch } from 'node:fs'
 import type { Logger } from 'pino'
 import { RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
+import { FolderWatch } from './folder-watch.ts'
 import { type LoadedRule, loadRuleDir, type RuleSet } from './loader.ts'
-
-/** How long the folder must be quiet before a reload: an editor's save is several writes. */
-const SETTLE_MS = 100
 
 /**
  * The rule files of a folder, kept current: they are loaded at start and again whenever a file
@@ -14,9 +11,7 @@ const SETTLE_MS = 100
 export class RuleLibrary {
   private set: RuleSet = { rules: [], failures: [] }
   private evaluator: RuleEvaluator
-  private watcher: FSWatcher | null = null
-  private timer: NodeJS.Timeout | null = null
-  private reloading: Promise<void> = Promise.resolve()
+  private readonly watch: FolderWatch
   /** Rule file versions that failed to load since the start, for the metrics. */
   reloadFailures = 0
 
@@ -25,14 +20,12 @@ export class RuleLibrary {
     private readonly log: Logger,
   ) {
     this.evaluator = this.compile([])
+    this.watch = new FolderWatch(dir, () => this.reload(), log, 'rule files')
   }
 
   async start(): Promise<void> {
     await this.reload()
-    this.watcher = watch(this.dir, () => this.schedule())
-    this.watcher.on('error', (err) =>
-      this.log.error({ err }, 'cannot watch the rule files; edits need a restart'),
-    )
+    this.watch.start()
   }
 
   /** The rules to evaluate now. */
@@ -46,17 +39,7 @@ export class RuleLibrary {
 
   /** Resolves once the reload that is due (if any) is done: for tests. */
   settled(): Promise<void> {
-    return this.reloading
-  }
-
-  private schedule(): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => {
-      this.timer = null
-      this.reloading = this.reloading.then(() =>
-        this.reload().catch((err: unknown) => this.log.error({ err }, 'could not reload the rule files')),
-      )
-    }, SETTLE_MS)
+    return this.watch.settled()
   }
 
   async reload(): Promise<void> {
@@ -87,7 +70,6 @@ export class RuleLibrary {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.watcher?.close()
+    this.watch.stop()
   }
 }

@@ -65,6 +65,22 @@ describe('defaults', () => {
     )
   })
 
+  it('refuses an --smtp-url that is not smtp:// or smtps://, and one without --mail-from', () => {
+    expect(configErrorOf({ flags: { smtpUrl: 'http://mail.example.com' } }).message).toMatch(/--smtp-url/)
+    expect(configErrorOf({ flags: { smtpUrl: 'smtp://user:pass@mail.example.com:587' } }).message).toMatch(
+      /--mail-from/,
+    )
+    const ok = buildConfig({
+      env: { PRINTWARDEN_SMTP_URL: 'smtps://mail.example.com', PRINTWARDEN_MAIL_FROM: 'pw@example.com' },
+      flags: { mailRetryMs: '250ms' },
+    })
+    expect(ok).toMatchObject({
+      smtpUrl: 'smtps://mail.example.com',
+      mailFrom: 'pw@example.com',
+      mailRetryMs: 250,
+    })
+  })
+
   it('treats an environment variable set to the empty string as not set', () => {
     expect(buildConfig({ env: { PRINTWARDEN_MQTT_PORT: '' } }).mqttPort).toBe(1883)
   })

@@ -127,4 +127,52 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_id, gateway_id)
   );
   `,
+  // email: the messages the email sink wrote, what the mail server answered, and the advisories
+  // waiting for their site's daily digest.
+  `
+  CREATE TABLE mail_messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, -- the order messages are sent in
+    message_id TEXT NOT NULL UNIQUE,       -- <action.change@domain>: one message per change
+    action_id TEXT,                        -- null for a digest (mail_digest_items names its actions)
+    site_id TEXT NOT NULL,
+    change TEXT NOT NULL,                  -- created, shipped, sla-breach, …, digest
+    template TEXT NOT NULL,
+    recipients TEXT NOT NULL,              -- JSON { to: [], cc: [] }
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    html TEXT NOT NULL,
+    status TEXT NOT NULL,                  -- pending, sent, failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    response TEXT,                         -- the server's last answer
+    error TEXT
+  );
+  CREATE INDEX mail_messages_action ON mail_messages (action_id, seq);
+  CREATE INDEX mail_messages_pending ON mail_messages (seq) WHERE status = 'pending';
+
+  -- The last snapshot of each action the email sink planned messages for: changes are derived
+  -- from it and the next one; position is its outbox message, so a replay is told apart.
+  CREATE TABLE mail_seen (
+    action_id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    snapshot TEXT NOT NULL
+  );
+
+  CREATE TABLE mail_digest_items (
+    action_id TEXT NOT NULL,
+    change_key TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    day TEXT NOT NULL,                     -- the digest's local date
+    due_at INTEGER NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    html TEXT NOT NULL,
+    message_id TEXT,                       -- the digest it went into, once composed
+    PRIMARY KEY (action_id, change_key)
+  );
+  CREATE INDEX mail_digest_items_due ON mail_digest_items (due_at) WHERE message_id IS NULL;
+  CREATE INDEX mail_digest_items_slot ON mail_digest_items (site_id, day);
+  `,
 ]
