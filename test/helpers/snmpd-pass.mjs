@@ -12,7 +12,9 @@ const compare = (a, b) => {
 }
 function table() {
   const rows = JSON.parse(readFileSync(file, 'utf8'))
-  return rows.map(([oid, type, value]) => ({ oid: parse(oid), type, value })).sort((x, y) => compare(x.oid, y.oid))
+  return rows
+    .map(([oid, type, value]) => ({ oid: parse(oid), type, value }))
+    .sort((x, y) => compare(x.oid, y.oid))
 }
 const answer = (row) => `.${row.oid.join('.')}\n${row.type}\n${row.value}\n`
 const lines = []
@@ -26,7 +28,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     const oid = parse(lines[1])
     lines.length = 0
     const rows = table()
-    const row = cmd === 'get' ? rows.find((r) => compare(r.oid, oid) === 0) : rows.find((r) => compare(r.oid, oid) > 0)
+    const row =
+      cmd === 'get' ? rows.find((r) => compare(r.oid, oid) === 0) : rows.find((r) => compare(r.oid, oid) > 0)
     process.stdout.write(row ? answer(row) : 'NONE\n')
   } else if (cmd === 'set' && lines.length === 3) {
     lines.length = 0
