@@ -109,16 +109,22 @@ function walk(
   maxRepetitions: number,
   into: Map<string, SnmpValue>,
 ): Promise<void> {
+  let last = ''
   return new Promise((resolve, reject) => {
     session.subtree(
       oid,
       maxRepetitions,
       (varbinds) => {
         for (const vb of varbinds) {
+          // The end of the agent's MIB, or an agent that answers the same OID again: the walk is
+          // over (an agent that loops must never hold a poll forever).
+          if (vb.type === snmp.ObjectType.EndOfMibView || normalize(vb.oid) === last) return true
+          last = normalize(vb.oid)
           if (snmp.isVarbindError(vb)) continue
           const v = toValue(vb)
-          if (v !== undefined) into.set(normalize(vb.oid), v)
+          if (v !== undefined) into.set(last, v)
         }
+        return undefined
       },
       (err) => {
         // v1 ends a walk with noSuchName at the end of the MIB: that is the end, not a failure.
