@@ -18,7 +18,14 @@ import {
 import { type Profile, pickProfile } from '../gateway/profiles.ts'
 import type { Birth, WireReading } from '../src/contract/schemas.ts'
 import type { PrinterModel } from './models.ts'
-import { type Alert, type MibRow, type MibType, type PrinterFace, printerMib, type Supply } from './printer-mib.ts'
+import {
+  type Alert,
+  type MibRow,
+  type MibType,
+  type PrinterFace,
+  printerMib,
+  type Supply,
+} from './printer-mib.ts'
 
 /** The loopback address of the i-th simulated printer (0-based): 127.0.1.1, …, 127.0.1.250, 127.0.2.1, … */
 export function printerAddress(i: number): string {
@@ -67,10 +74,16 @@ export function faceOf(
   const box = reading.wasteBox
   if (model.wasteBoxCapacity !== null && box !== undefined) {
     if (typeof box === 'number')
-      supplies.push({ type: 'wasteToner', description: 'waste toner box', max: 100, level: 100 - Math.round(box) })
+      supplies.push({
+        type: 'wasteToner',
+        description: 'waste toner box',
+        max: 100,
+        level: 100 - Math.round(box),
+      })
     else {
       supplies.push({ type: 'wasteToner', description: 'waste toner box', max: -2, level: -3 })
-      if (box === 'nearFull') alerts.push({ severity: 4, code: 1107, description: 'Waste toner box nearly full' })
+      if (box === 'nearFull')
+        alerts.push({ severity: 4, code: 1107, description: 'Waste toner box nearly full' })
       if (box === 'full' && !alerts.some((a) => a.code === 1109))
         alerts.push({ severity: 4, code: 1109, description: 'Waste toner box full' })
     }
@@ -82,8 +95,11 @@ export function faceOf(
   const vendor: Record<string, number> = {}
   const counters = reading.counters
   const { mono: monoOids, color: colorOids } = profile.counters ?? {}
-  if (counters && monoOids) monoOids.forEach((oid, i) => (vendor[oid] = i === 0 ? (counters.mono ?? 0) : 0))
-  if (counters && colorOids) colorOids.forEach((oid, i) => (vendor[oid] = i === 0 ? (counters.color ?? 0) : 0))
+  // The first OID of each sum carries the count (print), the others zero (copy).
+  if (counters && monoOids)
+    for (const [i, oid] of monoOids.entries()) vendor[oid] = i === 0 ? (counters.mono ?? 0) : 0
+  if (counters && colorOids)
+    for (const [i, oid] of colorOids.entries()) vendor[oid] = i === 0 ? (counters.color ?? 0) : 0
   const enterprise = profile.match.enterprise?.[0] ?? '1.3.6.1.4.1.8072.3.2.10'
   return {
     system: {
