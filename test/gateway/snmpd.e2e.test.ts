@@ -26,7 +26,6 @@ import { colourMfp, healthyMfp, SYSTEM } from './faces.ts'
 const SITE = 'milano-hq'
 const DEVICE = 'SCM-004512'
 const START = Date.parse('2026-01-05T08:00:00Z')
-const HOUR = 3_600_000
 
 type StoredReading = {
   ts: string
