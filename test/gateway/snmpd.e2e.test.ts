@@ -101,7 +101,7 @@ describe('the gateway with the npm run gateway command, over SNMP v2c', () => {
         const { status, body } = await getJson<DeviceView>(`${service.http}/devices/${DEVICE}`)
         return status === 200 && body.counters !== null && body.model ? body : undefined
       },
-      30_000,
+      90_000,
       'the device through the API',
     )
     expect(device).toMatchObject({
@@ -128,7 +128,7 @@ describe('the gateway with the npm run gateway command, over SNMP v2c', () => {
     expect(found.filter((a) => a.type === 'reorder').map((a) => a.details.color)).toEqual(['cyan'])
     expect(found.find((a) => a.type === 'fault')?.details.code).toBe('C6000')
     expect(found.filter((a) => a.type === 'waste-box')).toHaveLength(1)
-  }, 60_000)
+  }, 150_000)
 
   it('sends readings with a seq that grows by one', async () => {
     const stored = await waitFor(

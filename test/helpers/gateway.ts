@@ -32,7 +32,7 @@ export function startGateway(args: {
       id: args.id ?? 'gw-test',
       printers: '(in the test)',
       bufferDir: args.bufferDir,
-      snmpTimeoutMs: '1s',
+      snmpTimeoutMs: '5s',
       ...args.flags,
     } as Record<string, string>,
   })

@@ -37,8 +37,8 @@ describe('the closed loop through SNMP', () => {
       })
       const report = await runSnmp(cfg, { port: 16_161, bufferDir: buffers.path })
       const k = report.kpis
-      // Every poll was answered: 50 printers, 6 polls a day, 30 days.
-      expect(report.gateways[0]?.polls).toBe(50 * 6 * 30)
+      // Every poll was answered: 50 printers, 3 polls a day, 30 days.
+      expect(report.gateways[0]?.polls).toBe(50 * 3 * 30)
       expect(report.gateways[0]?.silent).toBe(0)
       expect(report.gateways[0]?.pending).toBe(0)
       // Every critical fault a printer reported over SNMP got a ticket.
