@@ -138,6 +138,20 @@ describe('special values and bad answers', () => {
     expect(r.toner).toEqual({ black: 90, cyan: 80, magenta: 70, yellow: 60 })
   })
 
+  it('publishes the birth again when the printer says something new of itself', async () => {
+    await pollWith(healthyMfp())
+    const before = await getJson<{ serial?: string; model?: string }>(`${service.http}/devices/RM-1`)
+    expect(before.body).toMatchObject({ vendor: 'Kyocera', model: 'TASKalfa 2554ci', serial: 'W2K1234567' })
+    const births = g.gateway.stats.published.births
+    await pollWith(healthyMfp({ serial: 'W2K7654321' }))
+    expect(g.gateway.stats.published.births).toBe(births + 1)
+    const after = await getJson<{ serial?: string }>(`${service.http}/devices/RM-1`)
+    expect(after.body.serial).toBe('W2K7654321')
+    // An unchanged birth is not sent again.
+    await pollWith(healthyMfp({ serial: 'W2K7654321' }))
+    expect(g.gateway.stats.published.births).toBe(births + 1)
+  })
+
   it('logs a printer that does not answer, publishes nothing for it, and reads it again at the next poll', async () => {
     const silent = tempDir('printwarden-gw-silent-')
     // Nobody answers SNMP there: the poll times out.
