@@ -129,6 +129,9 @@ export async function runSnmp(cfg: RunConfig, o: SnmpOptions): Promise<SnmpRunRe
     Math.floor((cfg.syncEveryMs ?? sim.minEffectDelayMs()) / cfg.intervalMs) * cfg.intervalMs,
   )
 
+  // The engine reads each printer at its own slot of the tick; the gateway reads them all once the
+  // last slot has passed, so that no reading is older than the state it shows.
+  const lastSlot = Math.max(0, ...plan.devices.map((d) => d.slotMs))
   const births = new Map<string, Birth>()
   const t0 = performance.now()
   let nextSync = plan.start
@@ -155,7 +158,7 @@ export async function runSnmp(cfg: RunConfig, o: SnmpOptions): Promise<SnmpRunRe
         if (!r) agents.clear(d.deviceId)
         else agents.set(d.deviceId, faceOf(d.model, d.profile, births.get(d.deviceId) ?? {}, d.deviceId, r))
       }
-      clock.set(t)
+      clock.set(t + lastSlot)
       await Promise.all(gateways.map((g) => g.pollAll()))
       o.onTick?.(sim.tickIndex, sim.ticks, t)
     }
