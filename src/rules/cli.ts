@@ -5,7 +5,7 @@
  * bad command line or input that cannot be read.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { buildConfig, OPTIONS, readConfigFile } from '../config/config.ts'
+import { buildConfig, OPTIONS, readConfigFile, supportCalendar } from '../config/config.ts'
 import { toEpochMs } from '../domain/reading.ts'
 import { PrintwardenError } from '../errors.ts'
 import { terminalProgress } from '../terminal.ts'
@@ -60,6 +60,7 @@ function settingsOf(flags: CommonFlags) {
     sweepIntervalMs: config.sweepIntervalMs,
     topicRoot: config.topicRoot,
     maxPayloadBytes: config.maxPayloadBytes,
+    supportCalendar: supportCalendar(config),
   }
 }
 

@@ -18,6 +18,7 @@ import { Processor } from '../actions/processor.ts'
 import { EventClock } from '../clock.ts'
 import type { Action, Birth, Site } from '../contract/schemas.ts'
 import { isValidId } from '../contract/topics.ts'
+import type { SiteCalendar } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
@@ -45,6 +46,8 @@ export interface DryRunSettings {
   maxPayloadBytes: number
   /** Told how far the run is: bytes of the readings file (`test`), or readings replayed (`backtest`). */
   onProgress?: (done: number, total?: number) => void
+  /** The provider's support calendar, for sites without their own (the service's `--support-*`). */
+  supportCalendar?: SiteCalendar
 }
 
 /** An action as the API shows it, without the ids and times that only a real ledger gives. */
@@ -175,12 +178,14 @@ interface Describing {
  * What the rules know of a device besides its readings, as the service builds it (src/main.ts):
  * its birth message, and the site and device inventory of a data directory when one is given.
  */
-async function describeDevices(dataDir: string | undefined): Promise<Describing> {
-  if (dataDir === undefined) return { describe: (birth) => deviceInfo(birth), site: () => undefined }
+async function describeDevices(dataDir: string | undefined, support?: SiteCalendar): Promise<Describing> {
+  const fallback = support === undefined ? {} : { calendar: support }
+  if (dataDir === undefined)
+    return { describe: (birth) => ({ ...fallback, ...deviceInfo(birth) }), site: () => undefined }
   const inventory = new InventoryBook(dataDir)
   await inventory.load()
   return {
-    describe: (birth, deviceId, siteId) => inventory.describe(birth, deviceId, siteId),
+    describe: (birth, deviceId, siteId) => ({ ...fallback, ...inventory.describe(birth, deviceId, siteId) }),
     site: (siteId) => inventory.site(siteId),
   }
 }
@@ -563,7 +568,7 @@ export async function testReadings(
     const replay = await Replay.start(
       rules.rules,
       settings.sweepIntervalMs,
-      await describeDevices(settings.inventoryDir),
+      await describeDevices(settings.inventoryDir, settings.supportCalendar),
     )
     try {
       const { lines, rejected } = await replayLines(handle, settings, replay)
@@ -650,7 +655,7 @@ export async function backtest(
   }
   try {
     const rules = await loadRules(settings.rulesDir)
-    const describe = await describeDevices(settings.dataDir)
+    const describe = await describeDevices(settings.dataDir, settings.supportCalendar)
     const replay = await Replay.start(rules.rules, settings.sweepIntervalMs, describe)
     try {
       await replay.add([], history.births())

@@ -11,6 +11,7 @@ import {
   nextWorkingStart,
   type SiteCalendar,
   siteCalendar,
+  workingDaysAfter,
   workingDaysSince,
 } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
@@ -224,8 +225,33 @@ function orderFacts(
     expectedDelivery: expected === undefined ? null : new Date(expected).toISOString(),
     deliveryStep: step,
     workingDaysOverdue:
-      expected === undefined || step === 'delivered' ? null : workingDaysSince(cal, expected, at),
+      expected === undefined || step === 'delivered' ? null : overdueDays(cal, expected, at),
   }
+}
+
+/**
+ * `workingDaysSince(cal, expected, at)`, from the ends of the working days after `expected`, kept
+ * per calendar and order: every reading of a device with an open order asks, with a later `at`.
+ */
+const overdueEnds = new WeakMap<SiteCalendar, Map<number, number[]>>()
+function overdueDays(cal: SiteCalendar, expected: number, at: number): number | null {
+  if (at < expected) return null
+  let byOrder = overdueEnds.get(cal)
+  if (!byOrder) {
+    byOrder = new Map()
+    overdueEnds.set(cal, byOrder)
+  }
+  let ends = byOrder.get(expected)
+  if (!ends) {
+    if (byOrder.size > 10_000) byOrder.clear()
+    ends = []
+    byOrder.set(expected, ends)
+  }
+  while (ends.length < 31 && (ends.length === 0 || at >= (ends[ends.length - 1] as number)))
+    ends.push(workingDaysAfter(cal, expected, ends.length + 1))
+  let n = 0
+  while (n < ends.length && at >= (ends[n] as number)) n++
+  return n < ends.length ? n : workingDaysSince(cal, expected, at)
 }
 
 /** Hours since the cartridge of this subject was ordered (a `reorder` not resolved), or null. */
