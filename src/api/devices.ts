@@ -10,6 +10,7 @@ import {
   StoredReading,
   Timestamp,
 } from '../contract/schemas.ts'
+import { isDeviceId } from '../contract/topics.ts'
 import { toEpochMs, toWire } from '../domain/reading.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
@@ -129,6 +130,10 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
     },
     async (request) => {
       const { deviceId } = request.params
+      if (!isDeviceId(deviceId))
+        throw badRequest(
+          `params/deviceId: ${deviceId} is reserved (actions and gateways are never device IDs)`,
+        )
       await deps.inventory.putDevice({ ...request.body, deviceId })
       return view((await deps.store.device(deviceId)) ?? (unheard(deviceId) as DeviceRecord))
     },

@@ -174,6 +174,23 @@ describe('gateways', () => {
     await branch.endAsync()
   })
 
+  it('refuses a gateway state that breaks the contract, and a message on a site actions topic, counting each', async () => {
+    const stats = async () =>
+      (await getJson<{ ingest: { rejected: Record<string, number> } }>(`${service.http}/stats`)).body.ingest
+        .rejected
+    const before = await stats()
+    await hq.publishAsync(status('hq', 'gw-hq'), JSON.stringify({ state: 'sleeping' }), {
+      qos: 1,
+      retain: true,
+    })
+    await hq.publishAsync('fleet/v1/hq/actions', JSON.stringify({ type: 'reorder' }), { qos: 1 })
+    const after = await stats()
+    expect((after['invalid-payload'] ?? 0) - (before['invalid-payload'] ?? 0)).toBe(1)
+    expect((after['read-only-topic'] ?? 0) - (before['read-only-topic'] ?? 0)).toBe(1)
+    const { body } = await getJson<{ items: GatewayView[] }>(`${service.http}/sites/hq/gateways`)
+    expect(body.items).toEqual([])
+  })
+
   it('refuses readings under the reserved device IDs actions and gateways', async () => {
     const before = (await getJson<{ ingest: { rejected: Record<string, number> } }>(`${service.http}/stats`))
       .body
@@ -186,6 +203,13 @@ describe('gateways', () => {
     expect(
       (after.ingest.rejected['unknown-topic'] ?? 0) - (before.ingest.rejected['unknown-topic'] ?? 0),
     ).toBe(2)
+    const put = await fetch(`${service.http}/devices/gateways`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ siteId: 'hq' }),
+    })
+    expect(put.status).toBe(400)
+    expect(((await put.json()) as { message: string }).message).toMatch(/reserved/)
     const devices = (await getJson<{ items: { deviceId: string }[] }>(`${service.http}/devices`)).body.items
     expect(devices.map((d) => d.deviceId).sort()).toEqual(['BR-1', 'HQ-1', 'QT-1'])
   })

@@ -488,8 +488,9 @@ describe('the dry run of a rule about a whole site', () => {
       readingsFile: file,
       inventoryDir: data,
     })
-    expect(report.actions.map((a) => [a.type, a.deviceId, a.details.period])).toEqual([
-      ['stock-reconciliation', 'KIT-1', '2026-H2'],
+    // About the site: no device.
+    expect(report.actions.map((a) => [a.type, a.deviceId, a.siteId, a.details.period])).toEqual([
+      ['stock-reconciliation', undefined, 'milano-hq', '2026-H2'],
     ])
     // It fired for the site: no device of the site is said to have missed it.
     expect(report.notFired.filter((n) => n.rule === 'stock-reconciliation')).toEqual([])
