@@ -37,6 +37,8 @@ export class Processor {
   private sweepPending = false
   /** Readings that were older than their device's newest one when processed: stored, not decided on. */
   private lateReadings = 0
+  /** Sweeps run to their end: tests and operators can wait for the next one instead of a sleep. */
+  private sweeps = 0
   private nextEventSweep = 0
   private failure: string | null = null
 
@@ -89,11 +91,12 @@ export class Processor {
   }
 
   /** The journal position processed up to, and how many stored readings wait behind it. */
-  async progress(): Promise<{ position: number; backlog: number; lateReadings: number }> {
+  async progress(): Promise<{ position: number; backlog: number; lateReadings: number; sweeps: number }> {
     return {
       position: this.position,
       backlog: (await this.store.journalEnd()) - this.position,
       lateReadings: this.lateReadings,
+      sweeps: this.sweeps,
     }
   }
 
@@ -310,6 +313,7 @@ export class Processor {
     }
     candidates.push(...(await this.siteCandidates(now)))
     if (candidates.length > 0) await this.commit(new Map(), candidates, undefined)
+    this.sweeps++
   }
 
   /**

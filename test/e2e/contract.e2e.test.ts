@@ -13,6 +13,7 @@ import {
   type Published,
   publishAll,
   settled,
+  sweepsPass,
   telemetry,
   watchActions,
 } from '../helpers/fleet.ts'
@@ -262,8 +263,8 @@ describe('the service, end to end', () => {
     await publishAll(publisher, births, true)
     await publishAll(publisher, allReadings)
     await settled(service.http)
-    // let a few sweeps run too
-    await new Promise((r) => setTimeout(r, 600))
+    // and a few sweeps too
+    await sweepsPass(service.http, 3)
     const after = await actions(service.http)
     expect(after).toEqual(before)
     expect(watcher.messages).toEqual([])

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { RunReport } from '../../simulator/runner.ts'
 import { connect } from '../helpers/fleet.ts'
-import { getJson, kill9, ROOT, startServiceProcess, tempDir } from '../helpers/service-process.ts'
+import { getJson, kill9, ROOT, startServiceProcess, tempDir, waitFor } from '../helpers/service-process.ts'
 
 const exec = promisify(execFile)
 const simulate = (args: string[]) =>
@@ -49,7 +49,7 @@ describe('npm run simulate', () => {
     const once = async (name: string) => {
       const service = await startServiceProcess({
         dataDir: join(dir.path, `data-${name}`),
-        extra: ['--clock', 'event', '--sweep-interval', '1h'],
+        extra: ['--init', '--clock', 'event', '--sweep-interval', '1h'],
       })
       try {
         const out = join(dir.path, `${name}.jsonl`)
@@ -84,7 +84,13 @@ describe('npm run simulate', () => {
         const births = new Set<string>()
         late.on('message', (topic) => births.add(topic))
         await late.subscribeAsync('fleet/v1/+/+/birth', { qos: 1 })
-        await new Promise((r) => setTimeout(r, 500))
+        // Retained messages come with the subscription, before a message published after it.
+        const marker = `fleet/v1/marker-${name}/MARKER-1/birth`
+        const publisher = await connect(service.mqttUrl)
+        await publisher.publishAsync(marker, '{}', { qos: 1 })
+        await publisher.endAsync()
+        await waitFor(() => (births.has(marker) ? true : undefined), 10_000, 'the marker birth')
+        births.delete(marker)
         await late.endAsync()
         return {
           stdout,
