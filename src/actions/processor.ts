@@ -47,6 +47,8 @@ export class Processor {
   private sweepPending = false
   /** Readings that were older than their device's newest one when processed: stored, not decided on. */
   private lateReadings = 0
+  /** Sweeps run to their end: tests and operators can wait for the next one instead of a sleep. */
+  private sweeps = 0
   private nextEventSweep = 0
   private failure: string | null = null
 
@@ -99,11 +101,12 @@ export class Processor {
   }
 
   /** The journal position processed up to, and how many stored readings wait behind it. */
-  async progress(): Promise<{ position: number; backlog: number; lateReadings: number }> {
+  async progress(): Promise<{ position: number; backlog: number; lateReadings: number; sweeps: number }> {
     return {
       position: this.position,
       backlog: (await this.store.journalEnd()) - this.position,
       lateReadings: this.lateReadings,
+      sweeps: this.sweeps,
     }
   }
 
@@ -335,6 +338,7 @@ export class Processor {
     const siteEpisodes = gateways.episodes
     if (candidates.length > 0 || siteEpisodes.size > 0)
       await this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes)
+    this.sweeps++
   }
 
   /**

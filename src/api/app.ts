@@ -34,7 +34,7 @@ export interface AppDeps {
   clock: Clock
   stats: IngestStats
   rules: () => RuleSet & { runtimeErrors: RuleRuntimeError[] }
-  progress: () => Promise<{ position: number; backlog: number; lateReadings: number }>
+  progress: () => Promise<{ position: number; backlog: number; lateReadings: number; sweeps: number }>
   /** What is not running, of broker, store and rules: empty when all are. */
   problems: () => Promise<string[]>
   /** Called after a person changed an action, so its message goes out. */

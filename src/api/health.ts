@@ -20,7 +20,7 @@ const Stats = Type.Object({
     rejected: Type.Object(Object.fromEntries(RejectReasons.map((r) => [r, Count]))),
     rejectedTotal: Count,
   }),
-  processing: Type.Object({ position: Count, backlog: Count, lateReadings: Count }),
+  processing: Type.Object({ position: Count, backlog: Count, lateReadings: Count, sweeps: Count }),
 })
 
 export const healthRoutes = (deps: AppDeps) => async (app: App) => {

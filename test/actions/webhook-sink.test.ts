@@ -421,7 +421,10 @@ describe('the relay backoff', () => {
         throw new Error('the receiver is down')
       },
     }
-    const relay = await startRelay(store, [down], { initialMs: 60_000, maxMs: 60_000 })
+    // A second sink, up, is the witness that the relay took each poke.
+    const taken: Action[] = []
+    const up: ActionSink = { name: 'up', send: async (a) => void taken.push(a) }
+    const relay = await startRelay(store, [down, up], { initialMs: 60_000, maxMs: 60_000 })
     await create(store, candidate('SCM-1', 'black', T0))
     relay.poke()
     await until('the sink failed once', () => attempts === 1)
@@ -430,7 +433,7 @@ describe('the relay backoff', () => {
       await create(store, candidate('SCM-1', `color${i}`, T0))
       relay.poke()
     }
-    await new Promise((r) => setTimeout(r, 100))
+    await until('the sink that is up took all six', () => taken.length === 6)
     expect(attempts).toBe(1)
   })
 })

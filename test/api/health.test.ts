@@ -21,7 +21,7 @@ describe('GET /health', () => {
     clock: new ManualClock(0),
     stats: new IngestStats(),
     rules: () => ({ rules: [], failures: [], runtimeErrors: [] }),
-    progress: async () => ({ position: 0, backlog: 0, lateReadings: 0 }),
+    progress: async () => ({ position: 0, backlog: 0, lateReadings: 0, sweeps: 0 }),
     problems: async () => problems,
     onActionChanged: () => {},
     log: pino({ level: 'silent' }),

@@ -26,7 +26,7 @@ describe('the OpenAPI document', () => {
     clock: new ManualClock(0),
     stats: new IngestStats(),
     rules: () => ({ rules: [], failures: [], runtimeErrors: [] }),
-    progress: async () => ({ position: 0, backlog: 0, lateReadings: 0 }),
+    progress: async () => ({ position: 0, backlog: 0, lateReadings: 0, sweeps: 0 }),
     problems: async () => [],
     onActionChanged: () => {},
     log: pino({ level: 'silent' }),

@@ -50,26 +50,51 @@ describe('pages from counters', () => {
     expect(result?.resets).toBe(1)
   })
 
-  it('never counts negative pages, and without a reset counts the difference of its two ends', () => {
+  // Two or more points in October (days 0 to 30), and any before and after it: there is always an answer.
+  const pointsArb = fc
+    .tuple(
+      fc.array(fc.record({ day: fc.integer({ min: -30, max: -1 }), total: fc.nat(1_000_000) }), {
+        maxLength: 5,
+      }),
+      fc.array(fc.record({ day: fc.integer({ min: 0, max: 30 }), total: fc.nat(1_000_000) }), {
+        minLength: 2,
+        maxLength: 10,
+      }),
+      fc.array(fc.record({ day: fc.integer({ min: 31, max: 40 }), total: fc.nat(1_000_000) }), {
+        maxLength: 5,
+      }),
+    )
+    .map((parts) => parts.flat())
+
+  it('never counts negative pages, and ends on a reading inside the period', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.record({ day: fc.integer({ min: -30, max: 40 }), total: fc.nat(1_000_000) }), {
-          maxLength: 20,
-        }),
-        (points) => {
-          const result = pagesFromCounters(
-            points.map((p) => at(p.day, p.total)),
-            OCT,
-          )
-          if (result) {
-            expect(result.pages.total).toBeGreaterThanOrEqual(0)
-            if (result.resets === 0)
-              expect(result.pages.total).toBe(result.to.counters.total - result.from.counters.total)
-            expect(result.to.ts).toBeGreaterThanOrEqual(OCT.start)
-            expect(result.to.ts).toBeLessThan(OCT.end)
-          }
-        },
-      ),
+      fc.property(pointsArb, (points) => {
+        const result = pagesFromCounters(
+          points.map((p) => at(p.day, p.total)),
+          OCT,
+        )
+        expect(result).not.toBeNull()
+        expect(result?.pages.total).toBeGreaterThanOrEqual(0)
+        expect(result?.to.ts).toBeGreaterThanOrEqual(OCT.start)
+        expect(result?.to.ts).toBeLessThan(OCT.end)
+      }),
+    )
+  })
+
+  it('without a reset, counts the difference of its two ends', () => {
+    // Counters that only rise: one point a day from a day before October, by the given steps.
+    fc.assert(
+      fc.property(fc.array(fc.nat(10_000), { minLength: 2, maxLength: 30 }), (steps) => {
+        const totals = steps.map((_, i) => steps.slice(0, i + 1).reduce((a, b) => a + b, 0))
+        const total = totals[totals.length - 1] ?? 0
+        const points = totals.map((t, i) => at(i - 1, t))
+        const result = pagesFromCounters(points, OCT)
+        expect(result?.resets).toBe(0)
+        expect(result?.pages.total).toBe(
+          (result?.to.counters.total ?? -1) - (result?.from.counters.total ?? 0),
+        )
+        expect(result?.pages.total).toBe(total - (points[0]?.counters.total ?? 0))
+      }),
     )
   })
 })

@@ -175,19 +175,22 @@ describe('transition', () => {
   })
 
   it('refuses to acknowledge a resolved action, and says why', () => {
-    const result = transition('resolved', 'ack')
-    expect(result.ok).toBe(false)
-    if (!result.ok) expect(result.reason).toMatch(/resolved/)
+    expect(transition('resolved', 'ack')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/resolved/),
+    })
   })
 
   it('never moves an action back towards open', () => {
     const order: ActionStatus[] = ['open', 'acknowledged', 'resolved']
-    for (const from of order) {
-      for (const verb of ['ack', 'resolve'] as const) {
-        const result = transition(from, verb)
-        if (result.ok) expect(order.indexOf(result.to)).toBeGreaterThanOrEqual(order.indexOf(from))
-      }
-    }
+    // Every step that is taken moves forward; the one refused is acknowledging a resolved action.
+    const steps = order.flatMap((from) =>
+      (['ack', 'resolve'] as const).map((verb) => ({ from, verb, result: transition(from, verb) })),
+    )
+    const taken = steps.flatMap((s) => (s.result.ok ? [{ from: s.from, to: s.result.to }] : []))
+    expect(taken).toHaveLength(5)
+    for (const { from, to } of taken) expect(order.indexOf(to)).toBeGreaterThanOrEqual(order.indexOf(from))
+    expect(steps.filter((s) => !s.result.ok).map((s) => [s.from, s.verb])).toEqual([['resolved', 'ack']])
   })
 })
 

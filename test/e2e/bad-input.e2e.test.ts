@@ -13,6 +13,7 @@ import {
   type ServiceProcess,
   startServiceProcess,
   tempDir,
+  waitFor,
 } from '../helpers/service-process.ts'
 
 const base = Date.now() - 2 * HOUR
@@ -136,8 +137,9 @@ describe('bad input', () => {
     await client.publishAsync('fleet/v1/bad-site/BAD-2/birth', '{not json', { qos: 1, retain: true })
     const good = valid()
     await client.publishAsync(good.topic, good.payload, { qos: 1 })
-    await settled(service.http)
-    await new Promise((r) => setTimeout(r, 200))
+    // Messages of one publisher are forwarded in order: once the good one is here, the rejected
+    // one before it would have been too.
+    await waitFor(() => (seen.includes(good.topic) ? true : undefined), 10_000, 'the good reading')
     expect(seen).toEqual([good.topic])
     await listener.endAsync()
 
@@ -145,8 +147,11 @@ describe('bad input', () => {
     const retained: string[] = []
     late.on('message', (topic) => retained.push(topic))
     await late.subscribeAsync('fleet/v1/bad-site/+/birth', { qos: 1 })
-    await new Promise((r) => setTimeout(r, 200))
-    expect(retained).toEqual([])
+    // Retained messages come with the subscription, before anything published after it.
+    const marker = 'fleet/v1/bad-site/BAD-3/birth'
+    await client.publishAsync(marker, JSON.stringify({ vendor: 'HP' }), { qos: 1 })
+    await waitFor(() => (retained.includes(marker) ? true : undefined), 10_000, 'the marker birth')
+    expect(retained).toEqual([marker])
     await late.endAsync()
     expect(await actions(service.http, '?deviceId=BAD-2')).toEqual([])
   })

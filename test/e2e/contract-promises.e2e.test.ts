@@ -7,7 +7,7 @@
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Action } from '../../src/contract/schemas.ts'
-import { actions, connect, HOUR, iso, publishAll, settled, telemetry } from '../helpers/fleet.ts'
+import { actions, connect, HOUR, iso, publishAll, settled, sweepsPass, telemetry } from '../helpers/fleet.ts'
 import {
   getJson,
   kill9,
@@ -90,8 +90,17 @@ describe('contract promises, end to end', () => {
     expect(resolve.status).toBe(200)
     expect(((await resolve.json()) as Action).status).toBe('resolved')
     await waitFor(async () => (messagesOf(id).length >= 3 ? true : undefined), 5000, 'three messages')
-    // A moment more, for any message that should not come.
-    await new Promise((r) => setTimeout(r, 300))
+    // A later change goes out through the same outbox, in order: once its message is here, any
+    // message of this action that should not come would have come before it.
+    await publishAll(client, [
+      telemetry('shape-site', 'WITNESS-1', { ts: iso(now - HOUR), toner: { black: 5 } }),
+    ])
+    const witness = await waitFor(
+      async () => (await actions(service.http, '?deviceId=WITNESS-1'))[0],
+      5000,
+      'the witness order',
+    )
+    await waitFor(async () => (messagesOf(witness.id).length > 0 ? true : undefined), 5000, 'its message')
     expect(messagesOf(id).map((m) => m.action.status)).toEqual(['open', 'acknowledged', 'resolved'])
   })
 
@@ -160,7 +169,7 @@ describe('contract promises, end to end', () => {
       10_000,
       'the second silence',
     )
-    await new Promise((r) => setTimeout(r, 600)) // three sweeps more
+    await sweepsPass(service.http, 3)
     const both = await missed()
     expect(both.map((a) => a.status).sort()).toEqual(['open', 'resolved'])
   })

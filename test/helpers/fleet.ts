@@ -54,3 +54,11 @@ export async function actions(http: string, query = ''): Promise<Action[]> {
   if (status !== 200) throw new Error(`GET /actions${query} answered ${status}`)
   return body.items
 }
+
+/** Waits until `n` more sweeps have run to their end: for "nothing more happens" without a sleep. */
+export async function sweepsPass(http: string, n: number): Promise<void> {
+  const sweeps = async () =>
+    (await getJson<{ processing: { sweeps: number } }>(`${http}/stats`)).body.processing.sweeps
+  const from = await sweeps()
+  await waitFor(async () => ((await sweeps()) >= from + n ? true : undefined), 20_000, `${n} sweeps`)
+}

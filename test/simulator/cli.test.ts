@@ -49,7 +49,7 @@ describe('npm run simulate', () => {
     const once = async (name: string) => {
       const service = await startServiceProcess({
         dataDir: join(dir.path, `data-${name}`),
-        extra: ['--clock', 'event', '--sweep-interval', '1h'],
+        extra: ['--init', '--clock', 'event', '--sweep-interval', '1h'],
       })
       try {
         const out = join(dir.path, `${name}.jsonl`)
