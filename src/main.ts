@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
+import { LiveActions } from './actions/live.ts'
 import { Processor } from './actions/processor.ts'
 import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
@@ -88,6 +89,7 @@ export async function startService(
     },
   })
   processor.batchTimer = () => metrics.timeBatch()
+  const live = new LiveActions()
   const ingest = new Ingest(
     store,
     wall,
@@ -117,6 +119,7 @@ export async function startService(
     [
       mqttActionSink(broker, config.topicRoot),
       metrics.sink(),
+      live.sink(),
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
       ...(config.webhookUrl
         ? [
@@ -155,6 +158,7 @@ export async function startService(
     },
     onActionChanged: () => relay?.poke(),
     log,
+    live,
   })
 
   await inventory.load()

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import type { LiveActions } from '../actions/live.ts'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { Refusal } from '../ingest/ingest.ts'
@@ -12,6 +13,7 @@ import type { SpoolStatus } from '../store/influx/forwarder.ts'
 import type { Store } from '../store/store.ts'
 import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
+import { consoleRoutes } from './console.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes, metricsRoutes } from './health.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -36,6 +38,8 @@ export interface AppDeps {
   /** Called after a person changed an action, so its message goes out. */
   onActionChanged: () => void
   log: Logger
+  /** Action changes as they are published, for the console's live view. */
+  live?: LiveActions
 }
 
 export type App = FastifyInstance<
@@ -91,6 +95,7 @@ export function buildApp(deps: AppDeps): App {
   registerOpenApi(app as unknown as App)
   app.register(healthRoutes(deps))
   app.register(metricsRoutes(deps))
+  app.register(consoleRoutes(deps.live))
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))
