@@ -3,9 +3,9 @@
  * reverse order of start, so in-flight readings finish before the database closes.
  */
 import type { Logger } from 'pino'
+import { LiveActions } from './actions/live.ts'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
-import { LiveActions } from './actions/live.ts'
 import { Processor } from './actions/processor.ts'
 import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'

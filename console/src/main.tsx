@@ -1,6 +1,14 @@
 import { render } from 'preact'
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { type Action, api, type Device, type RuleView, type StoredReading, token, watchActions } from './api.ts'
+import {
+  type Action,
+  api,
+  type Device,
+  type RuleView,
+  type StoredReading,
+  token,
+  watchActions,
+} from './api.ts'
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const
 
@@ -31,8 +39,9 @@ function duration(ms: number): string {
   const d = Math.floor(s / 86400)
   const h = Math.floor((s % 86400) / 3600)
   const m = Math.floor((s % 3600) / 60)
-  const parts = d > 0 ? [`${d}d`, `${h}h`] : h > 0 ? [`${h}h`, `${m}m`] : [`${m}m`, `${s % 60}s`]
-  return parts.join(' ')
+  // Seconds always: a countdown that visibly moves reads as live.
+  const parts = [d > 0 ? `${d}d` : '', d > 0 || h > 0 ? `${h}h` : '', `${m}m`, `${s % 60}s`]
+  return parts.filter(Boolean).join(' ')
 }
 
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—')
@@ -132,7 +141,9 @@ function ActionsPage({ actions, onChange }: { actions: Action[]; onChange: (a: A
             <tr key={a.id} data-id={a.id} data-type={a.type}>
               <td>{a.type}</td>
               <td>{a.siteId}</td>
-              <td>{a.deviceId ? <a href={`#/devices/${encodeURIComponent(a.deviceId)}`}>{a.deviceId}</a> : '—'}</td>
+              <td>
+                {a.deviceId ? <a href={`#/devices/${encodeURIComponent(a.deviceId)}`}>{a.deviceId}</a> : '—'}
+              </td>
               <td>
                 <span class={`status ${a.status}`}>{a.status}</span>
               </td>
@@ -165,7 +176,12 @@ function TonerChart({ readings }: { readings: StoredReading[] }) {
   const span = Math.max(1, (points.at(-1)?.t ?? 0) - t0)
   const x = (t: number) => 40 + ((t - t0) / span) * (W - 60)
   const y = (v: number) => 10 + (1 - v / 100) * (H - 30)
-  const stroke: Record<string, string> = { black: '#101828', cyan: '#06aed4', magenta: '#dd2590', yellow: '#eaaa08' }
+  const stroke: Record<string, string> = {
+    black: '#101828',
+    cyan: '#06aed4',
+    magenta: '#dd2590',
+    yellow: '#eaaa08',
+  }
   return (
     <svg class="chart" id="toner-chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img">
       {[0, 50, 100].map((v) => (

@@ -61,7 +61,10 @@ describe('the OpenAPI document', () => {
     // page itself, and /console/* the console's files, not part of the API they describe.
     const api = routes.filter(
       (r) =>
-        r.method !== 'HEAD' && r.url !== '/docs' && !r.url.startsWith('/docs/') && !r.url.startsWith('/console/'),
+        r.method !== 'HEAD' &&
+        r.url !== '/docs' &&
+        !r.url.startsWith('/docs/') &&
+        !r.url.startsWith('/console/'),
     )
     expect(api.length).toBeGreaterThan(15)
     const described = new Set(
