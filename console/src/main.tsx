@@ -153,8 +153,16 @@ function ActionsPage({ actions, onChange }: { actions: Action[]; onChange: (a: A
               </td>
               <td>{when(a.updatedAt)}</td>
               <td class="actions">
-                {a.status === 'open' && <button onClick={() => act(a, 'ack')}>Acknowledge</button>}
-                {a.status !== 'resolved' && <button onClick={() => act(a, 'resolve')}>Resolve</button>}
+                {a.status === 'open' && (
+                  <button type="button" onClick={() => act(a, 'ack')}>
+                    Acknowledge
+                  </button>
+                )}
+                {a.status !== 'resolved' && (
+                  <button type="button" onClick={() => act(a, 'resolve')}>
+                    Resolve
+                  </button>
+                )}
               </td>
             </tr>
           ))}
@@ -184,6 +192,7 @@ function TonerChart({ readings }: { readings: StoredReading[] }) {
   }
   return (
     <svg class="chart" id="toner-chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img">
+      <title>Toner levels over time</title>
       {[0, 50, 100].map((v) => (
         <g key={v}>
           <line x1={40} x2={W - 20} y1={y(v)} y2={y(v)} stroke="#e4e7ec" />
@@ -399,7 +408,9 @@ function EntryPage() {
           total pages
           <input name="total" type="number" min="0" required />
         </label>
-        <button class="primary">Save reading</button>
+        <button type="submit" class="primary">
+          Save reading
+        </button>
       </form>
       <h3>Spare stock count</h3>
       <form
@@ -435,7 +446,9 @@ function EntryPage() {
           cartridges
           <input name="count" type="number" min="0" required />
         </label>
-        <button class="primary">Save count</button>
+        <button type="submit" class="primary">
+          Save count
+        </button>
       </form>
       {message && <p class="message">{message}</p>}
     </>
@@ -497,7 +510,7 @@ function App() {
             value={tokenText}
             onInput={(e) => setTokenText((e.target as HTMLInputElement).value)}
           />
-          <button>Use</button>
+          <button type="submit">Use</button>
         </form>
       </header>
       <main>

@@ -119,7 +119,8 @@ describe('the console in Chromium', () => {
     const ticket = page.locator('tr[data-type="fault"]')
     await ticket.waitFor({ timeout: 20_000 })
     const fault = await apiAction('fault')
-    const clocks = Object.keys((fault?.details.ticket as { dueDates: Record<string, string> }).dueDates)
+    const ticketView = fault?.details.ticket as { dueDates: Record<string, string> } | undefined
+    const clocks = Object.keys(ticketView?.dueDates ?? {})
     expect(clocks.length).toBeGreaterThan(0)
     const first = await ticket.locator('.clock').first().textContent()
     expect(first).toMatch(new RegExp(`^${clocks[0]}: `))
