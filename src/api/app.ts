@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { LiveActions } from '../actions/live.ts'
 import type { Clock } from '../clock.ts'
@@ -42,6 +42,22 @@ export interface AppDeps {
   live?: LiveActions
 }
 
+/** Requests are logged once each, when answered, at debug: at info they drown what matters. */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: Parameters<LogController['requestCompleted']>[1],
+    reply: Parameters<LogController['requestCompleted']>[2],
+  ): void {
+    if (error) return super.requestCompleted(error, request, reply)
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    )
+  }
+}
+
 export type App = FastifyInstance<
   import('node:http').Server,
   import('node:http').IncomingMessage,
@@ -56,15 +72,8 @@ export function buildApp(deps: AppDeps): App {
     loggerInstance: deps.log,
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
-    // Requests are logged once, at debug, below: at info they drown what matters.
-    disableRequestLogging: true,
+    logController: new RequestLog(),
   }).withTypeProvider<TypeBoxTypeProvider>()
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'request',
-    )
-  })
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
     if (err instanceof PrintwardenError) {
