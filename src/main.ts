@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import { LiveActions } from './actions/live.ts'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
-import { OutboxRelay } from './actions/outbox-relay.ts'
+import { type ActionSink, OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
 import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
@@ -24,6 +24,20 @@ import { InfluxStore } from './store/influx/influx-store.ts'
 import { fleetPoint } from './store/influx/schema.ts'
 import { SqliteStore } from './store/sqlite/sqlite-store.ts'
 import type { TimeSeries } from './store/timeseries.ts'
+
+/** A sink that also tells `after` of each message it sent. */
+function observed(sink: ActionSink, after: (a: Action) => void): ActionSink {
+  return {
+    name: sink.name,
+    send: async (a) => {
+      await sink.send(a)
+      // Sent is sent: a failing observer must not make the relay send the message again.
+      try {
+        after(a)
+      } catch {}
+    },
+  }
+}
 
 export interface Service {
   readonly mqttPort: number
@@ -117,9 +131,12 @@ export async function startService(
   relay = new OutboxRelay(
     store,
     [
-      mqttActionSink(broker, config.topicRoot),
-      metrics.sink(),
-      live.sink(),
+      // The metrics and the console's live view follow what MQTT published: no cursor of their own
+      // (an fsync a batch each), and exactly the messages subscribers got.
+      observed(mqttActionSink(broker, config.topicRoot), (a) => {
+        metrics.observeAction(a)
+        live.publish(a)
+      }),
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
       ...(config.webhookUrl
         ? [

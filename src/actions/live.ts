@@ -1,11 +1,10 @@
 import type { Action } from '../contract/schemas.ts'
-import type { ActionSink } from './outbox-relay.ts'
 
 export type ActionListener = (action: Action) => void
 
 /**
- * Action changes for whoever watches live (the console's event stream): fed by the outbox relay as
- * one more sink, so a watcher sees exactly the messages MQTT subscribers get, in the same order.
+ * Action changes for whoever watches live (the console's event stream): told of each message the
+ * MQTT sink has published, so a watcher sees exactly what MQTT subscribers get, in the same order.
  */
 export class LiveActions {
   private readonly listeners = new Set<ActionListener>()
@@ -16,19 +15,15 @@ export class LiveActions {
     return () => this.listeners.delete(listener)
   }
 
-  sink(): ActionSink {
-    return {
-      name: 'live',
-      send: async (action) => {
-        // One watcher that throws (a closed socket) must not stop the others nor the relay.
-        for (const listener of this.listeners) {
-          try {
-            listener(action)
-          } catch {
-            this.listeners.delete(listener)
-          }
-        }
-      },
+  /** An action message was published: every watcher gets it. */
+  publish(action: Action): void {
+    // One watcher that throws (a closed socket) must not stop the others nor the relay.
+    for (const listener of this.listeners) {
+      try {
+        listener(action)
+      } catch {
+        this.listeners.delete(listener)
+      }
     }
   }
 }

@@ -173,15 +173,18 @@ describe('the console in Chromium', () => {
     expect(message === 'Saved.' || /^\d{3}: /.test(message ?? '')).toBe(true)
   })
 
-  it('sends the entered token with every call', async () => {
+  it('sends the entered token with its calls and its event stream', async () => {
     await page.goto(`${base}/`)
-    const seen: (string | undefined)[] = []
-    page.on('request', (r) => {
-      if (r.url().includes('/actions')) seen.push(r.headers().authorization)
-    })
+    await page.locator('#live', { hasText: 'live' }).waitFor()
+    const withToken = (path: string) =>
+      page.waitForRequest(
+        (r) => new URL(r.url()).pathname === path && r.headers().authorization === 'Bearer secret-token',
+      )
+    const actions = withToken('/actions')
+    const events = withToken('/events')
     await page.fill('header .token input', 'secret-token')
     await page.click('header .token button')
-    await waitFor(() => (seen.length > 0 ? true : undefined))
-    expect(seen[0]).toBe('Bearer secret-token')
+    expect((await actions).method()).toBe('GET')
+    expect((await events).method()).toBe('GET')
   })
 })
