@@ -50,7 +50,10 @@ class RequestLog extends LogController {
     request: Parameters<LogController['requestCompleted']>[1],
     reply: Parameters<LogController['requestCompleted']>[2],
   ): void {
-    if (error) return super.requestCompleted(error, request, reply)
+    if (error) {
+      super.requestCompleted(error, request, reply)
+      return
+    }
     request.log.debug(
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
       'request',
