@@ -29,6 +29,7 @@ export interface Flags {
   interval?: string
   out?: string
   report?: string
+  reportHtml?: string
   topicRoot: string
   window: string
   syncEvery?: string
@@ -99,6 +100,7 @@ export function configFromFlags(flags: Flags): RunConfig {
   if (flags.api !== undefined) cfg.api = flags.api.replace(/\/+$/, '')
   if (flags.out !== undefined) cfg.out = flags.out
   if (flags.report !== undefined) cfg.report = flags.report
+  if (flags.reportHtml !== undefined) cfg.reportHtml = flags.reportHtml
   if (flags.syncEvery !== undefined) cfg.syncEveryMs = duration('sync-every', flags.syncEvery)
   return cfg
 }
@@ -136,6 +138,10 @@ export function buildProgram(): Command {
       'also write every published message as JSON lines {"topic","payload"}, in publish order',
     )
     .option('--report <file>', 'write the summary as JSON')
+    .option(
+      '--report-html <file>',
+      'write one self-contained HTML page of the run: its settings, and charts over simulated time',
+    )
     .option('--json', 'print the summary as JSON rather than text')
     .option('--topic-root <root>', 'MQTT topic root of the service', 'fleet/v1')
     .option('--window <n>', 'messages each gateway keeps in flight, unacknowledged', '32')

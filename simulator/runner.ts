@@ -12,6 +12,7 @@ import { type Distribution, distribution, type KpiReport } from './kpi.ts'
 import { loadModels } from './models.ts'
 import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
 import { createProgress, type ProgressMode } from './progress.ts'
+import { htmlReport } from './report-html.ts'
 import type { Scenario } from './scenario.ts'
 import { ActionListener, type BrokerOptions, GatewayLink } from './transport.ts'
 
@@ -32,6 +33,8 @@ export interface RunConfig extends PlanOptions {
   speed: number | 'max'
   out?: string
   report?: string
+  /** A self-contained HTML page of the run, with charts over simulated time (`--report-html`). */
+  reportHtml?: string
   topicRoot: string
   window: number
   /** Lockstep period; by default the shortest cause-to-effect delay, rounded down to the interval. */
@@ -77,6 +80,24 @@ export interface RunReport {
   transport: { publishErrors: number }
   /** With --api and no lockstep: the largest processing backlog (readings stored, not yet processed) seen. */
   serviceBacklog: { max: number; samples: number } | null
+  /** The KPIs as they stood through the run, for charts over simulated time (about 200 points). */
+  timeline: TimelinePoint[]
+}
+
+/** Where a run stood at one simulated instant: totals so far, and the latency since the point before. */
+export interface TimelinePoint {
+  /** Simulated time, ISO 8601. */
+  at: string
+  stockoutHours: number
+  reorders: number
+  wasteBoxOrders: number
+  cartridgesFitted: number
+  wasteBoxesFitted: number
+  tickets: number
+  slaBreaches: number
+  tonerThrownAwayPercentPoints: number
+  /** Median publish-to-action latency of the actions received since the point before, or null. */
+  latencyP50Ms: number | null
 }
 
 /** When, in wall-clock ms after the start, simulated time `simElapsedMs` is due at `speed` (simulated s per s). */
@@ -155,6 +176,32 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
   // Wall-clock send times of the readings that should cause an action, by device and reading time.
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
+  /** SLA clocks breached, per ticket, as its newest action message says. */
+  const slaBreaches = new Map<string, number>()
+  const timeline: TimelinePoint[] = []
+  const sampleEvery = Math.max(cfg.intervalMs, Math.ceil((plan.end - plan.start) / 200))
+  let nextSample = plan.start
+  let latencyFrom = 0
+  const sample = (at: number) => {
+    const k = sim.kpis.report()
+    const recent = latencies.slice(latencyFrom).sort((a, b) => a - b)
+    latencyFrom = latencies.length
+    let breaches = 0
+    for (const n of slaBreaches.values()) breaches += n
+    timeline.push({
+      at: new Date(at).toISOString(),
+      stockoutHours: k.stockout.hours,
+      reorders: k.orders.reorders,
+      wasteBoxOrders: k.orders.wasteBoxes,
+      cartridgesFitted: k.supplies.cartridgesFitted,
+      wasteBoxesFitted: k.supplies.wasteBoxesFitted,
+      tickets: k.faults.ticketed,
+      slaBreaches: breaches,
+      tonerThrownAwayPercentPoints: k.tonerThrownAway.percentPoints,
+      latencyP50Ms:
+        recent.length === 0 ? null : Number((recent[Math.floor(recent.length / 2)] as number).toFixed(2)),
+    })
+  }
   let unmatched = 0
   let received = 0
   let takenFromApi = 0
@@ -165,6 +212,8 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
           if (!sim.applyAction(action)) return
           const key = `${action.deviceId}|${Date.parse(action.createdAt)}`
           // Kept after a match: one reading may cause several actions (two colours low at once).
+          const breaches = (action.details.ticket as { breaches?: unknown[] } | undefined)?.breaches?.length
+          if (breaches !== undefined) slaBreaches.set(action.id, breaches)
           const sent = sentAt.get(key)
           if (sent === undefined) unmatched++
           else latencies.push(receivedAt - sent)
@@ -281,6 +330,10 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
         nextSync = sim.now + syncEvery
       }
       for (const op of sim.nextTick()) await perform(op)
+      if (sim.now >= nextSample) {
+        sample(sim.now)
+        nextSample += sampleEvery
+      }
       // Let the sockets in now and then: an action is timed when it is read, so reading must not wait.
       if (performance.now() - lastYield > 5) {
         await new Promise<void>((r) => setImmediate(r))
@@ -322,6 +375,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
   await Promise.all(links.map((l) => l.close()))
   await out?.close()
 
+  sample(plan.end)
   const kpis = sim.kpis.report()
   const { published, ...rest } = kpis
   const report: RunReport = {
@@ -353,7 +407,9 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
     kpis: rest,
     transport: { publishErrors: links.reduce((n, l) => n + l.errors, 0) },
     serviceBacklog: sampler ? backlog : null,
+    timeline,
   }
   if (cfg.report) writeFileSync(cfg.report, `${JSON.stringify(report, null, 2)}\n`)
+  if (cfg.reportHtml) writeFileSync(cfg.reportHtml, htmlReport(report))
   return report
 }

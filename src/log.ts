@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module'
 import pino, { type Logger } from 'pino'
-import pretty from 'pino-pretty'
+import type { PrettyOptions } from 'pino-pretty'
+
+const require = createRequire(import.meta.url)
 
 /**
  * The service's logger: lines for people on a terminal (pino-pretty), JSON lines otherwise (a pipe,
@@ -8,6 +11,8 @@ import pretty from 'pino-pretty'
 export function createLogger(level: string, stdoutIsTTY = process.stdout.isTTY === true): Logger {
   const options = { level, base: { service: 'printwarden' } }
   if (!stdoutIsTTY) return pino(options)
+  // Loaded only for a terminal: a service in a pipe or a container never pays for it.
+  const pretty = require('pino-pretty') as (o: PrettyOptions) => NodeJS.WritableStream
   return pino(
     options,
     pretty({
@@ -16,6 +21,6 @@ export function createLogger(level: string, stdoutIsTTY = process.stdout.isTTY =
       sync: true,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,service',
-    }),
+    }) as pino.DestinationStream,
   )
 }

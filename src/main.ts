@@ -4,8 +4,9 @@
  */
 import type { Logger } from 'pino'
 import { type EmailSink, emailSink } from './actions/email-sink.ts'
+import { LiveActions } from './actions/live.ts'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
-import { OutboxRelay } from './actions/outbox-relay.ts'
+import { type ActionSink, OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
 import { webhookSink } from './actions/webhook-sink.ts'
 import { type App, buildApp } from './api/app.ts'
@@ -26,6 +27,20 @@ import { fleetPoint } from './store/influx/schema.ts'
 import { MailLog } from './store/sqlite/mail-log.ts'
 import { SqliteStore } from './store/sqlite/sqlite-store.ts'
 import type { TimeSeries } from './store/timeseries.ts'
+
+/** A sink that also tells `after` of each message it sent. */
+function observed(sink: ActionSink, after: (a: Action) => void): ActionSink {
+  return {
+    name: sink.name,
+    send: async (a, position) => {
+      await sink.send(a, position)
+      // Sent is sent: a failing observer must not make the relay send the message again.
+      try {
+        after(a)
+      } catch {}
+    },
+  }
+}
 
 export interface Service {
   readonly mqttPort: number
@@ -93,6 +108,7 @@ export async function startService(
     },
   })
   processor.batchTimer = () => metrics.timeBatch()
+  const live = new LiveActions()
   const ingest = new Ingest(
     store,
     // A reading's receipt is when the service learned of it (SLA clocks start there): in event time,
@@ -142,8 +158,12 @@ export async function startService(
   relay = new OutboxRelay(
     store,
     [
-      mqttActionSink(broker, config.topicRoot),
-      metrics.sink(),
+      // The metrics and the console's live view follow what MQTT published: no cursor of their own
+      // (an fsync a batch each), and exactly the messages subscribers got.
+      observed(mqttActionSink(broker, config.topicRoot), (a) => {
+        metrics.observeAction(a)
+        live.publish(a)
+      }),
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
       ...(config.webhookUrl
         ? [
@@ -193,6 +213,7 @@ export async function startService(
     onActionChanged: () => relay?.poke(),
     log,
     mailMessages: (actionId) => mailLog.messagesOf(actionId),
+    live,
   })
 
   await inventory.load()

@@ -1,10 +1,9 @@
 /**
  * The service's one Prometheus registry (`GET /metrics`). Counters are moved where things happen
- * (ingest, the action sink below); gauges are read from their owners when Prometheus scrapes, so
+ * (ingest, each action message as it is published); gauges are read from their owners when Prometheus scrapes, so
  * no number is kept twice.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { ActionSink } from './actions/outbox-relay.ts'
 import type { Action } from './contract/schemas.ts'
 import { IngestStats } from './ingest/stats.ts'
 import type { SpoolStatus } from './store/influx/forwarder.ts'
@@ -129,23 +128,21 @@ export class Metrics {
     })
   }
 
-  /** Counts each action message as the outbox relay sends it: one per creation or change. */
-  sink(): ActionSink {
-    // Actions seen open, forgotten once resolved: bounded by the actions not resolved. A new action
-    // is the first message of an open one, and the ledger stamps its updatedAt with its createdAt
-    // (that alone is not enough in event time, where a change may come at the same instant).
-    const open = new Set<string>()
-    return {
-      name: 'metrics',
-      send: async (action: Action) => {
-        const { type, status } = action
-        this.actionsChanged.inc({ type, status })
-        if (status === 'open' && !open.has(action.id) && action.createdAt === action.updatedAt)
-          this.actionsCreated.inc({ type })
-        if (status === 'resolved') open.delete(action.id)
-        else open.add(action.id)
-      },
-    }
+  /**
+   * Actions seen open, forgotten once resolved: bounded by the actions not resolved. A new action
+   * is the first message of an open one, and the ledger stamps its updatedAt with its createdAt
+   * (that alone is not enough in event time, where a change may come at the same instant).
+   */
+  private readonly openSeen = new Set<string>()
+
+  /** Counts one action message as it is published: one per creation or change. */
+  observeAction(action: Action): void {
+    const { type, status } = action
+    this.actionsChanged.inc({ type, status })
+    if (status === 'open' && !this.openSeen.has(action.id) && action.createdAt === action.updatedAt)
+      this.actionsCreated.inc({ type })
+    if (status === 'resolved') this.openSeen.delete(action.id)
+    else this.openSeen.add(action.id)
   }
 
   /** Times one batch; the caller says how many readings it held when it is done. */

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
+import type { LiveActions } from '../actions/live.ts'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { Refusal } from '../ingest/ingest.ts'
@@ -14,6 +15,7 @@ import type { MailRecord } from '../store/sqlite/mail-log.ts'
 import type { Store } from '../store/store.ts'
 import type { TimeSeries } from '../store/timeseries.ts'
 import { actionRoutes } from './actions.ts'
+import { consoleRoutes } from './console.ts'
 import { deviceRoutes } from './devices.ts'
 import { healthRoutes, metricsRoutes } from './health.ts'
 import { messageRoutes } from './messages.ts'
@@ -42,6 +44,27 @@ export interface AppDeps {
   log: Logger
   /** The emails about an action, from the mail log. */
   mailMessages?: (actionId: string) => MailRecord[]
+  /** Action changes as they are published, for the console's live view. */
+  live?: LiveActions
+}
+
+/** Requests are logged once each, when answered, at debug: at info they drown what matters. */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: Parameters<LogController['requestCompleted']>[1],
+    reply: Parameters<LogController['requestCompleted']>[2],
+  ): void {
+    if (error) {
+      super.requestCompleted(error, request, reply)
+      return
+    }
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    )
+  }
 }
 
 export type App = FastifyInstance<
@@ -58,8 +81,7 @@ export function buildApp(deps: AppDeps): App {
     loggerInstance: deps.log,
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
-    // Requests are logged once, at debug, below: at info they drown what matters.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLog(),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // robust: a body is taken as sent ({"contact": 5} is a 400, not "5"); query strings and path
   // parameters are text by nature, so they are still converted (limit=5 is 5).
@@ -67,12 +89,6 @@ export function buildApp(deps: AppDeps): App {
   const asText = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
   const asSent = new Ajv({ ...ajvOptions, coerceTypes: false })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? asSent : asText).compile(schema))
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'request',
-    )
-  })
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
     if (err instanceof PrintwardenError) {
@@ -103,6 +119,7 @@ export function buildApp(deps: AppDeps): App {
   registerOpenApi(app as unknown as App)
   app.register(healthRoutes(deps))
   app.register(metricsRoutes(deps))
+  app.register(consoleRoutes(deps.live))
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))
   app.register(ruleRoutes(deps))

@@ -5,19 +5,8 @@
  */
 import { Type } from '@sinclair/typebox'
 import pkg from '../../package.json' with { type: 'json' }
-import { Action, Birth, Telemetry, Timestamp } from './schemas.ts'
+import { Action, Birth, GatewayStatus, Telemetry } from './schemas.ts'
 import { ID_PATTERN } from './topics.ts'
-
-/**
- * A gateway's state (CONTRACT.md, "A gateway's state"). Ingest of this topic is another change's
- * work; when its schema lands in schemas.ts this one goes and that one is used here.
- */
-const GatewayStatus = Type.Object({
-  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
-  ts: Type.Optional(Timestamp),
-  devices: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }))),
-  software: Type.Optional(Type.String()),
-})
 
 /** TypeBox schemas carry symbol keys; JSON keeps only the JSON Schema. */
 const json = (schema: unknown): unknown => JSON.parse(JSON.stringify(schema))
