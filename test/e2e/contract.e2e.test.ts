@@ -6,6 +6,7 @@
  * end asks for meter readings, working hours move SLA clocks), so the test's days are its own and
  * never today's.
  */
+import { isDeepStrictEqual } from 'node:util'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Action } from '../../src/contract/schemas.ts'
@@ -167,7 +168,7 @@ describe('the service, end to end', () => {
     const all = await actions(service.http)
     const sentOf = (id: string) => watcher.messages.filter((m) => m.id === id)
     await waitFor(
-      () => (all.every((a) => JSON.stringify(sentOf(a.id).at(-1)) === JSON.stringify(a)) ? true : undefined),
+      () => (all.every((a) => isDeepStrictEqual(sentOf(a.id).at(-1), a)) ? true : undefined),
       5000,
       'every action message',
     )

@@ -212,9 +212,12 @@ describe('the customer portal', () => {
     const [fault] = await actions(service.http, '?deviceId=G1&type=fault')
     expect(body.tickets.map((t) => t.type)).toEqual(['fault'])
     expect(body.tickets[0]?.ticket).toEqual(fault?.details.ticket)
+    // The order with its delivery steps: ordered, and nothing reported by the carrier yet.
+    const [order] = await actions(service.http, '?deviceId=G1&type=reorder')
     expect(body.orders.map((o) => [o.type, o.details.color, o.delivery])).toEqual([
-      ['reorder', 'black', null],
+      ['reorder', 'black', order?.details.delivery],
     ])
+    expect(order?.details.delivery).toMatchObject({ step: 'ordered' })
     expect((await getJson(`${service.http}/devices/NOBODY/history`)).status).toBe(404)
   })
 })
