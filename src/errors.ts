@@ -10,6 +10,8 @@ export const ErrorCodes = {
   PW_ERR_BAD_REQUEST: 'the request breaks the API contract',
   PW_ERR_STOPPED: 'the service is stopping',
   PW_ERR_SPOOL_FULL: 'the InfluxDB spool is full: readings are refused until InfluxDB takes them',
+  PW_ERR_UNAUTHORIZED: 'no token, or a token of no account: send Authorization: Bearer TOKEN',
+  PW_ERR_FORBIDDEN: "the account's role may not use this route",
   PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
 } as const
 
@@ -44,5 +46,10 @@ export const RejectReasons = [
   'invalid-payload',
   'future-timestamp',
   'read-only-topic',
+  // Access (src/access): a PUBLISH outside the account's topics, a known device under another
+  // site's topic, and publishes over the account's rate.
+  'not-authorized',
+  'wrong-site',
+  'rate-limited',
 ] as const
 export type RejectReason = (typeof RejectReasons)[number]

@@ -3,6 +3,12 @@
  * reverse order of start, so in-flight readings finish before the database closes.
  */
 import pino, { type Logger } from 'pino'
+import { AccountBook } from './access/accounts.ts'
+import { DeviceSites } from './access/device-sites.ts'
+import { FRAMING_ALLOWANCE } from './access/guard.ts'
+import { DEFAULT_LIMITS, MqttAccess } from './access/mqtt.ts'
+import { isLoopback } from './access/secure-default.ts'
+import { TlsFiles } from './access/tls.ts'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
 import { OutboxRelay } from './actions/outbox-relay.ts'
 import { Processor } from './actions/processor.ts'
@@ -12,6 +18,7 @@ import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
 import { type Config, parseInfluxUrl } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
+import { configError } from './errors.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
 import { RuleLibrary } from './rules/library.ts'
@@ -25,6 +32,9 @@ export interface Service {
   readonly mqttPort: number
   readonly wsPort: number
   readonly httpPort: number
+  /** With TLS: MQTT over TLS and over secure WebSocket (0 when off). */
+  readonly mqttsPort: number
+  readonly wssPort: number
   readonly app: App
   readonly processor: Processor
   stop(): Promise<void>
@@ -48,6 +58,27 @@ export async function startService(
 
   const rules = new RuleLibrary(config.rulesDir, log)
   const inventory = new InventoryBook(config.dataDir)
+  // Access (src/access): accounts, the device-to-site binding, the broker's hooks and limits, TLS.
+  const accounts = new AccountBook(config.dataDir, wall)
+  await accounts.load()
+  if (accounts.empty && !isLoopback(config.host)) {
+    throw configError(
+      `--host ${config.host} is not a loopback address, and ${accounts.path} holds no account: with no account the service is open, so it listens on loopback only. Create the first account with \`npm run accounts -- add admin --role admin --data-dir ${config.dataDir}\`, then start again`,
+    )
+  }
+  const tlsFiles =
+    config.tlsCert !== ''
+      ? new TlsFiles({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa }, log)
+      : undefined
+  const deviceSites = new DeviceSites(
+    (deviceId) => inventory.device(deviceId)?.siteId,
+    () => store.devices(),
+  )
+  const scopeSources = {
+    sitesOfCustomer: (c: string) => inventory.sitesOfCustomer(c),
+    devicesOfGroups: (c: string, g: readonly string[]) => inventory.devicesOfGroups(c, g),
+    siteOf: deviceSites.siteOf,
+  }
 
   let relay: OutboxRelay | null = null
   const processor = new Processor(
@@ -79,12 +110,36 @@ export async function startService(
   if (influx) {
     forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)
   }
+  const access = new MqttAccess({
+    book: accounts,
+    clock: wall,
+    log,
+    topicRoot: config.topicRoot,
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAccount: config.maxConnectionsPerAccount,
+      maxPacketBytes: config.maxPayloadBytes + FRAMING_ALLOWANCE,
+      connectTimeoutMs: config.connectTimeoutMs,
+      publishRate: config.publishRate,
+      publishBurst: config.publishBurst,
+    },
+    sitesOfCustomer: scopeSources.sitesOfCustomer,
+    siteOf: deviceSites.siteOf,
+    bind: deviceSites.bind,
+    countRejected: (reason) => {
+      ingest.stats.messages++
+      ingest.stats.rejected[reason]++
+    },
+  })
   const broker = new Broker({
     log,
     host: config.host,
     mqttPort: config.mqttPort,
     wsPort: config.wsPort,
     gate: ingest.accept,
+    access,
+    ...(tlsFiles ? { tls: { files: tlsFiles, mqttsPort: config.mqttsPort, wssPort: config.wssPort } } : {}),
   })
   relay = new OutboxRelay(
     store,
@@ -128,12 +183,22 @@ export async function startService(
     },
     onActionChanged: () => relay?.poke(),
     log,
+    accounts,
+    scope: scopeSources,
+    access: () => ({ connections: access.connectionCount, refused: { ...access.refused } }),
+    ...(tlsFiles ? { https: tlsFiles.options() } : {}),
   })
+  if (tlsFiles) tlsFiles.track(app.server as unknown as import('node:https').Server)
 
   await inventory.load()
+  await accounts.start((err) =>
+    log.error({ err }, 'the accounts file changed but cannot be read; the accounts before stay'),
+  )
+  tlsFiles?.start()
   await rules.start()
   await store.start()
   await processor.start()
+  await deviceSites.start()
   await broker.start()
   await relay.start()
   await forwarder?.start()
@@ -177,6 +242,8 @@ export async function startService(
       mqttPort: broker.mqttPort,
       wsPort: broker.wsPort,
       httpPort,
+      ...(tlsFiles ? { mqttsPort: broker.mqttsPort, wssPort: broker.wssPort, https: true } : {}),
+      accounts: accounts.list().length,
       host: config.host,
       clock: config.clock,
       store: config.store,
@@ -190,6 +257,8 @@ export async function startService(
     mqttPort: broker.mqttPort,
     wsPort: broker.wsPort,
     httpPort,
+    mqttsPort: broker.mqttsPort,
+    wssPort: broker.wssPort,
     app,
     processor,
     stop() {
@@ -207,6 +276,8 @@ export async function startService(
         await broker.stop()
         await store.stop()
         rules.stop()
+        accounts.stop()
+        tlsFiles?.stop()
         log.info('printwarden stopped')
       })()
       return stopping

@@ -1,6 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import type { AccountBook } from '../access/accounts.ts'
+import { httpAccess } from '../access/http.ts'
+import type { ConnectionRefusal } from '../access/mqtt.ts'
+import type { ScopeSources } from '../access/permissions.ts'
+import { accountRoutes } from '../access/routes.ts'
+import type { TlsServerOptions } from '../access/tls.ts'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { Refusal } from '../ingest/ingest.ts'
@@ -35,6 +41,12 @@ export interface AppDeps {
   /** Called after a person changed an action, so its message goes out. */
   onActionChanged: () => void
   log: Logger
+  /** Access: the accounts (none given: open), what a tenant scope is made of, the broker's refusals. */
+  accounts?: AccountBook
+  scope?: ScopeSources
+  access?: () => { connections: number; refused: Record<ConnectionRefusal, number> }
+  /** With --tls-cert: the API is HTTPS. */
+  https?: TlsServerOptions
 }
 
 export type App = FastifyInstance<
@@ -51,6 +63,7 @@ export function buildApp(deps: AppDeps): App {
     loggerInstance: deps.log,
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    ...(deps.https ? { https: deps.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler((err: FastifyError | PrintwardenError, request, reply) => {
@@ -79,6 +92,9 @@ export function buildApp(deps: AppDeps): App {
       .send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   )
 
+  // Access first: its hooks see every route registered after it.
+  if (deps.accounts && deps.scope) httpAccess(app, { book: deps.accounts, scope: deps.scope, log: deps.log })
+  if (deps.accounts) app.register(accountRoutes({ ...deps, accounts: deps.accounts }))
   app.register(healthRoutes(deps))
   app.register(actionRoutes(deps))
   app.register(deviceRoutes(deps))

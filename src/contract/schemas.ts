@@ -238,8 +238,22 @@ export const BillingView = Type.Object({
 })
 export type BillingView = Static<typeof BillingView>
 
+/**
+ * A customer's group of devices, for assigning them to its customer-user accounts (Access). Added
+ * by the access branch; the process branch's groups and customers replace it at merge.
+ */
+export const DeviceGroup = Type.Object(
+  { groupId: Id, customer: Type.String({ minLength: 1, maxLength: 256 }), devices: Type.Array(Id) },
+  { additionalProperties: false },
+)
+export type DeviceGroup = Static<typeof DeviceGroup>
+
 export const Inventory = Type.Object(
-  { sites: Type.Array(Site), devices: Type.Array(DeviceInventory) },
+  {
+    sites: Type.Array(Site),
+    devices: Type.Array(DeviceInventory),
+    groups: Type.Optional(Type.Array(DeviceGroup)),
+  },
   { additionalProperties: false },
 )
 export type Inventory = Static<typeof Inventory>

@@ -2,7 +2,14 @@ import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
-import { type Birth, type DeviceInventory, Inventory, type Site } from '../contract/schemas.ts'
+import { inScope, type Scope } from '../access/permissions.ts'
+import {
+  type Birth,
+  type DeviceGroup,
+  type DeviceInventory,
+  Inventory,
+  type Site,
+} from '../contract/schemas.ts'
 import { calendarProblems } from '../domain/calendar.ts'
 import { badRequest, configError } from '../errors.ts'
 import { type DeviceInfo, deviceInfo } from '../rules/facts.ts'
@@ -22,6 +29,8 @@ export const INVENTORY_FILE = 'inventory.json'
 export class InventoryBook {
   private sites = new Map<string, Site>()
   private devices = new Map<string, DeviceInventory>()
+  /** Access: a customer's device groups (kept as the file has them; no API changes them yet). */
+  private groups: DeviceGroup[] = []
   private readonly path: string
   private saving: Promise<void> = Promise.resolve()
 
@@ -56,6 +65,36 @@ export class InventoryBook {
     }
     this.sites = new Map(json.sites.map((s) => [s.siteId, s]))
     this.devices = new Map(json.devices.map((d) => [d.deviceId, d]))
+    this.groups = json.groups ?? []
+  }
+
+  // Access (src/access): a customer's sites and groups, and the inventory seen through a scope.
+  sitesOfCustomer(customer: string): string[] {
+    return [...this.sites.values()].filter((s) => s.customer === customer).map((s) => s.siteId)
+  }
+
+  devicesOfGroups(customer: string, groups: readonly string[]): string[] {
+    return this.groups
+      .filter((g) => g.customer === customer && groups.includes(g.groupId))
+      .flatMap((g) => g.devices)
+  }
+
+  siteInScope(siteId: string, scope: Scope): Site | undefined {
+    const site = this.sites.get(siteId)
+    return site && inScope(scope, siteId) ? site : undefined
+  }
+
+  deviceInScope(deviceId: string, scope: Scope): DeviceInventory | undefined {
+    const device = this.devices.get(deviceId)
+    return device && inScope(scope, device.siteId, deviceId) ? device : undefined
+  }
+
+  devicesInScope(scope: Scope): DeviceInventory[] {
+    return [...this.devices.values()].filter((d) => inScope(scope, d.siteId, d.deviceId))
+  }
+
+  sitesInScope(scope: Scope): Site[] {
+    return this.allSites().filter((s) => inScope(scope, s.siteId))
   }
 
   site(siteId: string): Site | undefined {
@@ -108,6 +147,7 @@ export class InventoryBook {
         const snapshot: Inventory = {
           sites: [...next.sites.values()].sort((a, b) => a.siteId.localeCompare(b.siteId)),
           devices: [...next.devices.values()],
+          ...(this.groups.length > 0 ? { groups: this.groups } : {}),
         }
         const tmp = `${this.path}.tmp`
         const file = await open(tmp, 'w')
