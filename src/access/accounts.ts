@@ -227,7 +227,7 @@ export class AccountBook {
     const actual = await scryptHash(token, salt)
     const match = expected.length === actual.length && timingSafeEqual(expected, actual)
     if (!account || !match) return null
-    if (this.byKeyId.get(account.keyId) !== account) return null // rotated while hashing
+    if (this.byKeyId.get(account.keyId)?.hash !== account.hash) return null // rotated while hashing
     this.verified.set(token, account.hash)
     return name === undefined || name === account.name ? view(account) : null
   }
