@@ -285,11 +285,12 @@ describe('the API, route by route and role by role', () => {
   const send = async (row: Row, side: Side, headers: Record<string, string>) => {
     n++
     await row.prepare?.(s, targets[side], n)
-    const r = row.request(targets[side], n)
+    const { payload, method, url } = row.request(targets[side], n)
     return s.service.app.inject({
-      ...r,
+      method,
+      url,
       headers,
-      ...(r.payload === undefined ? {} : { payload: r.payload as object }),
+      ...(payload === undefined ? {} : { payload: payload as object }),
     })
   }
 
