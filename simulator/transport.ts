@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { readFileSync } from 'node:fs'
 import mqtt, { type MqttClient } from 'mqtt'
 import { ACTION_STATUSES, Action } from '../src/contract/schemas.ts'
 import { SimulatorError } from './errors.ts'
@@ -22,6 +23,8 @@ export interface BrokerOptions {
   url: string
   username?: string
   password?: string
+  /** With mqtts://: the CA file to trust. */
+  ca?: string
   clientPrefix: string
   topicRoot: string
   /** Messages each gateway keeps in flight (sent, not yet acknowledged). */
@@ -56,6 +59,7 @@ export class GatewayLink {
         reconnectPeriod: 1000,
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
+        ...(this.options.ca === undefined ? {} : { ca: readFileSync(this.options.ca) }),
         will: {
           // The contract has no topic for a gateway's state: the service counts this as an unknown topic.
           topic: `${topicRoot}/${this.siteId}/${this.gatewayId}/status`,
@@ -164,6 +168,7 @@ export class ActionListener {
         connectTimeout: 10_000,
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
+        ...(this.options.ca === undefined ? {} : { ca: readFileSync(this.options.ca) }),
       })
     } catch (err) {
       throw new SimulatorError('PW_ERR_SIM_BROKER', `cannot connect to ${url}: ${(err as Error).message}`)
