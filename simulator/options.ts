@@ -113,7 +113,7 @@ export function buildProgram(): Command {
     )
     .option('--broker <url>', 'MQTT broker of the service', 'mqtt://127.0.0.1:1883')
     .option('--username <name>', 'MQTT user name, when the broker wants credentials')
-    .option('--password <secret>', 'MQTT password (the account\'s token)')
+    .option('--password <secret>', "MQTT password (the account's token)")
     .option('--ca <file>', 'with an mqtts:// broker: the PEM CA that signed its certificate')
     .option(
       '--api <url>',

@@ -3,9 +3,10 @@
  * bounded window of messages in flight), and one subscriber to the service's actions. It moves
  * what the engine decided and decides nothing itself.
  */
+
+import { readFileSync } from 'node:fs'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { readFileSync } from 'node:fs'
 import mqtt, { type MqttClient } from 'mqtt'
 import { ACTION_STATUSES, Action } from '../src/contract/schemas.ts'
 import { SimulatorError } from './errors.ts'

@@ -152,6 +152,12 @@ export class MqttAccess {
    */
   admit(stream: Duplex): Duplex | null {
     const address = (stream as { remoteAddress?: string }).remoteAddress ?? 'unknown'
+    // An address that keeps failing to sign in is closed before aedes spends anything on it.
+    if (this.throttled(address)) {
+      this.refuse('address-throttled', { address }, 'too many failed CONNECTs from this address')
+      stream.destroy()
+      return null
+    }
     if (this.active >= this.deps.limits.maxConnections) {
       this.refuse(
         'too-many-connections',
@@ -310,9 +316,7 @@ export class MqttAccess {
       this.refuse('anonymous', { address }, 'a CONNECT without user name and token')
       return done(authError(5, 'not authorized: connect with an account name and its token'), false)
     }
-    const now = this.deps.clock.now()
-    const f = this.failures.get(address)
-    if (f && f.since > now - MINUTE && f.count >= this.deps.limits.failuresPerAddress) {
+    if (this.throttled(address)) {
       this.refuse('address-throttled', { address }, 'too many failed CONNECTs from this address')
       return done(authError(4, 'bad user name or password'), false)
     }
@@ -328,6 +332,30 @@ export class MqttAccess {
         done(authError(4, 'bad user name or password'), false)
       },
       (err: Error) => done(authError(3, err.message), false),
+    )
+  }
+
+  private throttled(address: string): boolean {
+    const f = this.failures.get(address)
+    return (
+      f !== undefined &&
+      f.since > this.deps.clock.now() - MINUTE &&
+      f.count >= this.deps.limits.failuresPerAddress
+    )
+  }
+
+  /**
+   * A listener refuses connections over the limit itself (net.Server#maxConnections closes them
+   * before any JavaScript runs for them), and they are counted.
+   */
+  guardServer(server: import('node:net').Server): void {
+    server.maxConnections = this.deps.limits.maxConnections
+    server.on('drop', (data?: { remoteAddress?: string }) =>
+      this.refuse(
+        'too-many-connections',
+        { address: data?.remoteAddress ?? 'unknown' },
+        'over --max-connections',
+      ),
     )
   }
 

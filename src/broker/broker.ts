@@ -122,12 +122,14 @@ export class Broker {
       if (admitted) this.aedes?.handle(admitted, request)
     }
     this.tcp = createServer(handle)
+    access?.guardServer(this.tcp)
     if (this.options.mqttPort >= 0) this.mqttPort = await listen(this.tcp, this.options.mqttPort, host)
     // An accept error (EMFILE, say) must be logged, never left to crash the process.
     this.tcp.on('error', (err) => log.error({ err }, 'MQTT listener error'))
     const tls = this.options.tls
     if (tls) {
       const mqtts = createTlsServer(tls.files.options(), handle)
+      access?.guardServer(mqtts)
       tls.files.track(mqtts)
       mqtts.on('error', (err) => log.error({ err }, 'MQTT over TLS listener error'))
       mqtts.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'))
