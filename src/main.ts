@@ -5,7 +5,7 @@
 import pino, { type Logger } from 'pino'
 import { AccountBook } from './access/accounts.ts'
 import { DeviceSites } from './access/device-sites.ts'
-import { FRAMING_ALLOWANCE } from './access/guard.ts'
+import { hardPacketLimit } from './access/guard.ts'
 import { DEFAULT_LIMITS, MqttAccess } from './access/mqtt.ts'
 import { isLoopback } from './access/secure-default.ts'
 import { TlsFiles } from './access/tls.ts'
@@ -119,7 +119,7 @@ export async function startService(
       ...DEFAULT_LIMITS,
       maxConnections: config.maxConnections,
       maxConnectionsPerAccount: config.maxConnectionsPerAccount,
-      maxPacketBytes: config.maxPayloadBytes + FRAMING_ALLOWANCE,
+      maxPacketBytes: hardPacketLimit(config.maxPayloadBytes),
       connectTimeoutMs: config.connectTimeoutMs,
       publishRate: config.publishRate,
       publishBurst: config.publishBurst,
@@ -191,12 +191,13 @@ export async function startService(
   if (tlsFiles) tlsFiles.track(app.server as unknown as import('node:https').Server)
 
   await inventory.load()
-  await accounts.start((err) =>
-    log.error({ err }, 'the accounts file changed but cannot be read; the accounts before stay'),
-  )
   tlsFiles?.start()
   await rules.start()
   await store.start()
+  // After the store, which makes the data directory the accounts file is watched in.
+  await accounts.start((err) =>
+    log.error({ err }, 'the accounts file changed but cannot be read; the accounts before stay'),
+  )
   await processor.start()
   await deviceSites.start()
   await broker.start()

@@ -5,8 +5,15 @@
  */
 import { Duplex } from 'node:stream'
 
-/** Bytes of MQTT framing around a PUBLISH payload (topic, packet id): allowed above --max-payload. */
-export const FRAMING_ALLOWANCE = 64 * 1024
+/**
+ * The remaining length past which a connection is closed at the packet's header. A packet a little
+ * over --max-payload is still read and rejected as `too-large` with the connection kept, as
+ * CONTRACT.md's Bad input promises (the messages after it are not disturbed); one announcing far more
+ * (four times the limit, or the limit and 1 MiB) is an attack, closed before its body is read.
+ */
+export function hardPacketLimit(maxPayloadBytes: number): number {
+  return maxPayloadBytes + Math.max(3 * maxPayloadBytes, 1024 * 1024)
+}
 
 export type PacketScan = 'ok' | { tooLarge: number }
 

@@ -11,7 +11,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { parseTopic } from '../contract/topics.ts'
 import type { AccountBook, AccountView } from './accounts.ts'
-import { FRAMING_ALLOWANCE, GuardedConnection } from './guard.ts'
+import { GuardedConnection, hardPacketLimit } from './guard.ts'
 import { type MqttTopics, mayPublish, maySubscribe, roleTopics } from './permissions.ts'
 
 /** Why a connection was refused: the labels of `/stats`' `access.refused`, keep them stable. */
@@ -49,7 +49,7 @@ export interface AccessLimits {
 
 export const DEFAULT_LIMITS: AccessLimits = {
   maxConnections: 2000,
-  maxPacketBytes: 262_144 + FRAMING_ALLOWANCE,
+  maxPacketBytes: hardPacketLimit(262_144),
   connectTimeoutMs: 10_000,
   maxConnectionsPerAccount: 20,
   publishRate: 100,
