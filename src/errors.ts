@@ -36,6 +36,12 @@ export const stopping = () =>
   new PrintwardenError('PW_ERR_STOPPED', 'the service is stopping; send again once it is back', 503)
 
 /**
+ * Why the broker's access hooks rejected a message (src/access): a PUBLISH outside the account's
+ * topics, a known device under another site's topic, publishes over the account's rate.
+ */
+export const AccessRejectReasons = ['not-authorized', 'wrong-site', 'rate-limited'] as const
+
+/**
  * Why an incoming MQTT message was rejected. These are the labels of the rejection counters that
  * `GET /stats` reports, so they are part of what operators see: keep them stable.
  */
@@ -46,10 +52,6 @@ export const RejectReasons = [
   'invalid-payload',
   'future-timestamp',
   'read-only-topic',
-  // Access (src/access): a PUBLISH outside the account's topics, a known device under another
-  // site's topic, and publishes over the account's rate.
-  'not-authorized',
-  'wrong-site',
-  'rate-limited',
+  ...AccessRejectReasons,
 ] as const
 export type RejectReason = (typeof RejectReasons)[number]

@@ -2,6 +2,8 @@
  * Access on MQTT, checked with clients the project does not contain: Debian's mosquitto_pub and
  * mosquitto_sub, and a CA and certificates made with the openssl command.
  */
+import { readFileSync } from 'node:fs'
+import { get as httpsGet } from 'node:https'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AccessService, makePki, type Pki, run, startWithAccounts } from '../helpers/access.ts'
 import { waitFor } from '../helpers/service-process.ts'
@@ -238,6 +240,22 @@ describe('MQTT access with mosquitto clients', () => {
     const before = (await stats()).ingest.rejected['not-authorized'] ?? 0
     await run('mosquitto_pub', [...tls, '-q', '1', '-t', 'fleet/v1/milano/MI-CERT/telemetry', '-m', reading])
     expect((await stats()).ingest.rejected['not-authorized']).toBe(before + 1)
+  })
+
+  it('serves the API over HTTPS with the certificate, trusting the CA made for the test', async () => {
+    const status = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        httpsGet(
+          { host: '127.0.0.1', port: s.service.httpPort, path, ca: readFileSync(pki.ca), headers },
+          (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          },
+        ).on('error', reject)
+      })
+    expect(await status('/health')).toBe(200)
+    expect(await status('/devices')).toBe(401)
+    expect(await status('/devices', s.bearer('admin'))).toBe(200)
   })
 
   it('refuses a certificate whose common name is no account, without a token', async () => {
