@@ -3,7 +3,7 @@
  * whose announced remaining length (MQTT 3.1.1 2.2.3, a variable-length integer of up to 4 bytes)
  * is over the limit closes the connection at its fixed header, before its body is read.
  */
-import { Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 
 /**
  * The remaining length past which a connection is closed at the packet's header. A packet a little
@@ -64,47 +64,25 @@ export class PacketScanner {
 }
 
 /**
- * A connection as aedes sees it: the bytes of `inner`, checked by a PacketScanner on the way in.
- * `socket` keeps the real socket (its address, its TLS certificate) for the access hooks.
+ * Watches what aedes reads from a connection (it reads with `read()` on 'readable'): each chunk is
+ * scanned before mqtt-packet sees it, and a packet announcing more than the limit destroys the
+ * connection there, before its body is read or buffered. The connection stays the real socket (its
+ * address and TLS certificate are the access hooks'), and its flow control is untouched.
  */
-export class GuardedConnection extends Duplex {
-  readonly socket: Duplex
-  private readonly scanner: PacketScanner
-
-  constructor(inner: Duplex, maxRemaining: number, onTooLarge: (announced: number) => void) {
-    super()
-    this.socket = inner
-    this.scanner = new PacketScanner(maxRemaining)
-    inner.on('data', (chunk: Buffer) => {
-      const scan = this.scanner.scan(chunk)
-      if (scan !== 'ok') {
-        onTooLarge(scan.tooLarge)
-        inner.destroy()
-        this.destroy()
-        return
-      }
-      if (!this.push(chunk)) inner.pause()
-    })
-    inner.on('end', () => this.push(null))
-    inner.on('error', (err) => this.destroy(err))
-    inner.on('close', () => this.destroy())
-  }
-
-  override _read(): void {
-    this.socket.resume()
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.socket.write(chunk)) callback()
-    else this.socket.once('drain', () => callback())
-  }
-
-  override _final(callback: (err?: Error | null) => void): void {
-    this.socket.end(callback)
-  }
-
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    this.socket.destroy()
-    callback(err)
+export function guardReads(
+  stream: Duplex,
+  maxRemaining: number,
+  onTooLarge: (announced: number) => void,
+): void {
+  const scanner = new PacketScanner(maxRemaining)
+  const read = stream.read.bind(stream)
+  stream.read = (size?: number) => {
+    const chunk = read(size) as Buffer | string | null
+    if (chunk === null || typeof chunk === 'string') return chunk
+    const scan = scanner.scan(chunk)
+    if (scan === 'ok') return chunk
+    onTooLarge(scan.tooLarge)
+    stream.destroy()
+    return null
   }
 }

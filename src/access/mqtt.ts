@@ -11,7 +11,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { parseTopic } from '../contract/topics.ts'
 import type { AccountBook, AccountView } from './accounts.ts'
-import { GuardedConnection, hardPacketLimit } from './guard.ts'
+import { guardReads, hardPacketLimit } from './guard.ts'
 import { type MqttTopics, mayPublish, maySubscribe, roleTopics } from './permissions.ts'
 
 /** Why a connection was refused: the labels of `/stats`' `access.refused`, keep them stable. */
@@ -169,18 +169,18 @@ export class MqttAccess {
     }
     this.active++
     let counted = true
-    const guarded = new GuardedConnection(stream, this.deps.limits.maxPacketBytes, (announced) =>
+    guardReads(stream, this.deps.limits.maxPacketBytes, (announced) =>
       this.refuse(
         'packet-too-large',
         { address },
         `a packet announced ${announced} bytes, over ${this.deps.limits.maxPacketBytes}`,
       ),
     )
-    guarded.once('close', () => {
+    stream.once('close', () => {
       if (counted) this.active--
       counted = false
     })
-    return guarded
+    return stream
   }
 
   /** A refused PUBLISH: counted every time, logged once per client and reason. */
