@@ -15,6 +15,8 @@ export interface Flags {
   broker: string
   username?: string
   password?: string
+  /** With mqtts://: the CA to trust (Access). */
+  ca?: string
   api?: string
   actions: boolean
   lockstep: boolean
@@ -97,6 +99,7 @@ export function configFromFlags(flags: Flags): RunConfig {
   if (cfg.intervalMs < 1000) throw flagError('--interval must be 1s or more')
   if (flags.username !== undefined) cfg.username = flags.username
   if (flags.password !== undefined) cfg.password = flags.password
+  if (flags.ca !== undefined) cfg.ca = flags.ca
   if (flags.api !== undefined) cfg.api = flags.api.replace(/\/+$/, '')
   if (flags.out !== undefined) cfg.out = flags.out
   if (flags.report !== undefined) cfg.report = flags.report
@@ -114,7 +117,8 @@ export function buildProgram(): Command {
     )
     .option('--broker <url>', 'MQTT broker of the service', 'mqtt://127.0.0.1:1883')
     .option('--username <name>', 'MQTT user name, when the broker wants credentials')
-    .option('--password <secret>', 'MQTT password')
+    .option('--password <secret>', "MQTT password (the account's token)")
+    .option('--ca <file>', 'with an mqtts:// broker: the PEM CA that signed its certificate')
     .option(
       '--api <url>',
       "the service's HTTP API (e.g. http://127.0.0.1:3000): run in lockstep with its processing, so a closed-loop run is reproducible, and count its actions at the end",

@@ -24,6 +24,7 @@ export interface RunConfig extends PlanOptions {
   broker: string | null
   username?: string
   password?: string
+  ca?: string
   /** The service's HTTP API: lockstep with its processing, and the final count of its actions. */
   api?: string
   /** Subscribe to the actions and act on them. */
@@ -159,6 +160,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
         window: cfg.window,
         ...(cfg.username === undefined ? {} : { username: cfg.username }),
         ...(cfg.password === undefined ? {} : { password: cfg.password }),
+        ...(cfg.ca === undefined ? {} : { ca: cfg.ca }),
       }
     : null
   const links = brokerOptions

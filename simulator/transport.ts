@@ -3,6 +3,8 @@
  * bounded window of messages in flight), and one subscriber to the service's actions. It moves
  * what the engine decided and decides nothing itself.
  */
+
+import { readFileSync } from 'node:fs'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -23,6 +25,8 @@ export interface BrokerOptions {
   url: string
   username?: string
   password?: string
+  /** With mqtts://: the CA file to trust. */
+  ca?: string
   clientPrefix: string
   topicRoot: string
   /** Messages each gateway keeps in flight (sent, not yet acknowledged). */
@@ -69,6 +73,7 @@ export class GatewayLink {
         reconnectPeriod: 1000,
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
+        ...(this.options.ca === undefined ? {} : { ca: readFileSync(this.options.ca) }),
         // The contract's gateway state: the will says offline (with no time: the service takes the
         // time it received it), and the gateway says online once connected, both retained.
         will: {
@@ -179,6 +184,7 @@ export class ActionListener {
         connectTimeout: 10_000,
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
+        ...(this.options.ca === undefined ? {} : { ca: readFileSync(this.options.ca) }),
       })
     } catch (err) {
       throw new SimulatorError('PW_ERR_SIM_BROKER', `cannot connect to ${url}: ${(err as Error).message}`)

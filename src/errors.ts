@@ -10,6 +10,8 @@ export const ErrorCodes = {
   PW_ERR_BAD_REQUEST: 'the request breaks the API contract',
   PW_ERR_STOPPED: 'the service is stopping',
   PW_ERR_SPOOL_FULL: 'the InfluxDB spool is full: readings are refused until InfluxDB takes them',
+  PW_ERR_UNAUTHORIZED: 'no token, or a token of no account: send Authorization: Bearer TOKEN',
+  PW_ERR_FORBIDDEN: "the account's role may not use this route",
   PW_ERR_INTERNAL: 'an unexpected failure; the service log has the details',
   PW_ERR_DATA_DIR: 'the data directory cannot be used',
   PW_ERR_DATA_DIR_LOCKED: 'another printwarden uses the data directory',
@@ -45,6 +47,12 @@ export const stopping = () =>
   new PrintwardenError('PW_ERR_STOPPED', 'the service is stopping; send again once it is back', 503)
 
 /**
+ * Why the broker's access hooks rejected a message (src/access): a PUBLISH outside the account's
+ * topics, a known device under another site's topic, publishes over the account's rate.
+ */
+export const AccessRejectReasons = ['not-authorized', 'wrong-site', 'rate-limited'] as const
+
+/**
  * Why an incoming MQTT message was rejected. These are the labels of the rejection counters that
  * `GET /stats` reports, so they are part of what operators see: keep them stable.
  */
@@ -58,5 +66,6 @@ export const RejectReasons = [
   'read-only-topic',
   'retained-telemetry',
   'bad-topic-name',
+  ...AccessRejectReasons,
 ] as const
 export type RejectReason = (typeof RejectReasons)[number]

@@ -3,6 +3,12 @@
  * reverse order of start, so in-flight readings finish before the database closes.
  */
 import type { Logger } from 'pino'
+import { AccountBook } from './access/accounts.ts'
+import { DeviceSites } from './access/device-sites.ts'
+import { hardPacketLimit } from './access/guard.ts'
+import { DEFAULT_LIMITS, MqttAccess } from './access/mqtt.ts'
+import { isLoopback } from './access/secure-default.ts'
+import { TlsFiles } from './access/tls.ts'
 import { type EmailSink, emailSink } from './actions/email-sink.ts'
 import { LiveActions } from './actions/live.ts'
 import { mqttActionSink } from './actions/mqtt-sink.ts'
@@ -14,6 +20,7 @@ import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
 import { type Config, mayCreateDataDir, parseInfluxUrl, supportCalendar } from './config/config.ts'
 import type { Action } from './contract/schemas.ts'
+import { configError } from './errors.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
 import { createLogger } from './log.ts'
@@ -46,6 +53,9 @@ export interface Service {
   readonly mqttPort: number
   readonly wsPort: number
   readonly httpPort: number
+  /** With TLS: MQTT over TLS and over secure WebSocket (0 when off). */
+  readonly mqttsPort: number
+  readonly wssPort: number
   readonly app: App
   readonly processor: Processor
   stop(): Promise<void>
@@ -76,6 +86,27 @@ export async function startService(
   const rules = new RuleLibrary(config.rulesDir, log)
   const inventory = new InventoryBook(config.dataDir)
   const support = supportCalendar(config)
+  // Access (src/access): accounts, the device-to-site binding, the broker's hooks and limits, TLS.
+  const accounts = new AccountBook(config.dataDir, wall)
+  await accounts.load()
+  if (accounts.empty && !isLoopback(config.host)) {
+    throw configError(
+      `--host ${config.host} is not a loopback address, and ${accounts.path} holds no account: with no account the service is open, so it listens on loopback only. Create the first account with \`npm run accounts -- add admin --role admin --data-dir ${config.dataDir}\`, then start again`,
+    )
+  }
+  const tlsFiles =
+    config.tlsCert !== ''
+      ? new TlsFiles({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa }, log)
+      : undefined
+  const deviceSites = new DeviceSites(
+    (deviceId) => inventory.device(deviceId)?.siteId,
+    () => store.devices(),
+  )
+  const scopeSources = {
+    sitesOfCustomer: (c: string) => inventory.sitesOfCustomer(c),
+    devicesOfGroups: (c: string, g: readonly string[]) => inventory.devicesOfGroups(c, g),
+    siteOf: deviceSites.siteOf,
+  }
 
   let relay: OutboxRelay | null = null
   const processor = new Processor(
@@ -129,6 +160,28 @@ export async function startService(
   if (influx) {
     forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)
   }
+  const access = new MqttAccess({
+    book: accounts,
+    clock: wall,
+    log,
+    topicRoot: config.topicRoot,
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAccount: config.maxConnectionsPerAccount,
+      maxPacketBytes: hardPacketLimit(config.maxPayloadBytes),
+      connectTimeoutMs: config.connectTimeoutMs,
+      publishRate: config.publishRate,
+      publishBurst: config.publishBurst,
+    },
+    sitesOfCustomer: scopeSources.sitesOfCustomer,
+    siteOf: deviceSites.siteOf,
+    bind: deviceSites.bind,
+    countRejected: (reason) => {
+      ingest.stats.messages.inc()
+      ingest.stats.reject(reason)
+    },
+  })
   const broker = new Broker({
     log,
     host: config.host,
@@ -136,6 +189,8 @@ export async function startService(
     wsPort: config.wsPort,
     gate: ingest.accept,
     onBadTopicName: (clientId, detail) => ingest.refuseTopicName(clientId, detail),
+    access,
+    ...(tlsFiles ? { tls: { files: tlsFiles, mqttsPort: config.mqttsPort, wssPort: config.wssPort } } : {}),
   })
   // Email: a sink of its own on the outbox, with its own cursor and backoff, and a mail log in SQLite.
   const mailLog = new MailLog(config.dataDir)
@@ -214,14 +269,25 @@ export async function startService(
     log,
     mailMessages: (actionId) => mailLog.messagesOf(actionId),
     live,
+    accounts,
+    scope: scopeSources,
+    access: () => ({ connections: access.connectionCount, refused: { ...access.refused } }),
+    ...(tlsFiles ? { https: tlsFiles.options() } : {}),
   })
+  if (tlsFiles) tlsFiles.track(app.server as unknown as import('node:https').Server)
 
   await inventory.load()
+  tlsFiles?.start()
   await rules.start()
   await notifications?.start()
   await store.start()
   mailLog.start()
+  // After the store, which makes the data directory the accounts file is watched in.
+  await accounts.start((err) =>
+    log.error({ err }, 'the accounts file changed but cannot be read; the accounts before stay'),
+  )
   await processor.start()
+  await deviceSites.start()
   await broker.start()
   await relay.start()
   email?.start()
@@ -266,6 +332,8 @@ export async function startService(
       mqttPort: broker.mqttPort,
       wsPort: broker.wsPort,
       httpPort,
+      ...(tlsFiles ? { mqttsPort: broker.mqttsPort, wssPort: broker.wssPort, https: true } : {}),
+      accounts: accounts.list().length,
       host: config.host,
       clock: config.clock,
       store: config.store,
@@ -279,6 +347,8 @@ export async function startService(
     mqttPort: broker.mqttPort,
     wsPort: broker.wsPort,
     httpPort,
+    mqttsPort: broker.mqttsPort,
+    wssPort: broker.wssPort,
     app,
     processor,
     stop() {
@@ -299,6 +369,8 @@ export async function startService(
         await broker.stop()
         await store.stop()
         rules.stop()
+        accounts.stop()
+        tlsFiles?.stop()
         log.info('printwarden stopped')
       })()
       return stopping

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox'
+import type { FastifyRequest } from 'fastify'
+import { actor, ROLES_OF } from '../access/http.ts'
 import { Action, ActionStatus, Id, Limit } from '../contract/schemas.ts'
 import { DeliveryReport, recordDeliveryStep } from '../domain/delivery.ts'
 import type { Transition } from '../domain/ledger.ts'
@@ -13,6 +15,7 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/actions',
     {
+      config: { roles: ROLES_OF.read },
       schema: {
         querystring: Type.Object(
           {
@@ -29,18 +32,31 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
     },
     async (request) => {
       const { limit, ...filters } = request.query
-      return { items: await deps.store.actions({ ...filters, limit: limit ?? Number.MAX_SAFE_INTEGER }) }
+      return {
+        items: await deps.store.actions({
+          ...filters,
+          limit: limit ?? Number.MAX_SAFE_INTEGER,
+          scope: request.scope,
+        }),
+      }
     },
   )
 
-  app.get('/actions/:id', { schema: { params: Params, response: { 200: Action } } }, async (request) => {
-    const action = await deps.store.action(request.params.id)
-    if (!action) throw notFound(`action ${request.params.id}`)
-    return action
-  })
+  app.get(
+    '/actions/:id',
+    { config: { roles: ROLES_OF.read }, schema: { params: Params, response: { 200: Action } } },
+    async (request) => {
+      const action = await deps.store.action(request.params.id, request.scope)
+      if (!action) throw notFound(`action ${request.params.id}`)
+      return action
+    },
+  )
 
-  const change = (verb: Transition) => async (request: { params: { id: string } }) => {
-    const result = await deps.store.transition(request.params.id, verb, deps.clock.now())
+  const change = (verb: Transition) => async (request: FastifyRequest<{ Params: { id: string } }>) => {
+    // Another customer's action is unknown (404), found by a lookup in the request's scope.
+    if (!(await deps.store.action(request.params.id, request.scope)))
+      throw notFound(`action ${request.params.id}`)
+    const result = await deps.store.transition(request.params.id, verb, deps.clock.now(), actor(request))
     if (result === null) throw notFound(`action ${request.params.id}`)
     if ('refused' in result) throw badRequest(result.refused)
     if (result.changed) deps.onActionChanged()
@@ -50,6 +66,7 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
   app.post(
     '/actions/:id/ticket',
     {
+      config: { roles: ROLES_OF.manage },
       schema: {
         params: Params,
         body: Type.Object(
@@ -62,6 +79,8 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
       },
     },
     async (request) => {
+      if (!(await deps.store.action(request.params.id, request.scope)))
+        throw notFound(`action ${request.params.id}`)
       const at = deps.clock.now()
       const result = await deps.store.updateTicket(
         request.params.id,
@@ -81,7 +100,10 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
   // An ERP reports an order's delivery: shipped (carrier, tracking number), then delivered.
   app.post(
     '/actions/:id/delivery',
-    { schema: { params: Params, body: DeliveryReport, response: { 200: Action } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { params: Params, body: DeliveryReport, response: { 200: Action } },
+    },
     async (request) => {
       const now = deps.clock.now()
       const at = request.body.at === undefined ? now : toEpochMs(request.body.at)
@@ -101,10 +123,14 @@ export const actionRoutes = (deps: AppDeps) => async (app: App) => {
     },
   )
 
-  app.post('/actions/:id/ack', { schema: { params: Params, response: { 200: Action } } }, change('ack'))
+  app.post(
+    '/actions/:id/ack',
+    { config: { roles: ROLES_OF.work }, schema: { params: Params, response: { 200: Action } } },
+    change('ack'),
+  )
   app.post(
     '/actions/:id/resolve',
-    { schema: { params: Params, response: { 200: Action } } },
+    { config: { roles: ROLES_OF.manage }, schema: { params: Params, response: { 200: Action } } },
     change('resolve'),
   )
 }

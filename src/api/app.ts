@@ -2,6 +2,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
+import type { AccountBook } from '../access/accounts.ts'
+import { httpAccess } from '../access/http.ts'
+import type { ConnectionRefusal } from '../access/mqtt.ts'
+import type { ScopeSources } from '../access/permissions.ts'
+import { accountRoutes } from '../access/routes.ts'
+import type { TlsServerOptions } from '../access/tls.ts'
 import type { LiveActions } from '../actions/live.ts'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
@@ -46,6 +52,12 @@ export interface AppDeps {
   mailMessages?: (actionId: string) => MailRecord[]
   /** Action changes as they are published, for the console's live view. */
   live?: LiveActions
+  /** Access: the accounts (none given: open), what a tenant scope is made of, the broker's refusals. */
+  accounts?: AccountBook
+  scope?: ScopeSources
+  access?: () => { connections: number; refused: Record<ConnectionRefusal, number> }
+  /** With --tls-cert: the API is HTTPS. */
+  https?: TlsServerOptions
 }
 
 /** Requests are logged once each, when answered, at debug: at info they drown what matters. */
@@ -82,6 +94,7 @@ export function buildApp(deps: AppDeps): App {
     // An unknown query parameter (a misspelt filter) is an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     logController: new RequestLog(),
+    ...(deps.https ? { https: deps.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // robust: a body is taken as sent ({"contact": 5} is a 400, not "5"); query strings and path
   // parameters are text by nature, so they are still converted (limit=5 is 5).
@@ -116,6 +129,9 @@ export function buildApp(deps: AppDeps): App {
       .send({ error: 'PW_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }),
   )
 
+  // Access first: its hooks see every route registered after it.
+  if (deps.accounts && deps.scope) httpAccess(app, { book: deps.accounts, scope: deps.scope, log: deps.log })
+  if (deps.accounts) app.register(accountRoutes({ ...deps, accounts: deps.accounts }))
   registerOpenApi(app as unknown as App)
   app.register(healthRoutes(deps))
   app.register(metricsRoutes(deps))

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
+import type { Scope } from '../access/permissions.ts'
 import { profileOf } from '../catalogue/catalogue.ts'
 import {
   BillingView,
@@ -42,21 +44,24 @@ const Params = Type.Object({ deviceId: Id })
 export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
   /** Devices heard from, and devices of the inventory not heard from yet. */
   const view = (d: DeviceRecord) => deviceView(d, deps.inventory.device(d.deviceId))
-  const unheard = (deviceId: string): DeviceRecord | null => {
-    const inv = deps.inventory.device(deviceId)
+  const unheard = (deviceId: string, scope: Scope): DeviceRecord | null => {
+    const inv = deps.inventory.deviceInScope(deviceId, scope)
     return inv ? { deviceId, siteId: inv.siteId, birth: {}, state: null } : null
   }
 
   app.get(
     '/devices',
-    { schema: { response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } } },
-    async () => {
-      const heard = await deps.store.devices()
+    {
+      config: { roles: ROLES_OF.read },
+      schema: { response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } },
+    },
+    async (request) => {
+      const heard = await deps.store.devices(request.scope)
       const known = new Set(heard.map((d) => d.deviceId))
       const others = deps.inventory
-        .allDevices()
+        .devicesInScope(request.scope)
         .filter((d) => !known.has(d.deviceId))
-        .map((d) => unheard(d.deviceId))
+        .map((d) => unheard(d.deviceId, request.scope))
         .filter((d): d is DeviceRecord => d !== null)
       const all = [...heard, ...others].sort(
         (a, b) => a.siteId.localeCompare(b.siteId) || a.deviceId.localeCompare(b.deviceId),
@@ -67,10 +72,10 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.get(
     '/devices/:deviceId',
-    { schema: { params: Params, response: { 200: DeviceView } } },
+    { config: { roles: ROLES_OF.read }, schema: { params: Params, response: { 200: DeviceView } } },
     async (request) => {
       const { deviceId } = request.params
-      const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
+      const device = (await deps.store.device(deviceId, request.scope)) ?? unheard(deviceId, request.scope)
       if (!device) throw notFound(`device ${deviceId}`)
       return view(device)
     },
@@ -80,6 +85,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
   app.post(
     '/devices/:deviceId/meter-readings',
     {
+      config: { roles: ROLES_OF.work },
       schema: {
         params: Params,
         body: Type.Object({
@@ -92,7 +98,9 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
     },
     async (request, reply) => {
       const { deviceId } = request.params
-      const siteId = deps.inventory.device(deviceId)?.siteId ?? (await deps.store.device(deviceId))?.siteId
+      const siteId =
+        deps.inventory.deviceInScope(deviceId, request.scope)?.siteId ??
+        (await deps.store.device(deviceId, request.scope))?.siteId
       if (siteId === undefined) throw notFound(`device ${deviceId}`)
       const refused = await deps.acceptReading(siteId, deviceId, request.body)
       if (refused) throw badRequest(`${refused.reason}: ${refused.detail}`)
@@ -105,6 +113,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/devices/:deviceId/billing',
     {
+      config: { roles: ROLES_OF.read },
       schema: {
         params: Params,
         querystring: Type.Object({ period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}$' })) }),
@@ -113,7 +122,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
     },
     async (request) => {
       const { deviceId } = request.params
-      const device = (await deps.store.device(deviceId)) ?? unheard(deviceId)
+      const device = (await deps.store.device(deviceId, request.scope)) ?? unheard(deviceId, request.scope)
       if (!device) throw notFound(`device ${deviceId}`)
       return deviceBilling(deps, deviceId, device, request.query.period)
     },
@@ -122,6 +131,7 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
   app.put(
     '/devices/:deviceId',
     {
+      config: { roles: ROLES_OF.staff },
       schema: {
         params: Params,
         body: Type.Omit(DeviceInventory, ['deviceId']),
@@ -135,13 +145,14 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
           `params/deviceId: ${deviceId} is reserved (actions and gateways are never device IDs)`,
         )
       await deps.inventory.putDevice({ ...request.body, deviceId })
-      return view((await deps.store.device(deviceId)) ?? (unheard(deviceId) as DeviceRecord))
+      return view((await deps.store.device(deviceId)) ?? (unheard(deviceId, request.scope) as DeviceRecord))
     },
   )
 
   app.get(
     '/devices/:deviceId/readings',
     {
+      config: { roles: ROLES_OF.read },
       schema: {
         params: Params,
         querystring: Type.Object(
@@ -166,7 +177,10 @@ export const deviceRoutes = (deps: AppDeps) => async (app: App) => {
       if (!Number.isFinite(range.from) || !Number.isFinite(range.to))
         throw badRequest('from and to must be dates')
       if (range.from > range.to) throw badRequest(`from (${from}) is after to (${to})`)
-      if (!(await deps.store.device(deviceId)) && !deps.inventory.device(deviceId))
+      if (
+        !(await deps.store.device(deviceId, request.scope)) &&
+        !deps.inventory.deviceInScope(deviceId, request.scope)
+      )
         throw notFound(`device ${deviceId}`)
       return { items: (await deps.timeseries.readings(deviceId, range)).map(toWire) }
     },

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
+import { ConnectionRefusals } from '../access/mqtt.ts'
 import { RejectReasons } from '../errors.ts'
 import type { App, AppDeps } from './app.ts'
 
@@ -21,12 +23,20 @@ const Stats = Type.Object({
     rejectedTotal: Count,
   }),
   processing: Type.Object({ position: Count, backlog: Count, lateReadings: Count, sweeps: Count }),
+  // Access: MQTT connections open, and connections refused by reason.
+  access: Type.Optional(
+    Type.Object({
+      connections: Count,
+      refused: Type.Object(Object.fromEntries(ConnectionRefusals.map((r) => [r, Count]))),
+    }),
+  ),
 })
 
 export const healthRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/health',
     {
+      config: { roles: ROLES_OF.public },
       schema: {
         response: {
           200: Type.Object({ status: Type.Literal('ok'), spool: Type.Optional(Spool) }),
@@ -49,10 +59,15 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
   )
   // What ingest took, dropped and rejected (by reason), and how far processing is: for operators
   // and gateway developers.
-  app.get('/stats', { schema: { response: { 200: Stats } } }, async () => ({
-    ingest: await deps.stats.toJSON(),
-    processing: await deps.progress(),
-  }))
+  app.get(
+    '/stats',
+    { config: { roles: ROLES_OF.staff }, schema: { response: { 200: Stats } } },
+    async () => ({
+      ingest: await deps.stats.toJSON(),
+      processing: await deps.progress(),
+      ...(deps.access ? { access: deps.access() } : {}),
+    }),
+  )
 }
 
 /**
@@ -63,6 +78,7 @@ export const metricsRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/metrics',
     {
+      config: { roles: ROLES_OF.metrics },
       schema: {
         produces: ['text/plain'],
         response: {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
 import { MailMessageView } from '../contract/schemas.ts'
 import { notFound } from '../errors.ts'
 import type { MailRecord } from '../store/sqlite/mail-log.ts'
@@ -28,13 +29,14 @@ export const messageRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/actions/:id/messages',
     {
+      config: { roles: ROLES_OF.read },
       schema: {
         params: Type.Object({ id: Type.String({ minLength: 1 }) }),
         response: { 200: Type.Object({ items: Type.Array(MailMessageView) }) },
       },
     },
     async (request) => {
-      const action = await deps.store.action(request.params.id)
+      const action = await deps.store.action(request.params.id, request.scope)
       if (!action) throw notFound(`action ${request.params.id}`)
       return { items: (deps.mailMessages?.(action.id) ?? []).map(mailView) }
     },

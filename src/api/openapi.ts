@@ -9,7 +9,7 @@ import type { App } from './app.ts'
  */
 export const PUBLIC_ROUTES: readonly string[] = ['/health', '/openapi.json', '/docs', '/']
 
-const isPublic = (url: string) =>
+export const isPublicRoute = (url: string): boolean =>
   PUBLIC_ROUTES.includes(url) || url.startsWith('/docs/') || url.startsWith('/console/')
 
 /**
@@ -43,7 +43,7 @@ export function registerOpenApi(app: App): void {
     // exists the service runs open, so the empty alternative (`{}`) is listed too.
     transform: ({ schema, url }) => {
       const transformed = { ...(schema ?? {}) } as Record<string, unknown>
-      transformed.security = isPublic(url) ? [] : [{ bearer: [] }, {}]
+      transformed.security = isPublicRoute(url) ? [] : [{ bearer: [] }, {}]
       return { schema: transformed as never, url }
     },
   })

@@ -4,6 +4,7 @@
  * orders.
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
 import { type Action, type BillingView, Customer, DeviceGroup, Id, Site } from '../contract/schemas.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
@@ -112,7 +113,10 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.get(
     '/customers',
-    { schema: { response: { 200: Type.Object({ items: Type.Array(Customer) }) } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { response: { 200: Type.Object({ items: Type.Array(Customer) }) } },
+    },
     async () => ({
       items: inv.allCustomers(),
     }),
@@ -127,6 +131,7 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/customers/:customerId',
     {
+      config: { roles: ROLES_OF.staff },
       schema: {
         params: CustomerParams,
         response: { 200: Type.Composite([Customer, Type.Object({ sites: Type.Array(Site) })]) },
@@ -141,6 +146,7 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   app.put(
     '/customers/:customerId',
     {
+      config: { roles: ROLES_OF.staff },
       schema: {
         params: CustomerParams,
         body: Type.Omit(Customer, ['customerId']),
@@ -154,15 +160,22 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
     },
   )
 
-  app.delete('/customers/:customerId', { schema: { params: CustomerParams } }, async (request, reply) => {
-    knownCustomer(request.params.customerId)
-    await inv.deleteCustomer(request.params.customerId)
-    return reply.status(204).send()
-  })
+  app.delete(
+    '/customers/:customerId',
+    { config: { roles: ROLES_OF.staff }, schema: { params: CustomerParams } },
+    async (request, reply) => {
+      knownCustomer(request.params.customerId)
+      await inv.deleteCustomer(request.params.customerId)
+      return reply.status(204).send()
+    },
+  )
 
   app.get(
     '/groups',
-    { schema: { response: { 200: Type.Object({ items: Type.Array(DeviceGroup) }) } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { response: { 200: Type.Object({ items: Type.Array(DeviceGroup) }) } },
+    },
     async () => ({
       items: inv.allGroups(),
     }),
@@ -176,13 +189,14 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.get(
     '/groups/:groupId',
-    { schema: { params: GroupParams, response: { 200: DeviceGroup } } },
+    { config: { roles: ROLES_OF.staff }, schema: { params: GroupParams, response: { 200: DeviceGroup } } },
     async (request) => knownGroup(request.params.groupId),
   )
 
   app.put(
     '/groups/:groupId',
     {
+      config: { roles: ROLES_OF.staff },
       schema: {
         params: GroupParams,
         body: Type.Omit(DeviceGroup, ['groupId', 'devices']),
@@ -201,11 +215,15 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
     },
   )
 
-  app.delete('/groups/:groupId', { schema: { params: GroupParams } }, async (request, reply) => {
-    knownGroup(request.params.groupId)
-    await inv.deleteGroup(request.params.groupId)
-    return reply.status(204).send()
-  })
+  app.delete(
+    '/groups/:groupId',
+    { config: { roles: ROLES_OF.staff }, schema: { params: GroupParams } },
+    async (request, reply) => {
+      knownGroup(request.params.groupId)
+      await inv.deleteGroup(request.params.groupId)
+      return reply.status(204).send()
+    },
+  )
 
   /** A device the service heard from or the inventory lists; 404 otherwise. */
   const knownDevice = async (deviceId: string): Promise<DeviceRecord> => {
@@ -218,7 +236,10 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.put(
     '/groups/:groupId/devices/:deviceId',
-    { schema: { params: GroupDeviceParams, response: { 200: DeviceGroup } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { params: GroupDeviceParams, response: { 200: DeviceGroup } },
+    },
     async (request) => {
       const { groupId, deviceId } = request.params
       const group = knownGroup(groupId)
@@ -239,7 +260,10 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.delete(
     '/groups/:groupId/devices/:deviceId',
-    { schema: { params: GroupDeviceParams, response: { 200: DeviceGroup } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { params: GroupDeviceParams, response: { 200: DeviceGroup } },
+    },
     async (request) => {
       const { groupId, deviceId } = request.params
       const group = knownGroup(groupId)
@@ -253,6 +277,7 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/reports/print-volume',
     {
+      config: { roles: ROLES_OF.staff },
       schema: {
         querystring: Type.Object(
           {
@@ -275,7 +300,10 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.get(
     '/devices/:deviceId/history',
-    { schema: { params: Type.Object({ deviceId: Id }), response: { 200: DeviceHistory } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { params: Type.Object({ deviceId: Id }), response: { 200: DeviceHistory } },
+    },
     async (request) => {
       const { deviceId } = request.params
       await knownDevice(deviceId)

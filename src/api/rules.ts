@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
 import { RuleFile } from '../rules/rule-file.ts'
 import type { App, AppDeps } from './app.ts'
 
@@ -19,7 +20,7 @@ const Rules = Type.Object({
 })
 
 export const ruleRoutes = (deps: AppDeps) => async (app: App) => {
-  app.get('/rules', { schema: { response: { 200: Rules } } }, async () => {
+  app.get('/rules', { config: { roles: ROLES_OF.staff }, schema: { response: { 200: Rules } } }, async () => {
     const { rules, failures, runtimeErrors, warnings } = deps.rules()
     return { rules, failures, runtimeErrors, warnings: warnings ?? [] }
   })

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
+import { inScope, type Scope } from '../access/permissions.ts'
 import { GatewayView, Id, Site, StockCountBody, StockView } from '../contract/schemas.ts'
 import { toEpochMs } from '../domain/reading.ts'
 import { expectedStock } from '../domain/stock.ts'
@@ -10,36 +12,46 @@ const Params = Type.Object({ siteId: Id })
 export const siteRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/sites',
-    { schema: { response: { 200: Type.Object({ items: Type.Array(Site) }) } } },
-    async () => ({
-      items: deps.inventory.allSites(),
+    {
+      config: { roles: ROLES_OF.read },
+      schema: { response: { 200: Type.Object({ items: Type.Array(Site) }) } },
+    },
+    async (request) => ({
+      items: deps.inventory.sitesInScope(request.scope),
     }),
   )
 
   // A site's gateways, known from their status topic (the inventory need not know the site).
   app.get(
     '/sites/:siteId/gateways',
-    { schema: { params: Params, response: { 200: Type.Object({ items: Type.Array(GatewayView) }) } } },
-    async (request) => ({
-      items: (await deps.store.gateways())
-        .filter((g) => g.siteId === request.params.siteId)
-        .map((g) => ({
-          siteId: g.siteId,
-          gatewayId: g.gatewayId,
-          state: g.state,
-          since: new Date(g.since).toISOString(),
-          devices: g.devices,
-          publishedFor: g.publishedFor,
-          software: g.software,
-        })),
-    }),
+    {
+      config: { roles: ROLES_OF.read },
+      schema: { params: Params, response: { 200: Type.Object({ items: Type.Array(GatewayView) }) } },
+    },
+    async (request) => {
+      // Known from the status topic, so the inventory need not know the site: only the scope counts.
+      if (!inScope(request.scope, request.params.siteId)) throw notFound(`site ${request.params.siteId}`)
+      return {
+        items: (await deps.store.gateways())
+          .filter((g) => g.siteId === request.params.siteId)
+          .map((g) => ({
+            siteId: g.siteId,
+            gatewayId: g.gatewayId,
+            state: g.state,
+            since: new Date(g.since).toISOString(),
+            devices: g.devices,
+            publishedFor: g.publishedFor,
+            software: g.software,
+          })),
+      }
+    },
   )
 
-  app.get('/sites/:siteId', { schema: { params: Params, response: { 200: Site } } }, async (request) => {
-    const site = deps.inventory.site(request.params.siteId)
-    if (!site) throw notFound(`site ${request.params.siteId}`)
-    return site
-  })
+  app.get(
+    '/sites/:siteId',
+    { config: { roles: ROLES_OF.read }, schema: { params: Params, response: { 200: Site } } },
+    async (request) => knownSite(request.params.siteId, request.scope),
+  )
 
   const stockOf = async (site: Site): Promise<StockView> => {
     const { count, shipped, installed } = await deps.store.stockHistory(site.siteId)
@@ -50,25 +62,28 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
       items: expectedStock(count, shipped, installed),
     }
   }
-  const knownSite = (siteId: string): Site => {
-    const site = deps.inventory.site(siteId)
+  const knownSite = (siteId: string, scope: Scope): Site => {
+    const site = deps.inventory.siteInScope(siteId, scope)
     if (!site) throw notFound(`site ${siteId}`)
     return site
   }
 
   app.get(
     '/sites/:siteId/stock',
-    { schema: { params: Params, response: { 200: StockView } } },
-    async (request) => stockOf(knownSite(request.params.siteId)),
+    { config: { roles: ROLES_OF.read }, schema: { params: Params, response: { 200: StockView } } },
+    async (request) => stockOf(knownSite(request.params.siteId, request.scope)),
   )
 
   // The site's count of its spare toner: the new base of its expected stock. It answers the
   // site's open stock-reconciliation actions, which are resolved with it.
   app.post(
     '/sites/:siteId/stock-counts',
-    { schema: { params: Params, body: StockCountBody, response: { 201: StockView } } },
+    {
+      config: { roles: ROLES_OF.work },
+      schema: { params: Params, body: StockCountBody, response: { 201: StockView } },
+    },
     async (request, reply) => {
-      const site = knownSite(request.params.siteId)
+      const site = knownSite(request.params.siteId, request.scope)
       const now = deps.clock.now()
       const ts = request.body.ts === undefined ? now : toEpochMs(request.body.ts)
       if (!Number.isFinite(ts)) throw badRequest(`body/ts: ${request.body.ts} is not a date`)
@@ -97,7 +112,10 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
 
   app.put(
     '/sites/:siteId',
-    { schema: { params: Params, body: Type.Omit(Site, ['siteId']), response: { 200: Site } } },
+    {
+      config: { roles: ROLES_OF.staff },
+      schema: { params: Params, body: Type.Omit(Site, ['siteId']), response: { 200: Site } },
+    },
     async (request) => {
       const site = { ...request.body, siteId: request.params.siteId }
       await deps.inventory.putSite(site)

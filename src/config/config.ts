@@ -13,13 +13,15 @@ import { configError } from '../errors.ts'
 import type { InfluxTarget } from '../store/influx/influx-store.ts'
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+/** A listener's port, or -1 for `off` (Access: the plain listeners may be turned off beside TLS). */
+const PortOrOff = Type.Integer({ minimum: -1, maximum: 65535 })
 
 /** The one schema of the configuration: the type is derived from it. */
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ minLength: 1, description: 'address the MQTT and HTTP listeners bind to' }),
-    mqttPort: Port,
-    wsPort: Port,
+    mqttPort: PortOrOff,
+    wsPort: PortOrOff,
     httpPort: Port,
     dataDir: Type.String({ minLength: 1 }),
     init: Type.Boolean({ description: 'create --data-dir if it does not exist' }),
@@ -40,6 +42,17 @@ export const ConfigSchema = Type.Object(
     notificationsDir: Type.String({ minLength: 1 }),
     mailRetryMs: Type.Integer({ minimum: 10 }),
     mailRetryMaxMs: Type.Integer({ minimum: 10 }),
+    // Access (src/access): TLS, and the broker's limits.
+    tlsCert: Type.String(),
+    tlsKey: Type.String(),
+    tlsCa: Type.String(),
+    mqttsPort: PortOrOff,
+    wssPort: PortOrOff,
+    maxConnections: Type.Integer({ minimum: 1 }),
+    maxConnectionsPerAccount: Type.Integer({ minimum: 1 }),
+    connectTimeoutMs: Type.Integer({ minimum: 100 }),
+    publishRate: Type.Number({ exclusiveMinimum: 0 }),
+    publishBurst: Type.Integer({ minimum: 1 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
@@ -94,6 +107,8 @@ const hoursRange = (raw: string): unknown => {
 }
 /** `2026-12-25,2026-12-26` → a list; empty → none. */
 const dates = (raw: string): unknown => (raw.trim() === '' ? [] : raw.split(',').map((d) => d.trim()))
+const portOrOff = (raw: string): unknown => (raw.trim() === 'off' ? -1 : integer(raw))
+const decimal = (raw: string): unknown => (/^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw)
 
 /**
  * Every option the service takes, in one table: the command line, the environment
@@ -104,15 +119,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'mqttPort',
     flag: 'mqtt-port',
     defaultValue: '1883',
-    parse: integer,
-    description: 'TCP port of the embedded MQTT broker (0 = any free port)',
+    parse: portOrOff,
+    description: 'TCP port of the embedded MQTT broker (0 = any free port, off = none)',
   },
   {
     key: 'wsPort',
     flag: 'ws-port',
     defaultValue: '9001',
-    parse: integer,
-    description: 'port of MQTT over WebSocket (0 = any free port)',
+    parse: portOrOff,
+    description: 'port of MQTT over WebSocket (0 = any free port, off = none)',
   },
   {
     key: 'httpPort',
@@ -214,6 +229,78 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultValue: '',
     parse: text,
     description: 'with --webhook-url: signs each body (x-printwarden-signature: sha256=HMAC)',
+  },
+  // Access (src/access)
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    defaultValue: '',
+    parse: text,
+    description: 'PEM certificate: adds MQTT over TLS and secure WebSocket, and makes the API HTTPS',
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    defaultValue: '',
+    parse: text,
+    description: 'with --tls-cert: its PEM key',
+  },
+  {
+    key: 'tlsCa',
+    flag: 'tls-ca',
+    defaultValue: '',
+    parse: text,
+    description:
+      'with --tls-cert: a PEM CA whose client certificates sign in as the account their common name names',
+  },
+  {
+    key: 'mqttsPort',
+    flag: 'mqtts-port',
+    defaultValue: '8883',
+    parse: portOrOff,
+    description: 'with --tls-cert: port of MQTT over TLS (0 = any free port, off = none)',
+  },
+  {
+    key: 'wssPort',
+    flag: 'wss-port',
+    defaultValue: '8884',
+    parse: portOrOff,
+    description: 'with --tls-cert: port of MQTT over secure WebSocket (0 = any free port, off = none)',
+  },
+  {
+    key: 'maxConnections',
+    flag: 'max-connections',
+    defaultValue: '2000',
+    parse: integer,
+    description: 'MQTT connections at once, over every listener; more are closed at once',
+  },
+  {
+    key: 'maxConnectionsPerAccount',
+    flag: 'max-connections-per-account',
+    defaultValue: '20',
+    parse: integer,
+    description: 'MQTT connections of one account at once',
+  },
+  {
+    key: 'connectTimeoutMs',
+    flag: 'connect-timeout',
+    defaultValue: '10s',
+    parse: duration,
+    description: 'how long a new MQTT connection may take to send its CONNECT',
+  },
+  {
+    key: 'publishRate',
+    flag: 'publish-rate',
+    defaultValue: '100',
+    parse: decimal,
+    description: 'MQTT publishes per second of one account (the excess is refused and counted)',
+  },
+  {
+    key: 'publishBurst',
+    flag: 'publish-burst',
+    defaultValue: '1000',
+    parse: integer,
+    description: 'publishes one account may send at once above --publish-rate',
   },
   {
     key: 'smtpUrl',
@@ -380,6 +467,9 @@ export function buildConfig(sources: ConfigSources): Config {
     throw configError(
       `the support calendar (--support-zone, --support-days, --support-hours, --support-holidays): ${support.join('; ')}`,
     )
+  }
+  if ((raw.tlsCert === '') !== (raw.tlsKey === '') || (raw.tlsCa !== '' && raw.tlsCert === '')) {
+    throw configError('--tls-cert and --tls-key go together, and --tls-ca needs them')
   }
   if (raw.store === 'influx' && raw.influxUrl === '') {
     throw configError(

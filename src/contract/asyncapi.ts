@@ -3,7 +3,6 @@
  * validates with and the API answers with: `npm run docs:asyncapi` writes it to docs/asyncapi.json,
  * and a test checks the file is what this function builds now, so the two cannot drift.
  */
-import { Type } from '@sinclair/typebox'
 import pkg from '../../package.json' with { type: 'json' }
 import { Action, Birth, GatewayStatus, Telemetry } from './schemas.ts'
 import { ID_PATTERN } from './topics.ts'

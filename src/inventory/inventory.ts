@@ -2,6 +2,7 @@ import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
+import { inScope, type Scope } from '../access/permissions.ts'
 import {
   type Birth,
   type Customer,
@@ -118,6 +119,35 @@ export class InventoryBook {
 
   async deleteGroup(groupId: string): Promise<void> {
     await this.save((_s, _d, _c, groups) => groups.delete(groupId))
+  }
+
+  // Access (src/access): a customer's sites and groups, and the inventory seen through a scope.
+  sitesOfCustomer(customer: string): string[] {
+    return [...this.sites.values()].filter((s) => s.customer === customer).map((s) => s.siteId)
+  }
+
+  devicesOfGroups(customer: string, groups: readonly string[]): string[] {
+    return [...this.groups.values()]
+      .filter((g) => g.customerId === customer && groups.includes(g.groupId))
+      .flatMap((g) => g.devices)
+  }
+
+  siteInScope(siteId: string, scope: Scope): Site | undefined {
+    const site = this.sites.get(siteId)
+    return site && inScope(scope, siteId) ? site : undefined
+  }
+
+  deviceInScope(deviceId: string, scope: Scope): DeviceInventory | undefined {
+    const device = this.devices.get(deviceId)
+    return device && inScope(scope, device.siteId, deviceId) ? device : undefined
+  }
+
+  devicesInScope(scope: Scope): DeviceInventory[] {
+    return [...this.devices.values()].filter((d) => inScope(scope, d.siteId, d.deviceId))
+  }
+
+  sitesInScope(scope: Scope): Site[] {
+    return this.allSites().filter((s) => inScope(scope, s.siteId))
   }
 
   site(siteId: string): Site | undefined {

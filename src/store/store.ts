@@ -3,6 +3,7 @@
  * ledger and its outbox, and the processing journal. Nothing outside `src/store/` knows which
  * database is behind it.
  */
+import type { Scope } from '../access/permissions.ts'
 import type { Action, Birth } from '../contract/schemas.ts'
 import type { Delivery } from '../domain/delivery.ts'
 import type { DeviceState } from '../domain/device-state.ts'
@@ -68,6 +69,8 @@ export interface ActionFilter {
   siteId?: string
   status?: Action['status']
   limit: number
+  /** Tenant scope (Access): only actions of these sites and devices. */
+  scope?: Scope
 }
 
 export interface LedgerChange {
@@ -144,10 +147,11 @@ export interface Store {
   journalAfter(position: number, limit: number): Promise<JournalEntry[]>
   journalPosition(): Promise<number>
   deviceStates(): Promise<DeviceState[]>
-  device(deviceId: string): Promise<DeviceRecord | null>
+  /** With a scope (Access), a device outside it is null, as an unknown one. */
+  device(deviceId: string, scope?: Scope): Promise<DeviceRecord | null>
   /** A device's description from its birth message; `{}` if it sent none. */
   birth(deviceId: string): Promise<Birth>
-  devices(): Promise<DeviceRecord[]>
+  devices(scope?: Scope): Promise<DeviceRecord[]>
   readings(deviceId: string, range: ReadingRange): Promise<Reading[]>
 
   /** The actions not resolved yet of each of these devices (an empty list for a device with none), in one read. */
@@ -179,12 +183,13 @@ export interface Store {
   ): Promise<{ action: Action } | { refused: string } | null>
   /** How many actions are not resolved, by type. */
   unresolvedCounts(): Promise<Record<string, number>>
-  action(id: string): Promise<Action | null>
-  /** A person's status change. Returns null for an unknown id. */
+  action(id: string, scope?: Scope): Promise<Action | null>
+  /** A person's status change, recorded in `details.history` with who made it. Returns null for an unknown id. */
   transition(
     id: string,
     verb: Transition,
     at: number,
+    by?: string,
   ): Promise<{ action: Action; changed: boolean } | { refused: string } | null>
 
   /** Action messages written with their change, after an outbox position, in order. */

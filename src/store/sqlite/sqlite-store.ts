@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, renameSync, rmdirSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import type { Scope } from '../../access/permissions.ts'
 import type { Action, Birth } from '../../contract/schemas.ts'
 import { type Delivery, deliveryOf } from '../../domain/delivery.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
@@ -70,6 +71,28 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
 export const DB_FILE = 'printwarden.db'
 /** robust: the free space a disk must have again before readings are acknowledged again. */
 const PROBE_FREE_BYTES = 1024 * 1024
+
+/**
+ * Tenant scope (Access) as a WHERE clause: a row is in scope when its site and its device are; a
+ * site-level row (no device) when its site is. Applied inside the query, never after it.
+ */
+function scopeWhere(
+  scope: Scope | undefined,
+  site: string,
+  device: string,
+): { sql: string[]; params: string[] } {
+  const sql: string[] = []
+  const params: string[] = []
+  if (scope?.sites) {
+    sql.push(`${site} IN (SELECT value FROM json_each(?))`)
+    params.push(JSON.stringify(scope.sites))
+  }
+  if (scope?.devices) {
+    sql.push(`(${device} IN (SELECT value FROM json_each(?)) OR ${device} = '')`)
+    params.push(JSON.stringify(scope.devices))
+  }
+  return { sql, params }
+}
 
 const ACTION_COLUMNS = 'id, type, device_id, site_id, status, rule, created_at, updated_at, details'
 
@@ -269,6 +292,8 @@ export class SqliteStore implements Store {
         "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
       ),
       setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ?'),
+      // The details alone (a person's step in its history), its status change stamping the time.
+      setHistory: db.prepare('UPDATE actions SET details = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
       openTickets: db.prepare(
         "SELECT id, device_id AS deviceId, site_id AS siteId, rule, subject, episode, ticket FROM actions WHERE ticket IS NOT NULL AND status != 'resolved'",
@@ -432,8 +457,17 @@ export class SqliteStore implements Store {
     return (this.statements.states.all() as string[]).map((s) => JSON.parse(s) as DeviceState)
   }
 
-  async device(deviceId: string): Promise<DeviceRecord | null> {
-    const row = this.statements.device.get(deviceId) as DeviceRow | undefined
+  async device(deviceId: string, scope?: Scope): Promise<DeviceRecord | null> {
+    const w = scopeWhere(scope, 'site_id', 'device_id')
+    const row = (
+      w.sql.length === 0
+        ? this.statements.device.get(deviceId)
+        : this.open
+            .prepare(
+              `SELECT device_id, site_id, birth, state FROM devices WHERE device_id = ? AND ${w.sql.join(' AND ')}`,
+            )
+            .get(deviceId, ...w.params)
+    ) as DeviceRow | undefined
     return row ? toDevice(row) : null
   }
 
@@ -442,8 +476,16 @@ export class SqliteStore implements Store {
     return birth === undefined ? {} : (JSON.parse(birth) as Birth)
   }
 
-  async devices(): Promise<DeviceRecord[]> {
-    return (this.statements.devices.all() as DeviceRow[]).map(toDevice)
+  async devices(scope?: Scope): Promise<DeviceRecord[]> {
+    const w = scopeWhere(scope, 'site_id', 'device_id')
+    if (w.sql.length === 0) return (this.statements.devices.all() as DeviceRow[]).map(toDevice)
+    return (
+      this.open
+        .prepare(
+          `SELECT device_id, site_id, birth, state FROM devices WHERE ${w.sql.join(' AND ')} ORDER BY site_id, device_id`,
+        )
+        .all(...w.params) as DeviceRow[]
+    ).map(toDevice)
   }
 
   async readings(deviceId: string, range: ReadingRange): Promise<Reading[]> {
@@ -530,6 +572,9 @@ export class SqliteStore implements Store {
         params.push(value)
       }
     }
+    const w = scopeWhere(filter.scope, 'site_id', 'device_id')
+    where.push(...w.sql)
+    params.push(...w.params)
     const sql = `SELECT ${ACTION_COLUMNS} FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, rowid DESC LIMIT ?`
     return (this.open.prepare(sql).all(...params, filter.limit) as ActionRow[]).map(toAction)
@@ -626,12 +671,19 @@ export class SqliteStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.type, r.n]))
   }
 
-  async action(id: string): Promise<Action | null> {
-    const row = this.statements.action.get(id) as ActionRow | undefined
+  async action(id: string, scope?: Scope): Promise<Action | null> {
+    const w = scopeWhere(scope, 'site_id', 'device_id')
+    const row = (
+      w.sql.length === 0
+        ? this.statements.action.get(id)
+        : this.open
+            .prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ? AND ${w.sql.join(' AND ')}`)
+            .get(id, ...w.params)
+    ) as ActionRow | undefined
     return row ? toAction(row) : null
   }
 
-  async transition(id: string, verb: Transition, at: number) {
+  async transition(id: string, verb: Transition, at: number, by?: string) {
     const s = this.statements
     return this.tx(() => {
       const row = s.action.get(id) as ActionRow | undefined
@@ -645,6 +697,13 @@ export class SqliteStore implements Store {
       if (!step.ok) return { refused: step.reason }
       if (!step.changed) return { action: toAction(row), changed: false }
       s.setStatus.run(step.to, at, id)
+      // Access: the audit trail names the account behind the change, in the action's history.
+      if (by !== undefined) {
+        const details = JSON.parse(row.details) as Record<string, unknown>
+        const history = Array.isArray(details.history) ? details.history : []
+        details.history = [...history, { at: new Date(at).toISOString(), by, status: step.to }]
+        s.setHistory.run(JSON.stringify(details), id)
+      }
       const action = toAction(s.action.get(id) as ActionRow)
       s.insertOutbox.run(JSON.stringify(action))
       return { action, changed: true }
