@@ -84,7 +84,12 @@ describe('odd values against the running service', () => {
       10_000,
       'three bad-topic-name refusals in /stats',
     )
-    const lines = logged('bad-topic-name')
+    // The log lines come through the service's stdout, a little after the counters.
+    const lines = await waitFor(
+      () => (logged('bad-topic-name').length >= 3 ? logged('bad-topic-name') : undefined),
+      10_000,
+      'three bad-topic-name log lines',
+    )
     expect(lines.map((l) => l.detail)).toEqual([
       '+ is not allowed in PUBLISH',
       '# is not allowed in PUBLISH',

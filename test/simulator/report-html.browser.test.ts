@@ -24,7 +24,7 @@ describe('the simulator HTML report', () => {
   beforeAll(async () => {
     service = await startServiceProcess({
       dataDir: join(dir.path, 'data'),
-      extra: ['--clock', 'event', '--sweep-interval', '1h'],
+      extra: ['--init', '--clock', 'event', '--sweep-interval', '1h'],
     })
     await exec(
       process.execPath,
