@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import { ROLES_OF } from '../access/http.ts'
+import { EVERYTHING, type Scope } from '../access/permissions.ts'
 import { type Action, type BillingView, Customer, DeviceGroup, Id, Site } from '../contract/schemas.ts'
 import { badRequest, notFound } from '../errors.ts'
 import type { DeviceRecord } from '../store/store.ts'
@@ -226,10 +227,10 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   )
 
   /** A device the service heard from or the inventory lists; 404 otherwise. */
-  const knownDevice = async (deviceId: string): Promise<DeviceRecord> => {
-    const heard = await deps.store.device(deviceId)
+  const knownDevice = async (deviceId: string, scope: Scope = EVERYTHING): Promise<DeviceRecord> => {
+    const heard = await deps.store.device(deviceId, scope)
     if (heard) return heard
-    const listed = inv.device(deviceId)
+    const listed = inv.deviceInScope(deviceId, scope)
     if (!listed) throw notFound(`device ${deviceId}`)
     return { deviceId, siteId: listed.siteId, birth: {}, state: null }
   }
@@ -277,7 +278,7 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/reports/print-volume',
     {
-      config: { roles: ROLES_OF.staff },
+      config: { roles: ROLES_OF.read },
       schema: {
         querystring: Type.Object(
           {
@@ -290,7 +291,7 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
       },
     },
     async (request, reply) => {
-      const report = await printVolume(deps, request.query.period, request.query.by)
+      const report = await printVolume(deps, request.query.period, request.query.by, request.scope)
       if (/\btext\/csv\b/.test(request.headers.accept ?? ''))
         // The CSV is sent as it is: the JSON schema of the answer is for the JSON.
         return reply.type('text/csv; charset=utf-8').send(printVolumeCsv(report) as never)
@@ -301,13 +302,13 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   app.get(
     '/devices/:deviceId/history',
     {
-      config: { roles: ROLES_OF.staff },
+      config: { roles: ROLES_OF.read },
       schema: { params: Type.Object({ deviceId: Id }), response: { 200: DeviceHistory } },
     },
     async (request) => {
       const { deviceId } = request.params
-      await knownDevice(deviceId)
-      const all = await deps.store.actions({ deviceId, limit: Number.MAX_SAFE_INTEGER })
+      await knownDevice(deviceId, request.scope)
+      const all = await deps.store.actions({ deviceId, limit: Number.MAX_SAFE_INTEGER, scope: request.scope })
       const item = (a: Action) => ({
         id: a.id,
         type: a.type,
@@ -330,12 +331,20 @@ export const portalRoutes = (deps: AppDeps) => async (app: App) => {
   )
 }
 
-/** The pages of every device in the month, added up by what `by` says. */
-export async function printVolume(deps: AppDeps, period: string, by: By): Promise<PrintVolumeReport> {
+/**
+ * The pages of every device in the month that the scope lets the account see (a customer's own),
+ * added up by what `by` says.
+ */
+export async function printVolume(
+  deps: AppDeps,
+  period: string,
+  by: By,
+  scope: Scope = EVERYTHING,
+): Promise<PrintVolumeReport> {
   const inv = deps.inventory
   const records = new Map<string, DeviceRecord>()
-  for (const d of await deps.store.devices()) records.set(d.deviceId, d)
-  for (const d of inv.allDevices())
+  for (const d of await deps.store.devices(scope)) records.set(d.deviceId, d)
+  for (const d of inv.devicesInScope(scope))
     if (!records.has(d.deviceId))
       records.set(d.deviceId, { deviceId: d.deviceId, siteId: d.siteId, birth: {}, state: null })
   const billed: { deviceId: string; siteId: string; view: BillingView }[] = []

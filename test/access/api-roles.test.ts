@@ -354,6 +354,28 @@ describe('the API, route by route and role by role', () => {
     expect((r.json() as { items: { deviceId: string }[] }).items.map((d) => d.deviceId)).toEqual(['MI-1'])
   })
 
+  it("counts only its own customer's devices in a customer's print-volume report", async () => {
+    const devicesIn = async (account: string) => {
+      const r = await s.service.app.inject({
+        url: '/reports/print-volume?period=2026-11&by=device',
+        headers: s.bearer(account),
+      })
+      expect(r.statusCode).toBe(200)
+      return (r.json() as { rows: { key: string }[] }).rows.map((row) => row.key)
+    }
+    expect(await devicesIn('acme-admin')).toEqual(['MI-1', 'RM-1'])
+    expect(await devicesIn('acme-user')).toEqual(['MI-1'])
+    expect(await devicesIn('operator')).toEqual(['MI-1', 'PA-1', 'RM-1'])
+  })
+
+  it("answers 404 for another customer's device history, and 200 for its own", async () => {
+    const history = (device: string, account: string) =>
+      s.service.app.inject({ url: `/devices/${device}/history`, headers: s.bearer(account) })
+    expect((await history('PA-1', 'acme-admin')).statusCode).toBe(404)
+    expect((await history('MI-1', 'acme-admin')).statusCode).toBe(200)
+    expect((await history('PA-1', 'operator')).statusCode).toBe(200)
+  })
+
   it('lists only its own customer-user accounts to a customer-admin', async () => {
     const r = await s.service.app.inject({ url: '/accounts', headers: s.bearer('acme-admin') })
     const names = (r.json() as { items: { name: string; customer?: string }[] }).items
