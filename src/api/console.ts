@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import { Type } from '@sinclair/typebox'
+import { ROLES_OF } from '../access/http.ts'
+import { EVERYTHING, inScope } from '../access/permissions.ts'
 import type { LiveActions } from '../actions/live.ts'
 import type { App } from './app.ts'
 
@@ -57,6 +59,8 @@ export const consoleRoutes = (live: LiveActions | undefined) => async (app: App)
   app.get(
     '/events',
     {
+      // Each account gets the changes of the actions it may see, no others.
+      config: { roles: ROLES_OF.read },
       schema: {
         produces: ['text/event-stream'],
         response: {
@@ -77,8 +81,10 @@ export const consoleRoutes = (live: LiveActions | undefined) => async (app: App)
       })
       res.write(': printwarden action changes\n\n')
       streams.add(res)
+      const scope = request.scope ?? EVERYTHING
       const unsubscribe = live?.subscribe((action) => {
-        res.write(`event: action\ndata: ${JSON.stringify(action)}\n\n`)
+        if (inScope(scope, action.siteId, action.deviceId))
+          res.write(`event: action\ndata: ${JSON.stringify(action)}\n\n`)
       })
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS)
       request.raw.once('close', () => {
