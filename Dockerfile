@@ -28,10 +28,12 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/src ./src
 COPY --from=build /app/rules ./rules
 COPY --from=build /app/console/dist ./console/dist
-RUN mkdir -p /data && chown node:node /data
+COPY --from=build /app/deploy/init-accounts.sh ./deploy/init-accounts.sh
+# /secrets: the tokens the compose stack's accounts service writes for Prometheus and the admin.
+RUN mkdir -p /data /secrets && chown node:node /data /secrets
 USER node
 VOLUME ["/data"]
-EXPOSE 1883 9001 3000
+EXPOSE 1883 9001 3000 8883 8884
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PRINTWARDEN_HTTP_PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]

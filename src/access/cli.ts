@@ -4,6 +4,7 @@
  * `list`, `remove NAME`, `rotate NAME`. A new token is printed once, alone on the last line; the
  * running service takes the change without a restart.
  */
+import { writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { buildConfig, envName, readConfigFile } from '../config/config.ts'
 import { PrintwardenError } from '../errors.ts'
@@ -38,8 +39,19 @@ common(program.command('add <name>'))
   .option('--grant <filter>', 'a further MQTT topic filter, + and # allowed (repeat for more)', collect, [])
   .option('--device <id>', 'a customer-user: a device assigned to it (repeat for more)', collect, [])
   .option('--group <id>', 'a customer-user: a device group assigned to it (repeat for more)', collect, [])
+  .option('--if-missing', 'do nothing if the account exists already (for a deployment that runs at every start)')
+  .option(
+    '--token-file <file>',
+    'write the token to this file (mode 600) instead of printing it: for a deployment handing it to a program',
+  )
   .action(async (name: string, opts) => {
-    const { account, token } = await book(opts).add({
+    const accounts = book(opts)
+    await accounts.load()
+    if (opts.ifMissing && accounts.get(name)) {
+      console.log(`account ${name} exists already: nothing changed`)
+      return
+    }
+    const { account, token } = await accounts.add({
       name,
       role: opts.role as Role,
       sites: opts.site,
@@ -48,6 +60,11 @@ common(program.command('add <name>'))
       devices: opts.device,
       groups: opts.group,
     })
+    if (opts.tokenFile) {
+      writeFileSync(opts.tokenFile, `${token}\n`, { mode: 0o600 })
+      console.log(`account ${account.name} (${account.role}) made; its token is in ${opts.tokenFile}`)
+      return
+    }
     console.log(`account ${account.name} (${account.role}) made; its token, shown only now:`)
     console.log(token)
   })

@@ -45,12 +45,31 @@ function stages(text: string): { name: string; lines: string[] }[] {
 
 describe('docker-compose.yml', () => {
   const services = Object.entries(compose.services)
+  // The accounts service runs once, before printwarden, and ends.
+  const lasting = services.filter(([name]) => name !== 'accounts')
 
-  it('runs printwarden, InfluxDB, Prometheus and Grafana', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'influxdb', 'printwarden', 'prometheus'])
+  it('runs printwarden, InfluxDB, Prometheus and Grafana, and makes the accounts first', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'accounts',
+      'grafana',
+      'influxdb',
+      'printwarden',
+      'prometheus',
+    ])
   })
 
-  it.each(services)('gives %s a restart policy and a healthcheck', (_name, service) => {
+  it('makes the accounts once, from the same image, before printwarden starts', () => {
+    const accounts = compose.services.accounts as Service
+    expect(accounts.image).toBe((compose.services.printwarden as Service).image)
+    expect(accounts.restart).toBe('no')
+    expect(accounts.command).toEqual(['sh', 'deploy/init-accounts.sh'])
+    expect((compose.services.printwarden as Service).depends_on?.accounts?.condition).toBe(
+      'service_completed_successfully',
+    )
+    expect((compose.services.prometheus as Service).volumes).toContain('secrets:/secrets:ro')
+  })
+
+  it.each(lasting)('gives %s a restart policy and a healthcheck', (_name, service) => {
     expect(service.restart).toBe('unless-stopped')
     expect(service.healthcheck?.test[0]).toMatch(/^CMD(-SHELL)?$/)
   })
@@ -71,7 +90,7 @@ describe('docker-compose.yml', () => {
     for (const [, service] of services)
       for (const [dep, { condition }] of Object.entries(service.depends_on ?? {})) {
         expect(Object.keys(compose.services)).toContain(dep)
-        expect(condition).toBe('service_healthy')
+        expect(condition).toBe(dep === 'accounts' ? 'service_completed_successfully' : 'service_healthy')
       }
   })
 
@@ -79,8 +98,14 @@ describe('docker-compose.yml', () => {
     const named = services.flatMap(([, s]) =>
       (s.volumes ?? []).map((v) => v.split(':')[0] ?? '').filter((src) => !src.startsWith('.')),
     )
-    expect(named.sort()).toEqual(['grafana-data', 'influxdb-data', 'printwarden-data', 'prometheus-data'])
-    expect(Object.keys(compose.volumes).sort()).toEqual([...named].sort())
+    expect([...new Set(named)].sort()).toEqual([
+      'grafana-data',
+      'influxdb-data',
+      'printwarden-data',
+      'prometheus-data',
+      'secrets',
+    ])
+    expect(Object.keys(compose.volumes).sort()).toEqual([...new Set(named)].sort())
   })
 
   it('mounts only files and folders that are in the repository', () => {
@@ -109,6 +134,11 @@ describe('docker-compose.yml', () => {
     }
     const job = prometheus.scrape_configs.find((j) => j.job_name === 'printwarden')
     expect(job?.metrics_path).toBe('/metrics')
+    // Signed in as the monitor account the accounts service made.
+    expect((job as { authorization?: unknown } | undefined)?.authorization).toEqual({
+      type: 'Bearer',
+      credentials_file: '/secrets/monitor.token',
+    })
     expect(job?.static_configs[0]?.targets).toEqual(['printwarden:3000'])
   })
 })
