@@ -39,7 +39,10 @@ common(program.command('add <name>'))
   .option('--grant <filter>', 'a further MQTT topic filter, + and # allowed (repeat for more)', collect, [])
   .option('--device <id>', 'a customer-user: a device assigned to it (repeat for more)', collect, [])
   .option('--group <id>', 'a customer-user: a device group assigned to it (repeat for more)', collect, [])
-  .option('--if-missing', 'do nothing if the account exists already (for a deployment that runs at every start)')
+  .option(
+    '--if-missing',
+    'do nothing if the account exists already (for a deployment that runs at every start)',
+  )
   .option(
     '--token-file <file>',
     'write the token to this file (mode 600) instead of printing it: for a deployment handing it to a program',
