@@ -4,8 +4,7 @@
  * (`--config`) are all read from it, defaults < file < environment < flags, into one frozen config.
  */
 import { type Static, Type } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
-import { parseDuration } from '../src/config/config.ts'
+import { layerOptions, parseDuration, schemaProblem } from '../src/config/config.ts'
 import { ID_PATTERN } from '../src/contract/topics.ts'
 import { GatewayError } from './errors.ts'
 import { PROFILES_FILE } from './profiles.ts'
@@ -189,49 +188,15 @@ export interface GatewayConfigSources {
 const flagError = (message: string) => new GatewayError('PW_ERR_GATEWAY_FLAG', message)
 
 export function buildGatewayConfig(sources: GatewayConfigSources): GatewayConfig {
-  const raw: Record<string, unknown> = {}
-  const origin: Record<string, string> = {}
-  const fileKeys = new Set(Object.keys(sources.file ?? {}))
-  for (const spec of GATEWAY_OPTIONS) {
-    let value: unknown = spec.parse(spec.defaultValue)
-    let from = 'the default'
-    for (const name of [spec.flag, spec.key]) {
-      if (sources.file && name in sources.file) {
-        const v = sources.file[name]
-        value = typeof v === 'string' ? spec.parse(v) : v
-        from = `${sources.fileName ?? 'the config file'} (${name})`
-        fileKeys.delete(name)
-      }
-    }
-    const fromEnv = sources.env?.[gatewayEnvName(spec.flag)]
-    if (fromEnv !== undefined && fromEnv !== '') {
-      value = spec.parse(fromEnv)
-      from = `the environment (${gatewayEnvName(spec.flag)})`
-    }
-    const fromFlag = sources.flags?.[spec.key]
-    if (fromFlag !== undefined) {
-      value = spec.parse(fromFlag)
-      from = `the flag --${spec.flag}`
-    }
-    raw[spec.key] = value
-    origin[spec.key] = from
-  }
-  if (fileKeys.size > 0)
-    throw flagError(
-      `${sources.fileName ?? 'the config file'} has unknown options: ${[...fileKeys].join(', ')}`,
-    )
+  const { raw, origin, unknown } = layerOptions(GATEWAY_OPTIONS, sources, gatewayEnvName)
+  if (unknown.length > 0)
+    throw flagError(`${sources.fileName ?? 'the config file'} has unknown options: ${unknown.join(', ')}`)
   if (raw.id === '' && raw.username !== '') raw.id = raw.username
   if (raw.site === '') throw flagError('--site is needed: the site this gateway serves')
   if (raw.printers === '') throw flagError('--printers FILE is needed: the printers to poll')
   if (raw.id === '') throw flagError('--id is needed without --username: the gateway ID of the status topic')
-  const first = Value.Errors(GatewayConfigSchema, raw).First()
-  if (first) {
-    const key = first.path.split('/')[1] ?? ''
-    const spec = GATEWAY_OPTIONS.find((o) => o.key === key)
-    throw flagError(
-      `--${spec?.flag ?? key} = ${JSON.stringify(raw[key])} from ${origin[key] ?? 'somewhere'}: ${first.message}`,
-    )
-  }
+  const invalid = schemaProblem(GatewayConfigSchema, GATEWAY_OPTIONS, raw, origin)
+  if (invalid) throw flagError(invalid)
   const tls = [raw.ca, raw.cert, raw.key].some((v) => v !== '')
   if (tls && !/^(mqtts|wss):/.test(raw.broker as string))
     throw flagError('--ca, --cert and --key are for an mqtts:// broker')

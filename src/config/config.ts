@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Static, Type } from '@sinclair/typebox'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import ms from 'ms'
 import {
@@ -417,15 +417,33 @@ export interface ConfigSources {
   flags?: Partial<Record<Key, string>>
 }
 
+/** One option of a command's table: the service's, or another command's (the gateway's). */
+export interface LayeredOption<K extends string = string> {
+  key: K
+  flag: string
+  defaultValue: string
+  parse: (raw: string) => unknown
+}
+
 /**
- * Builds the frozen configuration from defaults < file < environment < flags. A value that does not
- * fit says where it came from, so the user knows which of the four to fix.
+ * The values of an option table from defaults < file < environment < flags, each with where it came
+ * from (for a message that tells the user which of the four to fix), and the file's keys that name no
+ * option.
  */
-export function buildConfig(sources: ConfigSources): Config {
+export function layerOptions<K extends string>(
+  options: readonly LayeredOption<K>[],
+  sources: {
+    file?: Record<string, unknown>
+    fileName?: string
+    env?: Record<string, string | undefined>
+    flags?: Partial<Record<K, string>>
+  },
+  envOf: (flag: string) => string,
+): { raw: Record<string, unknown>; origin: Record<string, string>; unknown: string[] } {
   const raw: Record<string, unknown> = {}
   const origin: Record<string, string> = {}
   const fileKeys = new Set(Object.keys(sources.file ?? {}))
-  for (const spec of OPTIONS) {
+  for (const spec of options) {
     let value: unknown = spec.parse(spec.defaultValue)
     let from = 'the default'
     for (const name of [spec.flag, spec.key]) {
@@ -436,10 +454,10 @@ export function buildConfig(sources: ConfigSources): Config {
         fileKeys.delete(name)
       }
     }
-    const fromEnv = sources.env?.[envName(spec.flag)]
+    const fromEnv = sources.env?.[envOf(spec.flag)]
     if (fromEnv !== undefined && fromEnv !== '') {
       value = spec.parse(fromEnv)
-      from = `the environment (${envName(spec.flag)})`
+      from = `the environment (${envOf(spec.flag)})`
     }
     const fromFlag = sources.flags?.[spec.key]
     if (fromFlag !== undefined) {
@@ -449,19 +467,34 @@ export function buildConfig(sources: ConfigSources): Config {
     raw[spec.key] = value
     origin[spec.key] = from
   }
-  if (fileKeys.size > 0) {
-    throw configError(
-      `${sources.fileName ?? 'the config file'} has unknown options: ${[...fileKeys].join(', ')}`,
-    )
+  return { raw, origin, unknown: [...fileKeys] }
+}
+
+/** The first value of `raw` that breaks `schema`, as a message naming its flag and its source. */
+export function schemaProblem(
+  schema: TSchema,
+  options: readonly LayeredOption[],
+  raw: Record<string, unknown>,
+  origin: Record<string, string>,
+): string | null {
+  const first = Value.Errors(schema, raw).First()
+  if (!first) return null
+  const key = first.path.split('/')[1] ?? ''
+  const spec = options.find((o) => o.key === key)
+  return `--${spec?.flag ?? key} = ${JSON.stringify(raw[key])} from ${origin[key] ?? 'somewhere'}: ${first.message}`
+}
+
+/**
+ * Builds the frozen configuration from defaults < file < environment < flags. A value that does not
+ * fit says where it came from, so the user knows which of the four to fix.
+ */
+export function buildConfig(sources: ConfigSources): Config {
+  const { raw, origin, unknown } = layerOptions(OPTIONS, sources, envName)
+  if (unknown.length > 0) {
+    throw configError(`${sources.fileName ?? 'the config file'} has unknown options: ${unknown.join(', ')}`)
   }
-  const first = Value.Errors(ConfigSchema, raw).First()
-  if (first) {
-    const key = first.path.split('/')[1] ?? ''
-    const spec = OPTIONS.find((o) => o.key === key)
-    throw configError(
-      `--${spec?.flag ?? key} = ${JSON.stringify(raw[key])} from ${origin[key] ?? 'somewhere'}: ${first.message}`,
-    )
-  }
+  const invalid = schemaProblem(ConfigSchema, OPTIONS, raw, origin)
+  if (invalid) throw configError(invalid)
   const support = calendarProblems(supportCalendar(raw as Static<typeof ConfigSchema>))
   if (support.length > 0) {
     throw configError(
