@@ -26,6 +26,7 @@ import {
   memoryMiB,
   ROOT,
   startServiceProcess,
+  stopGracefully,
   tempDir,
   waitFor,
 } from '../test/helpers/service-process.ts'
@@ -42,6 +43,9 @@ const USAGE = `Ingest benchmark: the real service as a child process, gateways p
   --window N       unacknowledged messages each gateway keeps in flight
   --store S        sqlite (default) or influx (starts a real influxd)
   --spool-drain    with --store influx: influxd down while publishing, then time the spool draining
+  --no-baseline    leave out the bare aedes broker run
+  --cpu-prof DIR   write a V8 CPU profile of the service to DIR (it is then stopped with SIGTERM, so
+                   that the profile is written, rather than killed)
   --version        the version of printwarden
   --help           this text
 
@@ -61,6 +65,7 @@ const { values } = parseArgs({
     // With --store influx: keep influxd down while publishing, then time the spool draining into it.
     'spool-drain': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 })
 if (values.help) {
@@ -176,9 +181,11 @@ const bare = values['no-baseline'] ? undefined : await baseline()
 const data = tempDir('printwarden-bench-')
 // With --store influx, a real influxd (Debian's influxdb package) on free ports.
 const influxd = values.store === 'influx' ? await startInfluxd() : undefined
+const profileDir = values['cpu-prof']
 const service = await startServiceProcess({
   dataDir: data.path,
   extra: influxd ? ['--store', 'influx', '--influx-url', `${influxd.url}/bench`] : [],
+  ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
 })
 const pid = service.child.pid as number
 const rssAtStart = memoryMiB(pid, 'VmHWM')
@@ -215,7 +222,8 @@ const inInflux = performance.now() - drainFrom
 const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?limit=10000`)).body.items.length
 const peak = memoryMiB(pid, 'VmHWM')
 await run.end()
-await kill9(service)
+if (profileDir) await stopGracefully(service)
+else await kill9(service)
 await influxd?.remove()
 data.remove()
 

@@ -36,12 +36,14 @@ export async function startServiceProcess(args: {
   portsFromEnv?: boolean
   /** Start it as a user does in production, `npm start` (the compiled build), not from the sources. */
   npmStart?: boolean
+  /** Options for node itself (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[]
   /** The working directory (the repository by default), against which a relative --data-dir is read. */
   cwd?: string
 }): Promise<ServiceProcess> {
   const [command, ...launcher] = args.npmStart
     ? ['npm', 'start', '--silent', '--']
-    : [process.execPath, '--import', TSX, join(ROOT, 'src/cli.ts')]
+    : [process.execPath, ...(args.nodeArgs ?? []), '--import', TSX, join(ROOT, 'src/cli.ts')]
   const child = spawn(
     command as string,
     [
