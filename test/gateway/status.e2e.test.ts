@@ -3,13 +3,14 @@
  * branch does not take the status topic yet): online and retained with its devices when it
  * connects, and the retained offline last will when it dies.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { type AddressInfo, createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { createServer as createTlsServer } from 'node:tls'
 import { Aedes } from 'aedes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makePki } from '../helpers/access.ts'
 import { connect } from '../helpers/fleet.ts'
 import { startGateway } from '../helpers/gateway.ts'
 import { ROOT, tempDir, waitFor } from '../helpers/service-process.ts'
@@ -112,57 +113,11 @@ describe("a gateway's state", () => {
 describe('a gateway over TLS', () => {
   it('connects to an mqtts:// broker whose certificate its --ca signed, and publishes its state there', async () => {
     const dir = tempDir('printwarden-gw-tls-')
-    const pem = (name: string) => join(dir.path, name)
     // A CA, and a server certificate for 127.0.0.1 that it signs (openssl, as an operator would).
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' })
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=printwarden test CA',
-      '-keyout',
-      pem('ca.key'),
-      '-out',
-      pem('ca.pem'),
-    )
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      pem('server.key'),
-      '-out',
-      pem('server.csr'),
-    )
-    writeFileSync(pem('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n')
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      pem('server.csr'),
-      '-CA',
-      pem('ca.pem'),
-      '-CAkey',
-      pem('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      pem('ext.cnf'),
-      '-out',
-      pem('server.pem'),
-    )
+    const pki = makePki()
     const broker = await Aedes.createBroker()
     const server = createTlsServer(
-      { key: readFileSync(pem('server.key')), cert: readFileSync(pem('server.pem')) },
+      { key: readFileSync(pki.serverKey), cert: readFileSync(pki.serverCert) },
       broker.handle,
     )
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
@@ -179,7 +134,7 @@ describe('a gateway over TLS', () => {
       printers: [],
       bufferDir: join(dir.path, 'data'),
       start: Date.parse('2026-04-06T08:00:00Z'),
-      flags: { ca: pem('ca.pem') },
+      flags: { ca: pki.ca },
     })
     try {
       const online = await waitFor(() => states.find((s) => s.state === 'online'), 20_000, 'online over TLS')
@@ -189,6 +144,7 @@ describe('a gateway over TLS', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await new Promise<void>((resolve) => broker.close(() => resolve()))
       dir.remove()
+      pki.remove()
     }
     expect(states.map((s) => s.state)).toEqual(['online', 'offline'])
   }, 60_000)
