@@ -19,7 +19,7 @@ import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
 import { type Config, mayCreateDataDir, parseInfluxUrl, supportCalendar } from './config/config.ts'
-import type { Action } from './contract/schemas.ts'
+import type { Action, Birth } from './contract/schemas.ts'
 import { configError } from './errors.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
@@ -27,6 +27,7 @@ import { createLogger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { NotificationLibrary } from './notify/library.ts'
 import { assertPortsFree } from './ports.ts'
+import { CustomerRequests } from './requests/requests.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore } from './store/influx/influx-store.ts'
@@ -108,6 +109,11 @@ export async function startService(
     siteOf: deviceSites.siteOf,
   }
 
+  // A site without a calendar of its own works on the provider's support calendar.
+  const describe = (birth: Birth, deviceId: string, siteId: string) => ({
+    calendar: support,
+    ...inventory.describe(birth, deviceId, siteId),
+  })
   let relay: OutboxRelay | null = null
   const processor = new Processor(
     store,
@@ -116,10 +122,17 @@ export async function startService(
     log,
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
-    // A site without a calendar of its own works on the provider's support calendar.
-    (birth, deviceId, siteId) => ({ calendar: support, ...inventory.describe(birth, deviceId, siteId) }),
+    describe,
     (siteId) => inventory.site(siteId),
   )
+  const requests = new CustomerRequests({
+    store,
+    now: () => clock.now(),
+    describe,
+    monitored: (deviceId) => inventory.device(deviceId)?.monitored !== false,
+    rules: () => rules.view().rules,
+    processing: processor,
+  })
   // In event time the readings define the time: none is "ahead of the clock".
   const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
   let forwarder: InfluxForwarder | undefined
@@ -272,6 +285,7 @@ export async function startService(
     accounts,
     scope: scopeSources,
     access: () => ({ connections: access.connectionCount, refused: { ...access.refused } }),
+    requests,
     ...(tlsFiles ? { https: tlsFiles.options() } : {}),
   })
   if (tlsFiles) tlsFiles.track(app.server as unknown as import('node:https').Server)

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock, EventClock } from '../clock.ts'
 import type { Birth, Site } from '../contract/schemas.ts'
+import { printElsewhere } from '../domain/alternatives.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
 import { expectedStock, owedCount } from '../domain/stock.ts'
@@ -30,6 +31,8 @@ const MANY_SWEEPS = 10_000
 const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'recurrence']
 const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence', 'billing']
 const BATCH = 500
+/** A device heard from within this long counts as ready to take another's printing (the silence rule's 5 days). */
+const RECENT_MS = 5 * 24 * 3_600_000
 
 /**
  * Follows the journal of stored readings: folds each into its device's state, runs the rules, and
@@ -154,6 +157,27 @@ export class Processor {
 
   /** Set by the service to time each batch of readings for its metrics. */
   batchTimer: (() => (readings: number) => void) | undefined
+
+  /**
+   * Runs a task between two processing runs, never during one: an action a person opens (a
+   * service call, an order) is seen whole by the next batch of readings, never half way.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    let result: T
+    return this.enqueue(async () => {
+      result = await task()
+    }).then(() => result)
+  }
+
+  /** A device's state as processed so far, or null if none of its readings was. */
+  stateOf(deviceId: string): DeviceState | null {
+    return this.states.get(deviceId) ?? null
+  }
+
+  /** The states of a site's devices, as processed so far. */
+  statesOfSite(siteId: string): DeviceState[] {
+    return [...this.states.values()].filter((s) => s.siteId === siteId)
+  }
 
   /** Waits for work under way, and takes no more. */
   async stop(): Promise<void> {
@@ -435,6 +459,27 @@ export class Processor {
     return followUps
   }
 
+  /**
+   * A ticket of a device that is down (a critical fault, or it reports itself stopped) names the
+   * site's ready devices that can do its work, nearest office first: somewhere else to print.
+   */
+  private async withAlternatives(c: ActionCandidate, batch: ReadonlyMap<string, DeviceState>): Promise<void> {
+    if (!c.ticket || c.deviceId === undefined) return
+    const state = batch.get(c.deviceId) ?? this.states.get(c.deviceId) ?? null
+    const down = c.ticket.severity === 'critical' || state?.status === 'stopped' || state?.status === 'error'
+    if (!down) return
+    const place = async (s: DeviceState) => {
+      const info = this.describe(await this.birthOf(s.deviceId), s.deviceId, s.siteId)
+      return { deviceId: s.deviceId, siteId: s.siteId, location: info.location, label: info.label, state: s }
+    }
+    const site = new Map<string, DeviceState>()
+    for (const s of this.states.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
+    for (const s of batch.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
+    const target = state ? await place(state) : { deviceId: c.deviceId, siteId: c.siteId, state: null }
+    const others = await Promise.all([...site.values()].map(place))
+    c.details = { ...c.details, alternatives: printElsewhere(target, others, c.at, RECENT_MS) }
+  }
+
   private async commit(
     states: ReadonlyMap<string, DeviceState>,
     candidates: ActionCandidate[],
@@ -461,6 +506,7 @@ export class Processor {
     const create: ActionCandidate[] = []
     const resolve: string[] = []
     const resolveAtOnce = new Set<string>()
+    const join: { into: string; candidate: ActionCandidate }[] = []
     for (const [siteId, unresolved] of await this.store.unresolvedSiteActions([...bySite.keys()])) {
       const episodes = siteEpisodes.get(siteId) ?? new Map<string, string>()
       const plan = planLedger(unresolved, bySite.get(siteId) ?? [], episodes)
@@ -472,18 +518,23 @@ export class Processor {
     const read = await this.store.unresolvedActions(unknown)
     for (const [deviceId, list] of byDevice) {
       const state = states.get(deviceId) ?? this.states.get(deviceId)
-      if (!state) continue
-      const zone = this.describe(await this.birthOf(deviceId), deviceId, state.siteId).calendar?.zone
-      const episodes = currentEpisodes(state, this.clock.now(), zone)
+      // A device never heard from has no episodes, and may still have follow-ups (a person's
+      // service call on a printer that never reported gets its replacement device).
+      if (!state && list.length === 0) continue
+      const siteId = state?.siteId ?? (list[0] as ActionCandidate).siteId
+      const zone = this.describe(await this.birthOf(deviceId), deviceId, siteId).calendar?.zone
+      const episodes = state ? currentEpisodes(state, this.clock.now(), zone) : new Map<string, string>()
       const unresolved = known.get(deviceId) ?? read.get(deviceId) ?? []
       const plan = planLedger(unresolved, list, episodes)
       create.push(...plan.create)
       resolve.push(...plan.resolve)
+      join.push(...plan.join)
       for (const c of plan.create) if (!isCurrent(c, episodes)) resolveAtOnce.add(dedupKey(c))
     }
+    for (const c of [...create, ...join.map((j) => j.candidate)]) await this.withAlternatives(c, states)
     const messages = await this.store.commit({
       states: [...states.values()],
-      ledger: { create, resolve, resolveAtOnce },
+      ledger: { create, resolve, resolveAtOnce, join },
       at: this.clock.now(),
       // In event time an action is stamped with the simulated instant that caused it, so that a
       // simulation run twice gets the same times however its readings were batched.

@@ -14,6 +14,7 @@ import { PrintwardenError } from '../errors.ts'
 import type { Refusal } from '../ingest/ingest.ts'
 import type { IngestStats } from '../ingest/stats.ts'
 import type { InventoryBook } from '../inventory/inventory.ts'
+import type { CustomerRequests } from '../requests/requests.ts'
 import type { RuleRuntimeError } from '../rules/evaluator.ts'
 import type { RuleSet } from '../rules/loader.ts'
 import type { SpoolStatus } from '../store/influx/forwarder.ts'
@@ -27,6 +28,7 @@ import { healthRoutes, metricsRoutes } from './health.ts'
 import { messageRoutes } from './messages.ts'
 import { registerOpenApi } from './openapi.ts'
 import { portalRoutes } from './portal.ts'
+import { requestRoutes } from './requests.ts'
 import { ruleRoutes } from './rules.ts'
 import { siteRoutes } from './sites.ts'
 
@@ -58,6 +60,8 @@ export interface AppDeps {
   access?: () => { connections: number; refused: Record<ConnectionRefusal, number> }
   /** With --tls-cert: the API is HTTPS. */
   https?: TlsServerOptions
+  /** What people ask for: service calls, orders, cancelling (the routes exist with it). */
+  requests?: CustomerRequests
 }
 
 /** Requests are logged once each, when answered, at debug: at info they drown what matters. */
@@ -142,5 +146,6 @@ export function buildApp(deps: AppDeps): App {
   app.register(siteRoutes(deps))
   app.register(portalRoutes(deps))
   app.register(messageRoutes(deps))
+  if (deps.requests) app.register(requestRoutes({ ...deps, requests: deps.requests }))
   return app as unknown as App
 }

@@ -60,8 +60,11 @@ export async function deviceBilling(
   for (const o of orders) {
     const at = Date.parse(o.createdAt)
     const color = o.details.color
+    // A cancelled order was never delivered; a person's order may be for several cartridges.
+    if (o.details.resolution === 'cancelled') continue
+    const quantity = typeof o.details.quantity === 'number' ? o.details.quantity : 1
     if (at >= period.start && at < period.end && typeof color === 'string')
-      cartridges[color] = (cartridges[color] ?? 0) + 1
+      cartridges[color] = (cartridges[color] ?? 0) + quantity
   }
   // The yields of the model in the catalogue, under the inventory's.
   const known = await deps.store.device(deviceId)

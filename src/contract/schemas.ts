@@ -205,6 +205,11 @@ export const DeviceInventory = Type.Object(
     ),
     /** Some vendors (Kyocera) ship the waste toner box with each toner cartridge. */
     wasteBoxShipsWithToner: Type.Optional(Type.Boolean()),
+    /**
+     * false: nothing reports this device's supplies (no gateway reads it), so no reorder is
+     * automatic and its people order toner and waste boxes themselves (`POST /devices/{id}/orders`).
+     */
+    monitored: Type.Optional(Type.Boolean()),
     /** Pages a cartridge of each colour prints (the vendor's yield), for forecasts when levels barely move. */
     yields: Type.Optional(Type.Record(Type.String({ pattern: COLOR_PATTERN }), Type.Integer({ minimum: 1 }))),
   },
@@ -247,6 +252,8 @@ export const StockView = Type.Object({
       color: Type.String(),
       counted: Type.Integer(),
       shipped: Type.Integer(),
+      /** Of those shipped, the extras a person ordered for the shelf. */
+      extra: Type.Integer(),
       installed: Type.Integer(),
       expected: Type.Integer(),
     }),

@@ -39,6 +39,40 @@ export interface LedgerEntry {
   /** An order's expected delivery (epoch ms) and its delivery's step, for the rules that follow up on it. */
   expectedDelivery?: number
   deliveryStep?: string
+  /** A service request's: the dedup keys of the causes (a device's faults) that joined its ticket. */
+  joined?: readonly string[]
+}
+
+/** The type of a service call a person opened (`POST /devices/{deviceId}/service-requests`). */
+export const SERVICE_REQUEST = 'service-request'
+
+/**
+ * An order a person placed is one episode of its part (a cartridge, a box) with a mark of its own
+ * after a `+`: `c1732000000000+o3f2a…` is an order for cartridge `c1732000000000`, and `+x…` an
+ * extra one. The mark keeps every order a cause of its own (a cancelled order never blocks the next),
+ * while the part's episode still says when it is over (a new cartridge seen).
+ */
+const MARK = '+'
+
+/** The episode of the part an episode is about: itself, or what comes before an order's mark. */
+export function episodeBase(episode: string): string {
+  const at = episode.indexOf(MARK)
+  return at < 0 ? episode : episode.slice(0, at)
+}
+
+/** An order a person marked as extra (for the shelf): it answers no reorder and blocks none. */
+export function isExtraEpisode(episode: string): boolean {
+  return episode.includes(`${MARK}x`)
+}
+
+/** The episode of an order a person placed for the part in episode `base`. */
+export function orderEpisode(base: string, extra: boolean, id: string): string {
+  return `${base}${MARK}${extra ? 'x' : 'o'}${id}`
+}
+
+/** Whether an order (of any origin) is the one order for the part in `episode`: not an extra. */
+export function ordersPart(orderEpisodeId: string, episode: string): boolean {
+  return !isExtraEpisode(orderEpisodeId) && episodeBase(orderEpisodeId) === episode
 }
 
 /** The one identity of a cause (what is to be done, for which device, about what, in which episode): no two actions ever share it. */
@@ -60,6 +94,8 @@ export interface LedgerPlan {
   create: ActionCandidate[]
   /** Ids of unresolved actions whose episode is over. */
   resolve: string[]
+  /** Tickets a device asks for while a person's service request is open: they join it instead. */
+  join: { into: string; candidate: ActionCandidate }[]
 }
 
 /**
@@ -75,31 +111,47 @@ export function planLedger(
   episodes: ReadonlyMap<string, string>,
 ): LedgerPlan {
   // Known causes are skipped here, so that a condition that holds reading after reading costs no write.
-  const seen = new Set<string>(unresolved.map(dedupKey))
+  const seen = new Set<string>()
+  for (const a of unresolved) {
+    seen.add(dedupKey(a))
+    // A person's order for a part is its order: the rule's own for the same part is not made.
+    if (!isExtraEpisode(a.episode)) seen.add(dedupKey({ ...a, episode: episodeBase(a.episode) }))
+    for (const key of a.joined ?? []) seen.add(key)
+  }
+  const request = unresolved.find((a) => a.type === SERVICE_REQUEST && a.status !== 'resolved')
   const create: ActionCandidate[] = []
+  const join: LedgerPlan['join'] = []
   for (const c of candidates) {
     const key = dedupKey(c)
     if (seen.has(key)) continue
     seen.add(key)
-    create.push(c)
+    // One ticket per device while a person's call is open: the device's fault joins it.
+    if (c.ticket && request && c.scope !== 'site') join.push({ into: request.id, candidate: c })
+    else create.push(c)
   }
   const resolve = unresolved
     // Some subjects' actions end otherwise than with their episode (a stock count answers its request).
-    .filter(
-      (a) =>
-        a.status !== 'resolved' &&
-        scopeOf(a.subject).endsWithEpisode &&
-        episodes.get(a.subject) !== a.episode,
-    )
+    .filter((a) => a.status !== 'resolved' && scopeOf(a.subject).endsWithEpisode && isOver(a, episodes))
     .map((a) => a.id)
-  return { create, resolve }
+  return { create, resolve, join }
+}
+
+/**
+ * An action's episode is over when its subject is in another episode now, or in none. An order
+ * for a part the device never reported (a printer nobody monitors) stays, as nothing shows it
+ * fitted: a person resolves it, or the device's first report of the part does.
+ */
+function isOver(a: LedgerEntry, episodes: ReadonlyMap<string, string>): boolean {
+  const current = episodes.get(a.subject)
+  if (current === undefined) return a.deliveryStep === undefined
+  return current !== episodeBase(a.episode)
 }
 
 export function isCurrent(
   c: Pick<ActionCandidate, 'subject' | 'episode'>,
   episodes: ReadonlyMap<string, string>,
 ): boolean {
-  return !scopeOf(c.subject).endsWithEpisode || episodes.get(c.subject) === c.episode
+  return !scopeOf(c.subject).endsWithEpisode || episodes.get(c.subject) === episodeBase(c.episode)
 }
 
 export type Transition = 'ack' | 'resolve'

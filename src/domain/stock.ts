@@ -24,6 +24,8 @@ export interface StockCount {
 /** How many cartridges of an item were shipped (reorders) or installed (new cartridges seen). */
 export interface StockTally extends StockItem {
   n: number
+  /** Of `n`, the extras a person ordered for the shelf. */
+  extra?: number
 }
 
 export interface StockLine extends StockItem {
@@ -31,6 +33,8 @@ export interface StockLine extends StockItem {
   counted: number
   /** Shipped since the last count. */
   shipped: number
+  /** Of those shipped, the extras a person ordered for the shelf. */
+  extra: number
   /** Installed since the last count. */
   installed: number
   /** counted + shipped − installed: below 0, more cartridges went in than the site was sent. */
@@ -53,13 +57,17 @@ export function expectedStock(
     const key = keyOf(i)
     let l = lines.get(key)
     if (!l) {
-      l = { model: i.model, color: i.color, counted: 0, shipped: 0, installed: 0, expected: 0 }
+      l = { model: i.model, color: i.color, counted: 0, shipped: 0, extra: 0, installed: 0, expected: 0 }
       lines.set(key, l)
     }
     return l
   }
   for (const c of count?.items ?? []) line(c).counted += c.count
-  for (const t of shipped) line(t).shipped += t.n
+  for (const t of shipped) {
+    const l = line(t)
+    l.shipped += t.n
+    l.extra += t.extra ?? 0
+  }
   for (const t of installed) line(t).installed += t.n
   const out = [...lines.values()]
   for (const l of out) l.expected = l.counted + l.shipped - l.installed

@@ -77,6 +77,29 @@ export interface Ticket {
   dueDates: Partial<Record<SlaClock, number>>
   breaches: Breach[]
   events: TicketEvent[]
+  /** The device's own faults that joined this ticket while it was open (a person's call first). */
+  joined?: JoinedFault[]
+  /** The calls people made about the device while this ticket was open, after the one that opened it. */
+  calls?: Call[]
+}
+
+/** A fault the device reported, recorded on the ticket it joined: its ledger cause and its error. */
+export interface JoinedFault {
+  /** The dedup key of the fault's cause: it joins once. */
+  key: string
+  subject: string
+  episode: string
+  severity: TicketSeverity
+  at: number
+  code?: string
+}
+
+/** A person's service call. */
+export interface Call {
+  at: number
+  by?: string
+  description: string
+  stopped: boolean
 }
 
 export interface FollowUp {
@@ -224,6 +247,26 @@ export function checkClocks(ticket: Ticket, now: number): { ticket: Ticket; foll
   return { ticket: { ...ticket, breaches: [...ticket.breaches, ...fresh] }, followUps }
 }
 
+/**
+ * A fault or a call joins an open ticket: recorded on it, and a critical one (the device stopped)
+ * makes the ticket critical, with the on-site clock it brings (`onSiteDue`, from when the service
+ * learned of it). A blocked ticket only becomes critical: its clocks start when it is released.
+ */
+export function joinTicket(
+  ticket: Ticket,
+  join: { severity: TicketSeverity; onSiteDue?: number } & ({ fault: JoinedFault } | { call: Call }),
+): Ticket {
+  const next: Ticket =
+    'fault' in join
+      ? { ...ticket, joined: [...(ticket.joined ?? []), join.fault] }
+      : { ...ticket, calls: [...(ticket.calls ?? []), join.call] }
+  if (join.severity !== 'critical' || ticket.severity === 'critical' || ticket.stage === 'closed') return next
+  next.severity = 'critical'
+  if (!ticket.blocked && join.onSiteDue !== undefined)
+    next.dueDates = { ...ticket.dueDates, onSite: join.onSiteDue }
+  return next
+}
+
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
 
 /** A ticket as the API and the action's details show it: times in ISO 8601. */
@@ -239,6 +282,25 @@ export function ticketView(t: Ticket): Record<string, unknown> {
     dueDates: Object.fromEntries(Object.entries(t.dueDates).map(([k, v]) => [k, iso(v)])),
     breaches: t.breaches.map((b) => ({ clock: b.clock, dueAt: iso(b.dueAt), detectedAt: iso(b.detectedAt) })),
     events: t.events.map((e) => ({ type: e.type, at: iso(e.at) })),
+    ...(t.joined?.length
+      ? {
+          joined: t.joined.map((j) => ({
+            ...(j.code === undefined ? {} : { code: j.code }),
+            severity: j.severity,
+            at: iso(j.at),
+          })),
+        }
+      : {}),
+    ...(t.calls?.length
+      ? {
+          calls: t.calls.map((c) => ({
+            at: iso(c.at),
+            ...(c.by === undefined ? {} : { by: c.by }),
+            description: c.description,
+            stopped: c.stopped,
+          })),
+        }
+      : {}),
   }
 }
 

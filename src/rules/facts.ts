@@ -24,6 +24,7 @@ import {
   type TonerState,
 } from '../domain/device-state.ts'
 import { daysToEmpty } from '../domain/forecast.ts'
+import { ordersPart } from '../domain/ledger.ts'
 import { owedCount, type StockCount, type StockLine, stockEpisode } from '../domain/stock.ts'
 
 /**
@@ -218,7 +219,9 @@ function orderFacts(
   cal: SiteCalendar,
   at: number,
 ) {
-  const order = open.find((a) => a.type === 'reorder' && a.subject === subject && a.episode === episode)
+  const order = open.find(
+    (a) => a.type === 'reorder' && a.subject === subject && ordersPart(a.episode, episode),
+  )
   const expected = order?.expectedDelivery
   const step = order ? (order.deliveryStep ?? 'ordered') : null
   return {
@@ -261,7 +264,9 @@ function orderedFor(
   episode: string,
   at: number,
 ): number | null {
-  const order = open.find((a) => a.type === 'reorder' && a.subject === subject && a.episode === episode)
+  const order = open.find(
+    (a) => a.type === 'reorder' && a.subject === subject && ordersPart(a.episode, episode),
+  )
   return order ? Math.max(0, at - order.createdAt) / HOUR : null
 }
 

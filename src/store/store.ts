@@ -80,6 +80,8 @@ export interface LedgerChange {
   resolveAtOnce: ReadonlySet<string>
   /** Ids of unresolved actions whose episode is over. */
   resolve: string[]
+  /** A device's tickets that join the person's service request open on it, instead of being made. */
+  join?: { into: string; candidate: ActionCandidate }[]
 }
 
 export interface Commit {
@@ -169,7 +171,8 @@ export interface Store {
    */
   updateTicket(
     id: string,
-    change: (ticket: Ticket) => { ticket: Ticket } | { refused: string },
+    /** The new ticket, and fields of the details to set with it. */
+    change: (ticket: Ticket) => { ticket: Ticket; details?: Record<string, unknown> } | { refused: string },
     at: number,
   ): Promise<{ action: Action } | { refused: string } | null>
   /**
@@ -180,6 +183,21 @@ export interface Store {
     id: string,
     change: (delivery: Delivery) => { delivery: Delivery } | { refused: string },
     at: number,
+  ): Promise<{ action: Action } | { refused: string } | null>
+  /**
+   * Records an action a person asked for (a service call, an order) with its outbox message, in one
+   * transaction: null when its cause is known already.
+   */
+  openAction(candidate: ActionCandidate, at: number): Promise<Action | null>
+  /**
+   * Cancels an action: resolved, with `details.resolution: "cancelled"`, who and why, and its
+   * follow-ups with it, in one transaction with the outbox messages; `refusal` says why it may
+   * not be (null: it may). Null for an unknown id.
+   */
+  cancel(
+    id: string,
+    refusal: (action: Action) => string | null,
+    cancelled: { at: number; by?: string; reason?: string },
   ): Promise<{ action: Action } | { refused: string } | null>
   /** How many actions are not resolved, by type. */
   unresolvedCounts(): Promise<Record<string, number>>

@@ -22,6 +22,8 @@ export const SUBJECT_SCOPES: Readonly<Record<string, SubjectScope>> = {
   billing: { scope: 'device', endsWithEpisode: true },
   stock: { scope: 'site', endsWithEpisode: false },
   gateway: { scope: 'site', endsWithEpisode: true },
+  /** A person's service call (`request:<id>`): it ends when a person resolves or cancels it. */
+  request: { scope: 'device', endsWithEpisode: false },
 }
 
 const DEVICE: SubjectScope = { scope: 'device', endsWithEpisode: true }

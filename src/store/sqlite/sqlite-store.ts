@@ -6,10 +6,17 @@ import type { Scope } from '../../access/permissions.ts'
 import type { Action, Birth } from '../../contract/schemas.ts'
 import { type Delivery, deliveryOf } from '../../domain/delivery.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
-import { dedupKey, type LedgerEntry, type Transition, transition } from '../../domain/ledger.ts'
+import {
+  type ActionCandidate,
+  dedupKey,
+  type LedgerEntry,
+  SERVICE_REQUEST,
+  type Transition,
+  transition,
+} from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
 import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
-import { type Ticket, withTicket } from '../../domain/ticket.ts'
+import { joinTicket, type Ticket, withTicket } from '../../domain/ticket.ts'
 import { PrintwardenError } from '../../errors.ts'
 import { orderFields } from '../../rules/facts.ts'
 import type {
@@ -277,7 +284,9 @@ export class SqliteStore implements Store {
       devices: db.prepare('SELECT device_id, site_id, birth, state FROM devices ORDER BY site_id, device_id'),
       unresolved: db.prepare(
         `SELECT id, rule, type, created_at AS createdAt, device_id AS deviceId, subject, episode, status,
-         json_extract(details, '$.expectedDelivery') AS expectedDelivery, json_extract(details, '$.delivery.step') AS deliveryStep FROM actions
+         json_extract(details, '$.expectedDelivery') AS expectedDelivery, json_extract(details, '$.delivery.step') AS deliveryStep,
+         CASE WHEN ticket IS NOT NULL THEN (SELECT json_group_array(json_extract(value, '$.key')) FROM json_each(ticket, '$.joined')) END AS joined
+         FROM actions
          WHERE device_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'`,
       ),
       insertAction: db.prepare(
@@ -292,6 +301,13 @@ export class SqliteStore implements Store {
         "UPDATE actions SET status = 'resolved', updated_at = ? WHERE id = ? AND status != 'resolved'",
       ),
       setStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ? WHERE id = ?'),
+      cancel: db.prepare("UPDATE actions SET status = 'resolved', details = ?, updated_at = ? WHERE id = ?"),
+      subjectOf: db.prepare('SELECT subject FROM actions WHERE id = ?').pluck(),
+      followUps: db
+        .prepare(
+          "SELECT id FROM actions WHERE device_id = ? AND subject = ? AND id != ? AND status != 'resolved'",
+        )
+        .pluck(),
       // The details alone (a person's step in its history), its status change stamping the time.
       setHistory: db.prepare('UPDATE actions SET details = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
@@ -317,9 +333,14 @@ export class SqliteStore implements Store {
       ),
       // Tallied in SQLite: a sweep asks for every site that owes a count.
       reordersSince: db.prepare(
-        `SELECT json_extract(details, '$.model') AS model, json_extract(details, '$.color') AS color, count(*) AS n
+        // A person's order may be for more than one cartridge, and for the shelf (extra); a
+        // cancelled one was never sent.
+        `SELECT json_extract(details, '$.model') AS model, json_extract(details, '$.color') AS color,
+         sum(coalesce(json_extract(details, '$.quantity'), 1)) AS n,
+         sum(CASE WHEN json_extract(details, '$.extra') = 1 THEN coalesce(json_extract(details, '$.quantity'), 1) ELSE 0 END) AS extra
          FROM actions WHERE site_id = ? AND type = 'reorder' AND created_at > ?
-         AND json_type(details, '$.color') = 'text' GROUP BY 1, 2`,
+         AND json_type(details, '$.color') = 'text'
+         AND coalesce(json_extract(details, '$.resolution'), '') != 'cancelled' GROUP BY 1, 2`,
       ),
       installsSince: db.prepare(
         'SELECT model, color, count(*) AS n FROM cartridge_installs WHERE site_id = ? AND ts > ? GROUP BY 1, 2',
@@ -496,15 +517,20 @@ export class SqliteStore implements Store {
   async unresolvedActions(deviceIds: readonly string[]): Promise<Map<string, LedgerEntry[]>> {
     const byDevice = new Map<string, LedgerEntry[]>(deviceIds.map((id) => [id, []]))
     if (deviceIds.length === 0) return byDevice
-    type Row = LedgerEntry & { expectedDelivery: string | null; deliveryStep: string | null }
-    for (const { expectedDelivery, deliveryStep, ...a } of this.statements.unresolved.all(
+    type Row = Omit<LedgerEntry, 'joined'> & {
+      expectedDelivery: string | null
+      deliveryStep: string | null
+      joined: string | null
+    }
+    for (const { expectedDelivery, deliveryStep, joined, ...a } of this.statements.unresolved.all(
       JSON.stringify(deviceIds),
     ) as Row[]) {
       const order = orderFields({
         ...(expectedDelivery === null ? {} : { expectedDelivery }),
         ...(deliveryStep === null ? {} : { delivery: { step: deliveryStep } }),
       })
-      byDevice.get(a.deviceId as string)?.push({ ...a, ...order })
+      const keys = joined === null ? [] : (JSON.parse(joined) as string[])
+      byDevice.get(a.deviceId as string)?.push({ ...a, ...order, ...(keys.length ? { joined: keys } : {}) })
     }
     return byDevice
   }
@@ -532,33 +558,122 @@ export class SqliteStore implements Store {
       for (const state of change.states)
         s.upsertState.run(state.deviceId, state.siteId, JSON.stringify(state))
       for (const c of change.ledger.create) {
-        const id = randomUUID()
-        const key = dedupKey(c)
-        const inserted = s.insertAction.run({
-          id,
-          dedupKey: key,
-          type: c.type,
-          scope: c.scope ?? 'device',
-          deviceId: c.scope === 'site' ? null : (c.deviceId ?? null),
-          siteId: c.siteId,
-          rule: c.rule,
-          subject: c.subject,
-          episode: c.episode,
-          createdAt: change.createdAtDecision ? c.at : change.at,
-          details: JSON.stringify(c.ticket ? withTicket(c.details, c.ticket) : c.details),
-          ticket: c.ticket ? JSON.stringify(c.ticket) : null,
-        }).changes
-        if (inserted === 0) continue // the cause is known already: nothing is created twice
+        const id = this.insert(c, change.createdAtDecision ? c.at : change.at)
+        if (id === null) continue // the cause is known already: nothing is created twice
         emit(id)
-        if (change.ledger.resolveAtOnce.has(key) && s.resolve.run(change.at, id).changes > 0) emit(id)
+        if (change.ledger.resolveAtOnce.has(dedupKey(c)) && s.resolve.run(change.at, id).changes > 0) emit(id)
       }
       for (const id of change.ledger.resolve) {
         if (s.resolve.run(change.at, id).changes > 0) emit(id)
+      }
+      for (const { into, candidate } of change.ledger.join ?? []) {
+        if (this.joinFault(into, candidate, change.at)) emit(into)
       }
       for (const i of change.installs ?? []) s.insertInstall.run(i.deviceId, i.color, i.ts, i.siteId, i.model)
       if (change.position !== undefined) s.setJournalPosition.run(change.position)
     })()
     return messages
+  }
+
+  /** Records a new action (inside a transaction): its id, or null when its cause is known already. */
+  private insert(c: ActionCandidate, createdAt: number): string | null {
+    const id = randomUUID()
+    const inserted = this.statements.insertAction.run({
+      id,
+      dedupKey: dedupKey(c),
+      type: c.type,
+      scope: c.scope ?? 'device',
+      deviceId: c.scope === 'site' ? null : (c.deviceId ?? null),
+      siteId: c.siteId,
+      rule: c.rule,
+      subject: c.subject,
+      episode: c.episode,
+      createdAt,
+      details: JSON.stringify(c.ticket ? withTicket(c.details, c.ticket) : c.details),
+      ticket: c.ticket ? JSON.stringify(c.ticket) : null,
+    }).changes
+    return inserted === 0 ? null : id
+  }
+
+  /**
+   * A device's fault joins the open service request `into` (inside the commit's transaction): it is
+   * recorded on the request's ticket, which becomes critical with it. False if the request is gone.
+   */
+  private joinFault(into: string, c: ActionCandidate, at: number): boolean {
+    const s = this.statements
+    const row = s.action.get(into) as ActionRow | undefined
+    const stored = s.ticket.get(into) as { ticket: string | null } | undefined
+    if (!row || row.status === 'resolved' || !stored?.ticket || !c.ticket) return false
+    const code = c.details.code
+    const ticket = joinTicket(JSON.parse(stored.ticket) as Ticket, {
+      severity: c.ticket.severity,
+      ...(c.ticket.dueDates.onSite === undefined ? {} : { onSiteDue: c.ticket.dueDates.onSite }),
+      fault: {
+        key: dedupKey(c),
+        subject: c.subject,
+        episode: c.episode,
+        severity: c.ticket.severity,
+        at: c.at,
+        ...(typeof code === 'string' ? { code } : {}),
+      },
+    })
+    const details = JSON.parse(row.details) as Record<string, unknown>
+    if (c.details.alternatives !== undefined) details.alternatives = c.details.alternatives
+    s.setTicket.run(JSON.stringify(ticket), JSON.stringify(withTicket(details, ticket)), at, into)
+    return true
+  }
+
+  async openAction(c: ActionCandidate, at: number): Promise<Action | null> {
+    return this.tx(() => {
+      const id = this.insert(c, at)
+      if (id === null) return null
+      const action = toAction(this.statements.action.get(id) as ActionRow)
+      this.statements.insertOutbox.run(JSON.stringify(action))
+      return action
+    })()
+  }
+
+  async cancel(
+    id: string,
+    refusal: (action: Action) => string | null,
+    cancelled: { at: number; by?: string; reason?: string },
+  ): Promise<{ action: Action } | { refused: string } | null> {
+    const s = this.statements
+    return this.tx(() => {
+      const row = s.action.get(id) as ActionRow | undefined
+      if (!row) return null
+      const before = toAction(row)
+      const refused = refusal(before)
+      if (refused !== null) return { refused }
+      const at = new Date(cancelled.at).toISOString()
+      const by = cancelled.by === undefined ? {} : { by: cancelled.by }
+      const history = Array.isArray(before.details.history) ? before.details.history : []
+      const details = {
+        ...before.details,
+        resolution: 'cancelled',
+        cancelled: { at, ...by, ...(cancelled.reason === undefined ? {} : { reason: cancelled.reason }) },
+        history: [...history, { at, ...by, status: 'resolved', resolution: 'cancelled' }],
+      }
+      s.cancel.run(JSON.stringify(details), cancelled.at, id)
+      const action = toAction(s.action.get(id) as ActionRow)
+      s.insertOutbox.run(JSON.stringify(action))
+      this.resolveFollowUps(row, cancelled.at)
+      return { action }
+    })()
+  }
+
+  /**
+   * A person's service request is over: what its ticket brought (a replacement device) is too. A
+   * device's fault ends with its error instead, which ends its follow-ups the same way.
+   */
+  private resolveFollowUps(row: ActionRow, at: number): void {
+    if (row.type !== SERVICE_REQUEST || row.device_id === null) return
+    const s = this.statements
+    const subject = s.subjectOf.get(row.id) as string
+    for (const id of s.followUps.all(row.device_id, subject, row.id) as string[]) {
+      if (s.resolve.run(at, id).changes > 0)
+        s.insertOutbox.run(JSON.stringify(toAction(s.action.get(id) as ActionRow)))
+    }
   }
 
   async actions(filter: ActionFilter): Promise<Action[]> {
@@ -590,10 +705,11 @@ export class SqliteStore implements Store {
     const count = await this.lastStockCount(siteId)
     const after = count?.ts ?? -1
     const tally = (rows: unknown[]) =>
-      (rows as { model: unknown; color: string; n: number }[]).map((r) => ({
+      (rows as { model: unknown; color: string; n: number; extra?: number }[]).map((r) => ({
         model: typeof r.model === 'string' ? r.model : null,
         color: r.color,
         n: r.n,
+        ...(r.extra ? { extra: r.extra } : {}),
       }))
     return {
       count,
@@ -627,7 +743,7 @@ export class SqliteStore implements Store {
 
   async updateTicket(
     id: string,
-    change: (ticket: Ticket) => { ticket: Ticket } | { refused: string },
+    change: (ticket: Ticket) => { ticket: Ticket; details?: Record<string, unknown> } | { refused: string },
     at: number,
   ): Promise<{ action: Action } | { refused: string } | null> {
     const s = this.statements
@@ -637,7 +753,7 @@ export class SqliteStore implements Store {
       if (row.ticket === null) return { refused: 'this action is not a service ticket' }
       const result = change(JSON.parse(row.ticket) as Ticket)
       if ('refused' in result) return result
-      const details = withTicket(JSON.parse(row.details), result.ticket)
+      const details = withTicket({ ...JSON.parse(row.details), ...result.details }, result.ticket)
       s.setTicket.run(JSON.stringify(result.ticket), JSON.stringify(details), at, id)
       const action = toAction(s.action.get(id) as ActionRow)
       s.insertOutbox.run(JSON.stringify(action))
@@ -706,6 +822,7 @@ export class SqliteStore implements Store {
       }
       const action = toAction(s.action.get(id) as ActionRow)
       s.insertOutbox.run(JSON.stringify(action))
+      if (step.to === 'resolved') this.resolveFollowUps(row, at)
       return { action, changed: true }
     })()
   }
