@@ -143,6 +143,32 @@ const TABLE: Row[] = [
     }),
   },
   {
+    route: 'POST /devices/:id/service-requests',
+    roles: PEOPLE,
+    scoped: true,
+    request: (t) => ({
+      method: 'POST',
+      url: `/devices/${t.device}/service-requests`,
+      payload: { description: 'Paper jam in tray 2' },
+    }),
+  },
+  {
+    route: 'POST /devices/:id/orders',
+    roles: PEOPLE,
+    scoped: true,
+    request: (t) => ({
+      method: 'POST',
+      url: `/devices/${t.device}/orders`,
+      payload: { item: 'toner', color: 'black', quantity: 1, reason: 'for the shelf', extra: true },
+    }),
+  },
+  {
+    route: 'POST /actions/:id/cancel',
+    roles: PEOPLE,
+    scoped: true,
+    request: (t) => ({ method: 'POST', url: `/actions/${t.action}/cancel`, payload: {} }),
+  },
+  {
     route: 'POST /actions/:id/resolve',
     roles: MANAGE,
     scoped: true,

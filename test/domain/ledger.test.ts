@@ -4,11 +4,17 @@ import type { ActionStatus } from '../../src/contract/schemas.ts'
 import {
   type ActionCandidate,
   dedupKey,
+  episodeBase,
   isCurrent,
+  isExtraEpisode,
   type LedgerEntry,
+  orderEpisode,
   planLedger,
+  SERVICE_REQUEST,
   transition,
 } from '../../src/domain/ledger.ts'
+import { openTicket } from '../../src/domain/ticket.ts'
+import { DEFAULT_SITE_CALENDAR } from '../../src/rules/facts.ts'
 
 function candidate(overrides: Partial<ActionCandidate> = {}): ActionCandidate {
   return {
@@ -202,12 +208,92 @@ describe('planLedger and causes already open', () => {
       [candidate(), candidate({ details: { color: 'black', level: 12 } })],
       new Map([['toner:black', 'initial']]),
     )
-    expect(plan).toEqual({ create: [], resolve: [] })
+    expect(plan).toEqual({ create: [], resolve: [], join: [] })
   })
 
   it('creates nothing for the same cause asked by another rule: one order per cartridge, whatever rule asks', () => {
     const open = [entry('a1', 'toner:black', 'initial', 'open', 'toner-reorder-konica')]
     const plan = planLedger(open, [candidate()], new Map([['toner:black', 'initial']]))
     expect(plan.create).toEqual([])
+  })
+})
+
+describe('orders people place, and service calls that tickets join', () => {
+  const episodes = new Map([['toner:black', 'c1000']])
+  const person = (episode: string, status: ActionStatus = 'open'): LedgerEntry => ({
+    ...entry('p1', 'toner:black', episode, status, 'order-request'),
+    deliveryStep: 'ordered',
+  })
+
+  it("makes a person's order the order of its cartridge: the rule's reorder for it is not made", () => {
+    const plan = planLedger(
+      [person(orderEpisode('c1000', false, 'ab12'))],
+      [candidate({ episode: 'c1000' })],
+      episodes,
+    )
+    expect(plan.create).toEqual([])
+    expect(plan.resolve).toEqual([])
+  })
+
+  it('lets the rule reorder beside an extra, which is for the shelf', () => {
+    const plan = planLedger(
+      [person(orderEpisode('c1000', true, 'ab12'))],
+      [candidate({ episode: 'c1000' })],
+      episodes,
+    )
+    expect(plan.create).toHaveLength(1)
+  })
+
+  it('resolves an order of either kind when a new cartridge is seen', () => {
+    const orders = [
+      person(orderEpisode('c1000', false, 'a')),
+      { ...person(orderEpisode('c1000', true, 'b')), id: 'p2' },
+    ]
+    expect(planLedger(orders, [], new Map([['toner:black', 'c2000']])).resolve).toEqual(['p1', 'p2'])
+  })
+
+  it('keeps an order for a part the device never reported, and resolves it at its first report', () => {
+    const order = person(orderEpisode('unreported', false, 'a'))
+    expect(planLedger([order], [], new Map()).resolve).toEqual([])
+    expect(planLedger([order], [], new Map([['toner:black', 'initial']])).resolve).toEqual(['p1'])
+  })
+
+  it('reads the part of an episode before the mark of an order', () => {
+    expect(episodeBase(orderEpisode('c1000', true, 'x1'))).toBe('c1000')
+    expect(episodeBase('c1000')).toBe('c1000')
+    expect(isExtraEpisode(orderEpisode('c1000', true, 'x1'))).toBe(true)
+    expect(isExtraEpisode(orderEpisode('c1000', false, 'x1'))).toBe(false)
+    expect(isCurrent(candidate({ episode: orderEpisode('c1000', false, 'a') }), episodes)).toBe(true)
+  })
+
+  const call: LedgerEntry = {
+    id: 'sr1',
+    rule: 'service-request',
+    type: SERVICE_REQUEST,
+    createdAt: 0,
+    deviceId: 'SCM-004512',
+    subject: 'request:ab12cd34',
+    episode: 'r0',
+    status: 'acknowledged',
+  }
+  const fault = candidate({
+    type: 'fault',
+    rule: 'critical-fault',
+    subject: 'error:C-2557',
+    episode: 'e5000',
+    ticket: openTicket(DEFAULT_SITE_CALENDAR, 5000, 'critical', true),
+  })
+
+  it("joins a device's ticket to the person's call open on it, once", () => {
+    const plan = planLedger([call], [fault], new Map())
+    expect(plan.create).toEqual([])
+    expect(plan.join).toEqual([{ into: 'sr1', candidate: fault }])
+    expect(plan.resolve).toEqual([])
+    expect(planLedger([{ ...call, joined: [dedupKey(fault)] }], [fault], new Map()).join).toEqual([])
+  })
+
+  it('opens the ticket as usual once the call is resolved, and joins no action without a ticket', () => {
+    expect(planLedger([{ ...call, status: 'resolved' }], [fault], new Map()).create).toEqual([fault])
+    expect(planLedger([call], [candidate()], episodes).join).toEqual([])
   })
 })

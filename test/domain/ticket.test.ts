@@ -5,6 +5,7 @@ import { isWorkingTime, siteCalendar } from '../../src/domain/calendar.ts'
 import {
   advance,
   checkClocks,
+  joinTicket,
   openTicket,
   releaseTicket,
   type SlaClock,
@@ -364,5 +365,41 @@ describe('a ticket blocked by its contract', () => {
       learnedAt: new Date(at('2026-03-02T12:00')).toISOString(),
       registeredAt: new Date(at('2026-03-02T12:00')).toISOString(),
     })
+  })
+})
+
+describe('a fault or a call joining an open ticket', () => {
+  const cal = siteCalendar('UTC', { workingHours: { start: '09:00', end: '18:00' } })
+  const monday10 = Date.UTC(2026, 10, 16, 10)
+  const fault = {
+    key: 'k',
+    subject: 'error:C-2557',
+    episode: 'e1',
+    severity: 'critical' as const,
+    at: monday10,
+  }
+
+  it('makes a degraded call critical, with the on-site clock the fault brings', () => {
+    const call = openTicket(cal, monday10, 'warning', true)
+    const joined = joinTicket(call, { severity: 'critical', onSiteDue: monday10 + 8 * HOUR, fault })
+    expect(joined.severity).toBe('critical')
+    expect(joined.dueDates).toEqual({ ...call.dueDates, onSite: monday10 + 8 * HOUR })
+    expect(joined.joined).toEqual([fault])
+    expect(call.joined).toBeUndefined()
+  })
+
+  it('keeps the clocks of a ticket that was critical already, and records the call', () => {
+    const ticket = openTicket(cal, monday10, 'critical', true)
+    const call = { at: monday10 + HOUR, description: 'it smells of burning', stopped: true }
+    const joined = joinTicket(ticket, { severity: 'critical', onSiteDue: monday10 + 99 * HOUR, call })
+    expect(joined.dueDates).toEqual(ticket.dueDates)
+    expect(joined.calls).toEqual([call])
+  })
+
+  it('starts no clock on a blocked ticket: it is critical once released', () => {
+    const blocked = openTicket(cal, monday10, 'warning', 'suspended')
+    const joined = joinTicket(blocked, { severity: 'critical', onSiteDue: monday10 + 8 * HOUR, fault })
+    expect(joined.dueDates).toEqual({})
+    expect(releaseTicket(joined, cal, monday10 + HOUR).dueDates.onSite).toBeDefined()
   })
 })

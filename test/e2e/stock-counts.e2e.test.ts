@@ -79,7 +79,7 @@ describe('stock counts on the site’s calendar', () => {
     ])
     const tokyo = await (await fetch(`${service.http}/sites/tokyo/stock`)).json()
     expect(tokyo.items).toEqual([
-      { model: null, color: 'black', counted: 0, shipped: 1, installed: 0, expected: 1 },
+      { model: null, color: 'black', counted: 0, shipped: 1, extra: 0, installed: 0, expected: 1 },
     ])
   })
 

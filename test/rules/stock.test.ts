@@ -63,7 +63,7 @@ describe('spare stock and its count', () => {
       siteId: 'kit-site',
       stockMode: 'spare-kit',
       countedAt: null,
-      items: [{ model: MODEL, color: 'black', counted: 0, shipped: 1, installed: 1, expected: 0 }],
+      items: [{ model: MODEL, color: 'black', counted: 0, shipped: 1, extra: 0, installed: 1, expected: 0 }],
     })
   })
 
@@ -133,7 +133,7 @@ describe('spare stock and its count', () => {
     })
     expect(counted.statusCode).toBe(201)
     expect(counted.json<StockView>().items).toEqual([
-      { model: MODEL, color: 'black', counted: 2, shipped: 0, installed: 0, expected: 2 },
+      { model: MODEL, color: 'black', counted: 2, shipped: 0, extra: 0, installed: 0, expected: 2 },
     ])
     expect((await actions('type=stock-reconciliation'))[0]?.status).toBe('resolved')
     const older = await service.app.inject({
@@ -151,7 +151,7 @@ describe('spare stock and its count', () => {
     await read('kit-site', 'KIT-2', Date.UTC(2026, 6, 4), 97)
     await service.processor.idle()
     expect((await stock()).items).toEqual([
-      { model: MODEL, color: 'black', counted: 2, shipped: 1, installed: 1, expected: 2 },
+      { model: MODEL, color: 'black', counted: 2, shipped: 1, extra: 0, installed: 1, expected: 2 },
     ])
     // Not asked again this half-year.
     await read('kit-site', 'KIT-2', Date.UTC(2026, 6, 20), 90)
