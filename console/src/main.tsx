@@ -9,6 +9,7 @@ import {
   token,
   watchActions,
 } from './api.ts'
+import { CancelButton, RequestForms } from './requests.tsx'
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const
 
@@ -73,8 +74,18 @@ function SlaClocks({ action, now }: { action: Action; now: number }) {
 function summary(a: Action): string {
   const d = a.details
   const parts: string[] = []
-  for (const key of ['color', 'level', 'code', 'gatewayId', 'state', 'description'])
+  for (const key of ['color', 'level', 'quantity', 'code', 'gatewayId', 'state', 'description', 'resolution'])
     if (d[key] !== undefined) parts.push(`${key} ${String(d[key])}`)
+  if (d.extra === true) parts.push('extra')
+  // A device that is down: where its people can print meanwhile.
+  const elsewhere = Array.isArray(d.alternatives) ? (d.alternatives as { deviceId: string }[]) : []
+  if (elsewhere.length > 0)
+    parts.push(
+      `print at ${elsewhere
+        .slice(0, 3)
+        .map((a) => a.deviceId)
+        .join(', ')}`,
+    )
   return parts.join(', ')
 }
 
@@ -163,6 +174,7 @@ function ActionsPage({ actions, onChange }: { actions: Action[]; onChange: (a: A
                     Resolve
                   </button>
                 )}
+                <CancelButton action={a} onChange={onChange} onError={setError} />
               </td>
             </tr>
           ))}
@@ -218,7 +230,15 @@ function TonerChart({ readings }: { readings: StoredReading[] }) {
   )
 }
 
-function DevicePage({ deviceId, actions }: { deviceId: string; actions: Action[] }) {
+function DevicePage({
+  deviceId,
+  actions,
+  onChange,
+}: {
+  deviceId: string
+  actions: Action[]
+  onChange: (a: Action) => void
+}) {
   const [device, setDevice] = useState<Device | null>(null)
   const [readings, setReadings] = useState<StoredReading[]>([])
   const [error, setError] = useState('')
@@ -283,25 +303,31 @@ function DevicePage({ deviceId, actions }: { deviceId: string; actions: Action[]
       )}
       <h3>Toner history</h3>
       <TonerChart readings={readings} />
+      <h3>Ask for service or supplies</h3>
+      <RequestForms deviceId={deviceId} colors={Object.keys(device?.toner ?? {})} onAction={onChange} />
       <h3>Actions and orders</h3>
-      <table>
+      <table id="device-actions">
         <thead>
           <tr>
             <th>type</th>
             <th>status</th>
             <th>details</th>
             <th>created</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {mine.map((a) => (
-            <tr key={a.id}>
+            <tr key={a.id} data-id={a.id} data-type={a.type}>
               <td>{a.type}</td>
               <td>
                 <span class={`status ${a.status}`}>{a.status}</span>
               </td>
               <td>{summary(a)}</td>
               <td>{when(a.createdAt)}</td>
+              <td class="actions">
+                <CancelButton action={a} onChange={onChange} onError={setError} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -516,7 +542,7 @@ function App() {
       <main>
         {error && <p class="error">{error}</p>}
         {page === 'devices' && route[1] ? (
-          <DevicePage deviceId={route[1]} actions={actions} />
+          <DevicePage deviceId={route[1]} actions={actions} onChange={upsert} />
         ) : page === 'rules' ? (
           <RulesPage />
         ) : page === 'entry' ? (

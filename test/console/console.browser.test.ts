@@ -142,6 +142,58 @@ describe('the console in Chromium', () => {
     await page.locator('main table tr', { hasText: 'reorder' }).waitFor()
   })
 
+  it("makes a service call and orders an extra from a device's page, and cancels the order", async () => {
+    await page.goto(`${base}/#/devices/${DEVICE}`)
+    await page.fill('#service-call textarea[name="description"]', 'The output tray is cracked')
+    await page.click('#service-call button')
+    // The device's fuser fault is open (above): the call joins its ticket instead of opening another.
+    await page.locator('.notice', { hasText: 'Added to the ticket already open (fault' }).waitFor()
+    expect(await apiAction('service-request')).toBeUndefined()
+    const fault = (await apiAction('fault')) as Action
+    expect((fault.details.ticket as { calls: unknown[] }).calls).toEqual([
+      expect.objectContaining({ description: 'The output tray is cracked', stopped: false }),
+    ])
+
+    // The reorder was resolved by hand above: black can be ordered; a second order is refused with
+    // the service's reason, naming the first; an extra for the shelf is taken.
+    await page.selectOption('#order select[name="color"]', 'black')
+    await page.fill('#order input[name="reason"]', 'running out')
+    await page.click('#order button')
+    await page.locator('.notice', { hasText: 'Ordered' }).waitFor()
+    const first = await waitFor(
+      async () =>
+        (await running.service.app.inject('/actions?type=reorder&status=open')).json<{ items: Action[] }>()
+          .items[0],
+    )
+    expect(first.details).toMatchObject({ reason: 'running out', extra: false })
+    await page.selectOption('#order select[name="color"]', 'black')
+    await page.fill('#order input[name="reason"]', 'running out')
+    await page.click('#order button')
+    await page.locator('.requests .error', { hasText: first.id }).waitFor()
+    await page.selectOption('#order select[name="color"]', 'black')
+    await page.fill('#order input[name="reason"]', 'one for the shelf')
+    await page.check('#order input[name="extra"]')
+    await page.click('#order button')
+    await page.locator('.notice', { hasText: 'Ordered' }).waitFor()
+    const extra = await waitFor(async () =>
+      (await running.service.app.inject('/actions?type=reorder'))
+        .json<{ items: Action[] }>()
+        .items.find((a) => a.details.extra === true),
+    )
+
+    page.once('dialog', (d) => void d.accept('found a spare'))
+    await page.locator(`#device-actions tr[data-id="${extra.id}"] button.cancel`).click()
+    const cancelled = await waitFor(async () => {
+      const a = (await running.service.app.inject(`/actions/${extra.id}`)).json<Action>()
+      return a.status === 'resolved' ? a : undefined
+    })
+    expect(cancelled.details).toMatchObject({
+      resolution: 'cancelled',
+      cancelled: { reason: 'found a spare' },
+    })
+    await page.locator(`#device-actions tr[data-id="${extra.id}"]`, { hasText: 'resolved' }).waitFor()
+  })
+
   it('lists the rules loaded, and the file that failed with its reason', async () => {
     await page.goto(`${base}/#/rules`)
     await page.locator('#rules tbody tr').first().waitFor()
