@@ -98,10 +98,32 @@ export const SAMPLE_ACTIONS: readonly Action[] = [
   },
   {
     ...base,
+    id: 'sample-order-request',
+    type: 'reorder',
+    rule: 'order-request',
+    details: {
+      color: 'cyan',
+      quantity: 2,
+      reason: 'Streaks on every colour page',
+      extra: false,
+      monitored: false,
+      requestedBy: 'm.rossi',
+      ...who,
+    },
+  },
+  {
+    ...base,
+    id: 'sample-waste-box-order',
+    type: 'waste-box',
+    rule: 'order-request',
+    details: { quantity: 1, reason: 'The panel says the box is full', requestedBy: 'm.rossi', ...who },
+  },
+  {
+    ...base,
     id: 'sample-service-request',
     type: 'service-request',
     rule: 'service-request',
-    details: { description: 'Paper jams in tray 2', ticket, ...who },
+    details: { description: 'Paper jams in tray 2', stopped: true, requestedBy: 'm.rossi', ticket, ...who },
   },
   {
     ...base,

@@ -184,6 +184,8 @@ export function messageValues(input: RenderInput): Record<string, unknown> {
     site: input.site.name,
     type: input.type,
     change: input.change,
+    // An order or a call a person made (it names who), or one a rule made: messages say which.
+    origin: typeof details.requestedBy === 'string' ? 'person' : 'rule',
     count: input.items?.length ?? 0,
     createdAt: icuValue(input.action?.createdAt),
     updatedAt: icuValue(input.action?.updatedAt),
