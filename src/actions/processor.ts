@@ -163,10 +163,13 @@ export class Processor {
    * service call, an order) is seen whole by the next batch of readings, never half way.
    */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    let result: T
-    return this.enqueue(async () => {
-      result = await task()
-    }).then(() => result)
+    // Its failure is the caller's (an API request's), not processing's: /health does not hear of it.
+    const run = this.chain.then(task)
+    this.chain = run.then(
+      () => {},
+      () => {},
+    )
+    return run
   }
 
   /** A device's state as processed so far, or null if none of its readings was. */

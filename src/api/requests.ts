@@ -112,9 +112,13 @@ export const requestRoutes = (deps: AppDeps & { requests: CustomerRequests }) =>
     '/actions/:id/cancel',
     {
       config: { roles: ROLES_OF.work },
+      // The body is optional: a cancel without a reason may send none.
+      preValidation: async (request) => {
+        request.body ??= {}
+      },
       schema: {
         params: ActionParams,
-        body: Type.Optional(CancelBody),
+        body: CancelBody,
         response: { 200: Action },
         description:
           'Cancels an order not yet shipped, or a service call not yet worked on: resolved, with details.resolution "cancelled", by whom and why.',
@@ -125,7 +129,7 @@ export const requestRoutes = (deps: AppDeps & { requests: CustomerRequests }) =>
       if (!(await deps.store.action(id, request.scope))) throw notFound(`action ${id}`)
       const account = request.account
       const ownOnly = account !== null && !CANCELS_ANY.includes(account.role)
-      const result = await deps.requests.cancel(id, by(request), request.body?.reason, ownOnly)
+      const result = await deps.requests.cancel(id, by(request), request.body.reason, ownOnly)
       if (result === null) throw notFound(`action ${id}`)
       if ('refused' in result) throw badRequest(result.refused)
       deps.onActionChanged()

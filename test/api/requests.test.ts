@@ -277,6 +277,13 @@ describe('requests people make, refused with the reason', () => {
     expect(refused.statusCode).toBe(400)
     expect(refused.json().message).toMatch(/only the service calls and orders it opened/)
     expect(await list()).toEqual(before)
+    const other = (
+      await post('/devices/MI-COLOR/orders', order({ extra: true }), 'acme-user')
+    ).json() as Action
+    // No body at all: no reason given.
+    const bare = await post(`/actions/${other.id}/cancel`, undefined, 'acme-user')
+    expect(bare.statusCode).toBe(200)
+    expect(bare.json().details.cancelled).toEqual({ at: expect.any(String), by: 'acme-user' })
     const done = await post(`/actions/${mine.id}/cancel`, { reason: 'found one' }, 'acme-user')
     expect(done.statusCode).toBe(200)
     expect(done.json().details).toMatchObject({ resolution: 'cancelled', cancelled: { by: 'acme-user' } })
