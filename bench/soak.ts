@@ -12,13 +12,11 @@
  * to 3.5 of those steps (a kill of the service falls inside) and from 5.5 to 5.8. "An hour after a
  * start" is simulated time too: one simulated hour, or half a step when a step is shorter.
  */
-import { parseArgs } from 'node:util'
+
 import Database from 'better-sqlite3'
-import { configFromFlags } from '../simulator/options.ts'
 import type { ProgressState } from '../simulator/progress.ts'
 import { run } from '../simulator/runner.ts'
 import { InfluxStore } from '../src/store/influx/influx-store.ts'
-import { VERSION } from '../src/version.ts'
 import { HOUR } from '../test/helpers/fleet.ts'
 import { startInfluxd } from '../test/helpers/influxd.ts'
 import {
@@ -32,6 +30,7 @@ import {
   tempDir,
   waitFor,
 } from '../test/helpers/service-process.ts'
+import { benchFlags, loadFleetConfig } from './flags.ts'
 
 const USAGE = `Soak run: the simulated fleet at --speed max against the service on a real influxd, in event
 time, the service killed with kill -9 and restarted on its data directory, influxd killed twice.
@@ -54,27 +53,15 @@ decided by the rules = in InfluxDB, no action twice for one type, device or site
 and the service's RSS an hour (simulated) after its last start within 10% of an hour after its first.
 The simulator's progress goes to stderr, with a line for each fault.
 `
-const { values } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h', default: false },
-    version: { type: 'boolean', default: false },
-    printers: { type: 'string', default: '10000' },
-    sites: { type: 'string' },
-    hours: { type: 'string', default: '24' },
-    kills: { type: 'string', default: '7' },
-    interval: { type: 'string', default: '15m' },
-    seed: { type: 'string', default: '10000' },
-    window: { type: 'string', default: '32' },
-  },
+const values = benchFlags(USAGE, {
+  printers: { type: 'string', default: '10000' },
+  sites: { type: 'string' },
+  hours: { type: 'string', default: '24' },
+  kills: { type: 'string', default: '7' },
+  interval: { type: 'string', default: '15m' },
+  seed: { type: 'string', default: '10000' },
+  window: { type: 'string', default: '32' },
 })
-if (values.help) {
-  process.stdout.write(USAGE)
-  process.exit(0)
-}
-if (values.version) {
-  process.stdout.write(`${VERSION}\n`)
-  process.exit(0)
-}
 const printers = Number(values.printers)
 const sites = values.sites ? Number(values.sites) : Math.max(1, Math.round(printers / 20))
 const hours = Number(values.hours)
@@ -174,25 +161,18 @@ const observe = (s: ProgressState) => {
 const t0 = performance.now()
 const report = await run(
   {
-    ...configFromFlags({
+    ...loadFleetConfig({
       broker: `mqtt://127.0.0.1:${mqttPort}`,
       api,
-      actions: true,
       lockstep: false,
-      scenario: 'load-10k',
       devices: String(printers),
       sites: String(sites),
       duration: `${hours}h`,
       start: new Date(START).toISOString(),
       interval: values.interval,
       seed: values.seed,
-      speed: 'max',
-      topicRoot: 'fleet/v1',
       window: values.window,
-      maxPayload: '250000',
       clientPrefix: 'soak',
-      progress: 'auto',
-      linger: '3s',
     }),
     observe,
   },
