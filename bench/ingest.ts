@@ -11,13 +11,12 @@
  * --batch N publishes arrays of N readings of one device (a gateway replaying); --window is how many
  * unacknowledged messages each gateway keeps in flight.
  */
+
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
 import type { MqttClient } from 'mqtt'
 import { terminalProgress } from '../src/terminal.ts'
-import { VERSION } from '../src/version.ts'
 import { connect, HOUR } from '../test/helpers/fleet.ts'
 import { startInfluxd } from '../test/helpers/influxd.ts'
 import {
@@ -30,6 +29,7 @@ import {
   tempDir,
   waitFor,
 } from '../test/helpers/service-process.ts'
+import { benchFlags } from './flags.ts'
 
 const USAGE = `Ingest benchmark: the real service as a child process, gateways publishing QoS 1 readings.
 
@@ -52,30 +52,18 @@ const USAGE = `Ingest benchmark: the real service as a child process, gateways p
 Prints a JSON report: PUBACK rate and latency, time to process, actions, the service's peak memory.
 Progress goes to stderr on a terminal.
 `
-const { values } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h', default: false },
-    version: { type: 'boolean', default: false },
-    readings: { type: 'string', default: '50000' },
-    gateways: { type: 'string', default: '50' },
-    devices: { type: 'string', default: '5000' },
-    batch: { type: 'string', default: '1' },
-    window: { type: 'string', default: '64' },
-    store: { type: 'string', default: 'sqlite' },
-    // With --store influx: keep influxd down while publishing, then time the spool draining into it.
-    'spool-drain': { type: 'boolean', default: false },
-    'no-baseline': { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-  },
+const values = benchFlags(USAGE, {
+  readings: { type: 'string', default: '50000' },
+  gateways: { type: 'string', default: '50' },
+  devices: { type: 'string', default: '5000' },
+  batch: { type: 'string', default: '1' },
+  window: { type: 'string', default: '64' },
+  store: { type: 'string', default: 'sqlite' },
+  // With --store influx: keep influxd down while publishing, then time the spool draining into it.
+  'spool-drain': { type: 'boolean', default: false },
+  'no-baseline': { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
 })
-if (values.help) {
-  process.stdout.write(USAGE)
-  process.exit(0)
-}
-if (values.version) {
-  process.stdout.write(`${VERSION}\n`)
-  process.exit(0)
-}
 const total = Number(values.readings)
 const gateways = Number(values.gateways)
 const devices = Number(values.devices)

@@ -9,11 +9,10 @@
  * Without --lockstep the simulator never waits for the service (the load a fleet puts on it); the
  * API is still used at the end to count the service's actions in the KPIs.
  */
-import { parseArgs } from 'node:util'
-import { configFromFlags } from '../simulator/options.ts'
+
 import { run } from '../simulator/runner.ts'
-import { VERSION } from '../src/version.ts'
 import { kill9, memoryMiB, startServiceProcess, tempDir } from '../test/helpers/service-process.ts'
+import { benchFlags, loadFleetConfig } from './flags.ts'
 
 const USAGE = `Load run of the fleet simulator against the real service, in event time, closed loop on.
 
@@ -27,28 +26,15 @@ const USAGE = `Load run of the fleet simulator against the real service, in even
 
 Progress goes to stderr on a terminal (the simulator's own bar).
 `
-const { values } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h', default: false },
-    version: { type: 'boolean', default: false },
-    devices: { type: 'string', default: '10000' },
-    sites: { type: 'string', default: '500' },
-    duration: { type: 'string', default: '1d' },
-    interval: { type: 'string', default: '15m' },
-    seed: { type: 'string', default: '10000' },
-    window: { type: 'string', default: '32' },
-    lockstep: { type: 'boolean', default: false },
-  },
+const values = benchFlags(USAGE, {
+  devices: { type: 'string', default: '10000' },
+  sites: { type: 'string', default: '500' },
+  duration: { type: 'string', default: '1d' },
+  interval: { type: 'string', default: '15m' },
+  seed: { type: 'string', default: '10000' },
+  window: { type: 'string', default: '32' },
+  lockstep: { type: 'boolean', default: false },
 })
-
-if (values.help) {
-  process.stdout.write(USAGE)
-  process.exit(0)
-}
-if (values.version) {
-  process.stdout.write(`${VERSION}\n`)
-  process.exit(0)
-}
 const data = tempDir('printwarden-load-')
 const service = await startServiceProcess({
   dataDir: data.path,
@@ -57,24 +43,17 @@ const service = await startServiceProcess({
 const pid = service.child.pid as number
 const atStart = memoryMiB(pid, 'VmRSS')
 try {
-  const cfg = configFromFlags({
+  const cfg = loadFleetConfig({
     broker: service.mqttUrl,
     api: service.http,
-    actions: true,
     lockstep: values.lockstep,
-    scenario: 'load-10k',
     devices: values.devices,
     sites: values.sites,
     duration: values.duration,
     interval: values.interval,
     seed: values.seed,
-    speed: 'max',
-    topicRoot: 'fleet/v1',
     window: values.window,
-    maxPayload: '250000',
     clientPrefix: 'load',
-    progress: 'auto',
-    linger: '3s',
   })
   const report = await run(cfg, (line) => process.stderr.write(`${line}\n`))
   const k = report.kpis

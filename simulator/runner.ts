@@ -11,7 +11,7 @@ import { SimulatorError } from './errors.ts'
 import { type Distribution, distribution, type KpiReport } from './kpi.ts'
 import { loadModels } from './models.ts'
 import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
-import { createProgress, type ProgressMode } from './progress.ts'
+import { createProgress, type ProgressMode, type ProgressState } from './progress.ts'
 import { htmlReport } from './report-html.ts'
 import type { Scenario } from './scenario.ts'
 import { ActionListener, type BrokerOptions, GatewayLink } from './transport.ts'
@@ -45,6 +45,8 @@ export interface RunConfig extends PlanOptions {
   progress: ProgressMode
   /** Without the API: how long to wait for late action messages after the last reading. */
   lingerMs: number
+  /** Told where the run stands after each tick, as the progress is (a bench that acts at simulated instants). */
+  observe?: (s: ProgressState) => void
 }
 
 export interface RunReport {
@@ -78,7 +80,11 @@ export interface RunReport {
   latencyMs: Distribution & { unmatched: number }
   actionMessages: { received: number; invalid: number; takenFromApi: number }
   kpis: Omit<KpiReport, 'published'>
-  transport: { publishErrors: number }
+  /**
+   * Messages given up on unacknowledged, messages sent again after their connection closed,
+   * connection errors, and the readings in the messages the broker acknowledged (PUBACK).
+   */
+  transport: { publishErrors: number; resent: number; connectionErrors: number; acknowledgedReadings: number }
   /** With --api and no lockstep: the largest processing backlog (readings stored, not yet processed) seen. */
   serviceBacklog: { max: number; samples: number } | null
   /** The KPIs as they stood through the run, for charts over simulated time (about 200 points). */
@@ -311,7 +317,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
       readings += op.readings
       const link = links[op.gateway]
       if (!link) return
-      const p = link.publish(op.topic, op.payload, op.retain)
+      const p = link.publish(op.topic, op.payload, op.retain, op.readings)
       if (p) await p
       if (op.watch.length > 0) {
         const now = performance.now()
@@ -342,14 +348,16 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
         lastYield = performance.now()
       }
       const elapsed = (performance.now() - t0) / 1000
-      progress.update({
+      const state: ProgressState = {
         tick: sim.tickIndex,
         ticks: sim.ticks,
         simNow: sim.now,
         readings,
         readingsPerSecond: elapsed > 0 ? readings / elapsed : 0,
         actions: received,
-      })
+      }
+      progress.update(state)
+      cfg.observe?.(state)
     }
     await Promise.all(links.map((l) => l.drain()))
   } finally {
@@ -407,7 +415,12 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
     latencyMs: { ...distribution(latencies, 2), unmatched },
     actionMessages: { received, invalid: listener?.invalid ?? 0, takenFromApi },
     kpis: rest,
-    transport: { publishErrors: links.reduce((n, l) => n + l.errors, 0) },
+    transport: {
+      publishErrors: links.reduce((n, l) => n + l.publishErrors, 0),
+      resent: links.reduce((n, l) => n + l.resent, 0),
+      connectionErrors: links.reduce((n, l) => n + l.connectionErrors, 0),
+      acknowledgedReadings: links.reduce((n, l) => n + l.acknowledgedReadings, 0),
+    },
     serviceBacklog: sampler ? backlog : null,
     timeline,
   }

@@ -40,7 +40,14 @@ export class GatewayLink {
   private inflight = 0
   private readonly waiters: (() => void)[] = []
   private readonly idle: (() => void)[] = []
-  errors = 0
+  /** Connection errors (a refused or lost connection: mqtt.js connects again by itself). */
+  connectionErrors = 0
+  /** Messages given up on: only when the gateway closes with them unacknowledged. */
+  publishErrors = 0
+  /** Messages sent again because mqtt.js failed them when their connection closed. */
+  resent = 0
+  /** Readings in the messages the broker acknowledged (PUBACK), each message counted once. */
+  acknowledgedReadings = 0
 
   constructor(
     private readonly options: BrokerOptions,
@@ -86,8 +93,8 @@ export class GatewayLink {
       .then(
         (client) => {
           this.client = client
-          client.on('error', () => this.errors++)
-          this.send(client, this.statusTopic, JSON.stringify(online), true)
+          client.on('error', () => this.connectionErrors++)
+          this.send(client, this.statusTopic, JSON.stringify(online), true, 0)
           return client
         },
         (err: Error) => {
@@ -103,19 +110,25 @@ export class GatewayLink {
 
   /**
    * Sends one QoS 1 message, and resolves when it is in the window (not when it is acknowledged):
-   * returns undefined when there was room at once, so the hot path costs no promise.
+   * returns undefined when there was room at once, so the hot path costs no promise. `readings` is
+   * how many readings the payload holds, counted once it is acknowledged.
    */
-  publish(topic: string, payload: string, retain: boolean): Promise<void> | undefined {
+  publish(topic: string, payload: string, retain: boolean, readings = 0): Promise<void> | undefined {
     if (this.client === null || this.inflight >= this.options.window)
-      return this.publishLater(topic, payload, retain)
-    this.send(this.client, topic, payload, retain)
+      return this.publishLater(topic, payload, retain, readings)
+    this.send(this.client, topic, payload, retain, readings)
     return undefined
   }
 
-  private async publishLater(topic: string, payload: string, retain: boolean): Promise<void> {
+  private async publishLater(
+    topic: string,
+    payload: string,
+    retain: boolean,
+    readings: number,
+  ): Promise<void> {
     const client = this.client ?? (await this.ready())
     while (this.inflight >= this.options.window) await new Promise<void>((r) => this.waiters.push(r))
-    this.send(client, topic, payload, retain)
+    this.send(client, topic, payload, retain, readings)
   }
 
   private ready(): Promise<MqttClient> {
@@ -123,14 +136,26 @@ export class GatewayLink {
     return this.connecting
   }
 
-  private send(client: MqttClient, topic: string, payload: string, retain: boolean): void {
+  private send(client: MqttClient, topic: string, payload: string, retain: boolean, readings: number): void {
     this.inflight++
-    client.publish(topic, payload, { qos: 1, retain }, (err) => {
-      if (err) this.errors++
-      this.inflight--
-      this.waiters.shift()?.()
-      if (this.inflight === 0) for (const done of this.idle.splice(0)) done()
-    })
+    const attempt = () =>
+      client.publish(topic, payload, { qos: 1, retain }, (err) => {
+        // mqtt.js fails the messages it still queued when their connection closed (a broker killed
+        // and started again) instead of keeping them: a gateway keeps an unacknowledged reading
+        // and sends it again once connected, and so does this one, until it closes.
+        if (err && this.client === client && !client.disconnecting) {
+          this.resent++
+          if (client.connected) attempt()
+          else client.once('connect', attempt)
+          return
+        }
+        if (err) this.publishErrors++
+        else this.acknowledgedReadings += readings
+        this.inflight--
+        this.waiters.shift()?.()
+        if (this.inflight === 0) for (const done of this.idle.splice(0)) done()
+      })
+    attempt()
   }
 
   /** Resolves when every message sent is acknowledged. */

@@ -141,6 +141,7 @@ export async function startService(
     // Read at scrape time, once the broker (made below) exists.
     mqttConnections: (): number => broker.connections,
     spool: () => forwarder?.status(),
+    sinks: () => relay?.status() ?? Promise.resolve([]),
     progress: () => processor.progress(),
     ruleFiles: () => {
       const view = rules.view()
@@ -235,11 +236,18 @@ export async function startService(
       ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
       ...(config.webhookUrl
         ? [
-            webhookSink({
-              url: config.webhookUrl,
-              log,
-              ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
-            }),
+            {
+              ...webhookSink({
+                url: config.webhookUrl,
+                log,
+                timeoutMs: config.webhookTimeoutMs,
+                ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+              }),
+              retry: {
+                initialMs: config.webhookRetryMs,
+                maxMs: Math.max(config.webhookRetryMs, config.webhookRetryMaxMs),
+              },
+            },
           ]
         : []),
       ...(email ? [email] : []),
@@ -255,6 +263,7 @@ export async function startService(
     timeseries,
     clock,
     spool: () => forwarder?.status(),
+    sinks: () => relay?.status() ?? Promise.resolve([]),
     stats: ingest.stats,
     rules: () => rules.view(),
     progress: () => processor.progress(),

@@ -4,6 +4,7 @@
  * no number is kept twice.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { SinkStatus } from './actions/outbox-relay.ts'
 import type { Action } from './contract/schemas.ts'
 import { IngestStats } from './ingest/stats.ts'
 import type { SpoolStatus } from './store/influx/forwarder.ts'
@@ -13,6 +14,7 @@ export interface MetricSources {
   unresolvedActions: () => Promise<Record<string, number>>
   mqttConnections: () => number
   spool: () => SpoolStatus | undefined
+  sinks: () => Promise<SinkStatus[]>
   progress: () => Promise<{ backlog: number; lateReadings: number }>
   ruleFiles: () => { rules: number; failedFiles: number; reloadFailures: number }
 }
@@ -83,6 +85,34 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.spool()?.max ?? 0)
+      },
+    })
+    new Gauge({
+      name: 'printwarden_sink_pending_messages',
+      help: 'action messages an action sink (mqtt, influx, webhook, email) has not sent yet, by sink',
+      labelNames: ['sink'],
+      registers,
+      async collect() {
+        for (const s of await sources.sinks()) this.set({ sink: s.name }, s.pending)
+      },
+    })
+    new Gauge({
+      name: 'printwarden_sink_failing',
+      help: 'failures in a row of an action sink now (0 while it works); it is retried with a growing wait',
+      labelNames: ['sink'],
+      registers,
+      async collect() {
+        for (const s of await sources.sinks()) this.set({ sink: s.name }, s.failures)
+      },
+    })
+    new Counter({
+      name: 'printwarden_sink_failures_total',
+      help: 'sends of an action sink that failed and were retried, by sink',
+      labelNames: ['sink'],
+      registers,
+      async collect() {
+        this.reset()
+        for (const s of await sources.sinks()) this.inc({ sink: s.name }, s.failuresTotal)
       },
     })
     new Gauge({

@@ -19,12 +19,12 @@ function tryListen(host: string, port: number): Promise<NodeJS.ErrnoException | 
 /**
  * Checks, before anything is created on disk, that every fixed port can be listened on: a port in
  * use then stops the start with one line that names it and its flag, and leaves nothing behind.
- * (Port 0 always works.) Another process may still take a port between this check and the listen;
+ * (Port 0 always works, and a port of -1, `off`, is not listened on at all.) Another process may still take a port between this check and the listen;
  * the listen's own error is then turned into the same message by `portError`.
  */
 export async function assertPortsFree(host: string, ports: readonly WantedPort[]): Promise<void> {
   for (const { port, flag } of ports) {
-    if (port === 0) continue
+    if (port <= 0) continue
     const err = await tryListen(host, port)
     if (err) throw portError(err, host, port, flag) ?? err
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { type Clock, wallClock } from '../clock.ts'
 import type { Action } from '../contract/schemas.ts'
 import { Rerun } from '../rerun.ts'
 import type { Store } from '../store/store.ts'
@@ -35,6 +36,20 @@ export function retryDelay(failures: number, policy: RetryPolicy): number {
 
 const BATCH = 500
 
+/** Where one sink stands, for `GET /health`, `GET /metrics` and the log. */
+export interface SinkStatus {
+  name: string
+  /** Outbox messages after its cursor: changes it has not sent yet. */
+  pending: number
+  /** Failures in a row now; 0 while it works. */
+  failures: number
+  /** Failures since the service started. */
+  failuresTotal: number
+  /** With failures: when the first of them in a row came (epoch ms), and what the last one said. */
+  failingSince?: number
+  lastError?: string
+}
+
 /**
  * Sends what the ledger wrote to its outbox, in order, to each sink. Each sink follows the outbox
  * with a cursor of its own, committed after every message, so that a sink that is down (InfluxDB,
@@ -52,10 +67,17 @@ export class OutboxRelay {
     sinks: readonly ActionSink[],
     private readonly log: Logger,
     retry: RetryPolicy = DEFAULT_RETRY,
+    /** Wall time, for when a sink began failing. */
+    clock: Clock = wallClock,
   ) {
     this.runners = sinks.map(
-      (sink) => new SinkRunner(store, sink, log, sink.retry ?? retry, () => this.prune()),
+      (sink) => new SinkRunner(store, sink, log, sink.retry ?? retry, clock, () => this.prune()),
     )
+  }
+
+  /** Each sink's backlog and failures. */
+  async status(): Promise<SinkStatus[]> {
+    return Promise.all(this.runners.map((r) => r.status()))
   }
 
   async start(): Promise<void> {
@@ -93,6 +115,9 @@ class SinkRunner {
   )
   /** Failures in a row, for the backoff. */
   private failures = 0
+  private failuresTotal = 0
+  private failingSince: number | null = null
+  private lastError = ''
   private readonly cursorName: string
 
   constructor(
@@ -100,9 +125,20 @@ class SinkRunner {
     private readonly sink: ActionSink,
     private readonly log: Logger,
     private readonly policy: RetryPolicy,
+    private readonly clock: Clock,
     private readonly onProgress: () => void,
   ) {
     this.cursorName = `sink:${sink.name}`
+  }
+
+  async status(): Promise<SinkStatus> {
+    return {
+      name: this.sink.name,
+      pending: await this.store.outboxPending(this.position),
+      failures: this.failures,
+      failuresTotal: this.failuresTotal,
+      ...(this.failingSince === null ? {} : { failingSince: this.failingSince, lastError: this.lastError }),
+    }
   }
 
   async load(): Promise<void> {
@@ -124,6 +160,9 @@ class SinkRunner {
             await this.sink.send(action, id)
           } catch (err) {
             this.failures++
+            this.failuresTotal++
+            this.failingSince ??= this.clock.now()
+            this.lastError = err instanceof Error ? err.message : String(err)
             const retryInMs = retryDelay(this.failures, this.policy)
             this.log.warn(
               { err, sink: this.sink.name, action: action.id, failures: this.failures, retryInMs },
@@ -134,6 +173,17 @@ class SinkRunner {
               this.poke()
             }, retryInMs)
             return
+          }
+          if (this.failingSince !== null) {
+            this.log.info(
+              {
+                sink: this.sink.name,
+                failures: this.failures,
+                failedForMs: this.clock.now() - this.failingSince,
+              },
+              'an action sink works again; the changes it missed follow in order',
+            )
+            this.failingSince = null
           }
           this.failures = 0
           this.position = id

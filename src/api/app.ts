@@ -9,6 +9,7 @@ import type { ScopeSources } from '../access/permissions.ts'
 import { accountRoutes } from '../access/routes.ts'
 import type { TlsServerOptions } from '../access/tls.ts'
 import type { LiveActions } from '../actions/live.ts'
+import type { SinkStatus } from '../actions/outbox-relay.ts'
 import type { Clock } from '../clock.ts'
 import { PrintwardenError } from '../errors.ts'
 import type { Refusal } from '../ingest/ingest.ts'
@@ -41,6 +42,8 @@ export interface AppDeps {
   timeseries: TimeSeries
   /** With --store influx: the readings waiting for InfluxDB. */
   spool: () => SpoolStatus | undefined
+  /** The action sinks (MQTT, InfluxDB, a webhook, email): what each has still to send, and its failures. */
+  sinks?: () => Promise<SinkStatus[]>
   clock: Clock
   stats: IngestStats
   rules: () => RuleSet & { runtimeErrors: RuleRuntimeError[] }

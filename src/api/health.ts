@@ -12,6 +12,17 @@ const Spool = Type.Object({
   influx: Type.Union([Type.Literal('up'), Type.Literal('down')]),
 })
 
+// Only the sinks that fail now: a service whose sinks all work answers as before.
+const FailingSinks = Type.Array(
+  Type.Object({
+    name: Type.String(),
+    pending: Count,
+    failures: Count,
+    failingSince: Type.String({ format: 'date-time' }),
+    lastError: Type.String(),
+  }),
+)
+
 const Stats = Type.Object({
   ingest: Type.Object({
     messages: Count,
@@ -39,11 +50,16 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
       config: { roles: ROLES_OF.public },
       schema: {
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), spool: Type.Optional(Spool) }),
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            spool: Type.Optional(Spool),
+            failingSinks: Type.Optional(FailingSinks),
+          }),
           503: Type.Object({
             status: Type.Literal('unavailable'),
             problems: Type.Array(Type.String()),
             spool: Type.Optional(Spool),
+            failingSinks: Type.Optional(FailingSinks),
           }),
         },
       },
@@ -52,7 +68,17 @@ export const healthRoutes = (deps: AppDeps) => async (app: App) => {
       const problems = await deps.problems()
       // With --store influx, the spool of readings waiting for InfluxDB is part of the answer.
       const spool = deps.spool()
-      const extra = spool ? { spool } : {}
+      // A sink that fails (a webhook answering 500) stops nothing else, so it is no 503: it is said here.
+      const failing = ((await deps.sinks?.()) ?? [])
+        .filter((s) => s.failingSince !== undefined)
+        .map((s) => ({
+          name: s.name,
+          pending: s.pending,
+          failures: s.failures,
+          failingSince: new Date(s.failingSince as number).toISOString(),
+          lastError: s.lastError ?? '',
+        }))
+      const extra = { ...(spool ? { spool } : {}), ...(failing.length > 0 ? { failingSinks: failing } : {}) }
       if (problems.length === 0) return { status: 'ok' as const, ...extra }
       return reply.status(503).send({ status: 'unavailable' as const, problems, ...extra })
     },

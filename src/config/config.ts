@@ -36,6 +36,9 @@ export const ConfigSchema = Type.Object(
     spoolMax: Type.Integer({ minimum: 1 }),
     webhookUrl: Type.String(),
     webhookSecret: Type.String(),
+    webhookTimeoutMs: Type.Integer({ minimum: 10 }),
+    webhookRetryMs: Type.Integer({ minimum: 10 }),
+    webhookRetryMaxMs: Type.Integer({ minimum: 10 }),
     smtpUrl: Type.String(),
     mailFrom: Type.String(),
     serviceDesk: Type.String(),
@@ -229,6 +232,29 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultValue: '',
     parse: text,
     description: 'with --webhook-url: signs each body (x-printwarden-signature: sha256=HMAC)',
+  },
+  {
+    key: 'webhookTimeoutMs',
+    flag: 'webhook-timeout',
+    defaultValue: '10s',
+    parse: duration,
+    description:
+      'with --webhook-url: how long one request may take before it counts as failed and is retried',
+  },
+  {
+    key: 'webhookRetryMs',
+    flag: 'webhook-retry',
+    defaultValue: '1s',
+    parse: duration,
+    description:
+      'with --webhook-url: the wait after the endpoint failed once, doubling with each failure in a row',
+  },
+  {
+    key: 'webhookRetryMaxMs',
+    flag: 'webhook-retry-max',
+    defaultValue: '30s',
+    parse: duration,
+    description: 'with --webhook-url: the longest wait between tries of an endpoint that is down',
   },
   // Access (src/access)
   {

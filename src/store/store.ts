@@ -214,6 +214,8 @@ export interface Store {
   outboxAfter(position: number, limit: number): Promise<{ id: number; action: Action }[]>
   /** Deletes the outbox messages every sink has sent. */
   pruneOutbox(upToPosition: number): Promise<void>
+  /** How many outbox messages there are after a position: what a sink there has still to send. */
+  outboxPending(afterPosition: number): Promise<number>
 
   /** A follower's position (an action sink's in the outbox, the forwarder's in the journal); 0 if new. */
   /** A site's last stock count (the one with the latest time), or null. */

@@ -404,6 +404,99 @@ describe('webhookSink behind the outbox relay', () => {
   })
 })
 
+/** A logger whose lines the test reads. */
+const capturedLog = () => {
+  const lines: Record<string, unknown>[] = []
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+  return { log, lines }
+}
+
+// The relay's own schedule (1 s doubling to 30 s) at 1/200: 5 ms doubling to 150 ms, so that a
+// receiver down for "minutes" (a dozen tries, most at the longest wait) takes a second or two.
+const SCALED: RetryPolicy = { initialMs: DEFAULT_RETRY.initialMs / 200, maxMs: DEFAULT_RETRY.maxMs / 200 }
+
+describe('a webhook receiver that fails for minutes', () => {
+  /**
+   * Runs the relay over a receiver that is down until the sink has failed a dozen times, creating
+   * and changing actions meanwhile; then the receiver recovers.
+   */
+  async function outage(failWith: { status: number; delayMs?: number }, timeoutMs?: number) {
+    let down = true
+    let acceptedAnswers = 0
+    const r = await receiver(() => {
+      if (down) return failWith
+      acceptedAnswers++
+      return { status: 200 }
+    })
+    const store = await tempStore()
+    const { log, lines } = capturedLog()
+    const hook = webhookSink({ url: r.url, log, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+    const relay = new OutboxRelay(store, [hook], log, SCALED)
+    await relay.start()
+    cleanups.push(() => relay.stop())
+
+    const [black] = await create(store, candidate('SCM-1', 'black', T0), candidate('SCM-2', 'cyan', T0))
+    relay.poke()
+    await until('the webhook failed a dozen times', () => hook.counts().failed >= 12, 20_000)
+    // Changes go on while it is down.
+    await store.transition(black?.id ?? '', 'ack', T0 + 60_000)
+    relay.poke()
+    await create(store, candidate('SCM-3', 'magenta', T0 + 120_000))
+    relay.poke()
+    const during = (await relay.status())[0]
+    const acceptedDuring = [...r.accepted]
+
+    down = false
+    await until('the webhook has every change', () => r.accepted.length === 4, 10_000)
+    await relay.stop()
+    const after = (await relay.status())[0]
+    return { r, store, lines, during, acceptedDuring, after, acceptedAnswers, hook }
+  }
+
+  const waitsOf = (lines: Record<string, unknown>[]) =>
+    lines.filter((l) => l.msg === 'an action sink failed; it will be retried').map((l) => l.retryInMs)
+
+  it('answering 500: retries with a doubling wait up to its longest, loses nothing, and sends each change once when it recovers', async () => {
+    const o = await outage({ status: 500 })
+
+    expect(o.acceptedDuring).toEqual([])
+    expect(o.during).toMatchObject({ name: 'webhook', pending: 4, failingSince: expect.any(Number) })
+    expect(o.during?.failures).toBeGreaterThanOrEqual(12)
+    expect(o.during?.lastError).toMatch(/500 for /)
+    expect(waitsOf(o.lines).slice(0, 9)).toEqual([5, 10, 20, 40, 80, 150, 150, 150, 150])
+
+    // Everything, in the order it happened, each change taken once and sent once after recovery.
+    const changes = o.r.accepted.map((a) => `${a.deviceId} ${a.status}`)
+    expect(changes).toEqual(['SCM-1 open', 'SCM-2 open', 'SCM-1 acknowledged', 'SCM-3 open'])
+    expect(o.acceptedAnswers).toBe(4)
+    expect(o.after).toMatchObject({ pending: 0, failures: 0 })
+    expect(o.after?.failingSince).toBeUndefined()
+    const recovered = o.lines.filter(
+      (l) => l.msg === 'an action sink works again; the changes it missed follow in order',
+    )
+    expect(recovered).toHaveLength(1)
+    expect(recovered[0]).toMatchObject({ sink: 'webhook', failures: o.during?.failures })
+  })
+
+  it('that hangs: gives each request up after the timeout, retries with backoff, and sends each change once when it answers again', async () => {
+    const o = await outage({ status: 503, delayMs: 60_000 }, 50)
+
+    expect(o.acceptedDuring).toEqual([])
+    expect(o.during?.pending).toBe(4)
+    expect(o.during?.lastError).toMatch(/no answer within 50 ms/)
+    expect(waitsOf(o.lines).slice(0, 6)).toEqual([5, 10, 20, 40, 80, 150])
+    expect(o.r.accepted.map((a) => `${a.deviceId} ${a.status}`)).toEqual([
+      'SCM-1 open',
+      'SCM-2 open',
+      'SCM-1 acknowledged',
+      'SCM-3 open',
+    ])
+    expect(o.acceptedAnswers).toBe(4)
+    expect(o.hook.counts().accepted).toBe(4)
+    expect(o.after).toMatchObject({ pending: 0, failures: 0 })
+  })
+})
+
 describe('the relay backoff', () => {
   it('doubles the wait from one second with each failure in a row, up to half a minute', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 50].map((n) => retryDelay(n, DEFAULT_RETRY))).toEqual([

@@ -14,7 +14,7 @@ import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildConfig } from '../../src/config/config.ts'
 import { startService } from '../../src/main.ts'
-import { ROOT, tempDir } from '../helpers/service-process.ts'
+import { getJson, kill9, ROOT, startServiceProcess, tempDir, waitFor } from '../helpers/service-process.ts'
 
 const run = promisify(execFile)
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
@@ -78,6 +78,25 @@ describe('a port already in use', () => {
   )
 })
 
+describe('a listener set to off', () => {
+  it('starts without it and answers on the others (the port check passes over it)', async () => {
+    const data = tempDir()
+    const service = await startServiceProcess({
+      dataDir: data.path,
+      portsFromEnv: true,
+      extra: ['--mqtt-port', '0', '--ws-port', 'off', '--http-port', '0'],
+    })
+    try {
+      const running = await waitFor(() => service.logs.find((l) => l.msg === 'printwarden is running'))
+      expect(running.wsPort).toBe(0)
+      expect((await getJson(`${service.http}/health`)).status).toBe(200)
+    } finally {
+      await kill9(service)
+      data.remove()
+    }
+  })
+})
+
 describe('--version and --help', () => {
   it.each([
     ['the service', 'src/cli.ts'],
@@ -85,6 +104,7 @@ describe('--version and --help', () => {
     ['simulate', 'simulator/cli.ts'],
     ['the ingest bench', 'bench/ingest.ts'],
     ['the load bench', 'bench/load.ts'],
+    ['the soak bench', 'bench/soak.ts'],
   ])('%s prints the package version with --version', async (_name, script) => {
     const { stdout } = await tsx(script, ['--version'])
     expect(stdout.trim()).toBe(VERSION)
@@ -93,6 +113,7 @@ describe('--version and --help', () => {
   it.each([
     ['the ingest bench', 'bench/ingest.ts', '--readings N'],
     ['the load bench', 'bench/load.ts', '--lockstep'],
+    ['the soak bench', 'bench/soak.ts', '--kills K'],
   ])('%s explains its flags with --help, and starts nothing', async (_name, script, flag) => {
     const { stdout } = await tsx(script, ['--help'])
     expect(stdout).toContain(flag)

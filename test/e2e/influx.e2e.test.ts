@@ -241,3 +241,75 @@ describe.skipIf(!hasInfluxd)(`a full spool ${influxSkipReason}`, () => {
     }
   })
 })
+
+describe.skipIf(!hasInfluxd)(`influxd killed in the middle of draining the spool ${influxSkipReason}`, () => {
+  it('writes every acknowledged reading once when it is back, none lost and none twice', async () => {
+    const data = tempDir()
+    const influxd = await startInfluxd()
+    const service = await startServiceProcess({
+      dataDir: data.path,
+      extra: ['--store', 'influx', '--influx-url', `${influxd.url}/drain`],
+    })
+    const pending = async () =>
+      (await getJson<Health>(`${service.http}/health`)).body.spool?.pending ?? Number.NaN
+    try {
+      await influxd.kill()
+      // A spool of eight of the forwarder's batches (5,000 readings each): gateways replaying
+      // their buffers, in arrays of 1,000 readings of one device.
+      const devices = 8
+      const per = 5000
+      const start = Date.now() - 60 * 24 * HOUR
+      const messages = Array.from({ length: devices }, (_, d) =>
+        Array.from({ length: per / 1000 }, (_, chunk) =>
+          telemetry(
+            'drain',
+            `DRAIN-${d}`,
+            Array.from({ length: 1000 }, (_, k) => {
+              const i = chunk * 1000 + k
+              return { ts: iso(start + i * 60_000), seq: i, counters: { total: i } }
+            }),
+          ),
+        ),
+      ).flat()
+      const client = await connect(service.mqttUrl)
+      await publishAll(client, messages)
+      await client.endAsync()
+      const total = devices * per
+      await waitFor(async () => ((await pending()) === total ? true : undefined), 60_000, 'the whole spool')
+
+      await influxd.start()
+      // Killed once some of the spool is written and more of it waits.
+      const atKill = await waitFor(
+        async () => {
+          const n = await pending()
+          return n < total && n > 0 ? n : undefined
+        },
+        60_000,
+        'the drain to be under way',
+      )
+      await influxd.kill()
+      expect(atKill).toBeLessThan(total)
+      expect(atKill).toBeGreaterThan(0)
+      await waitFor(
+        async () =>
+          (await getJson<Health>(`${service.http}/health`)).body.spool?.influx === 'down' ? true : undefined,
+        60_000,
+        'the spool to say InfluxDB is down',
+      )
+
+      await influxd.start()
+      await waitFor(async () => ((await pending()) === 0 ? true : undefined), 120_000, 'the spool to drain')
+      const counts = await new InfluxStore({ url: influxd.url, database: 'drain' }).query(
+        'SELECT count("seq") FROM "reading" GROUP BY "device"',
+      )
+      expect(counts.map((c) => c.count)).toEqual(Array(devices).fill(per))
+      expect(service.logs.some((l) => l.msg === 'InfluxDB answers again; the spool is being written')).toBe(
+        true,
+      )
+    } finally {
+      await kill9(service)
+      await influxd.remove()
+      data.remove()
+    }
+  }, 240_000)
+})

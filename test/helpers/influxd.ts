@@ -4,9 +4,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { tempDir, waitFor } from './service-process.ts'
+import { freePort, tempDir, waitFor } from './service-process.ts'
 
 export const hasInfluxd = (() => {
   try {
@@ -22,17 +21,6 @@ if (!hasInfluxd && process.env.CI) {
 export const influxSkipReason = hasInfluxd
   ? ''
   : 'influxd is not installed (apt-get install influxdb); skipping'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export interface Influxd {
   url: string

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -125,6 +126,18 @@ export async function postJson<T = unknown>(
       : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   })
   return { status: res.status, body: (await res.json()) as T }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on now, for a server that must come back on the same one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolvePort(port))
+    })
+  })
 }
 
 /** Polls until `check` returns a value that is not undefined, or fails after `ms`. */

@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createServer, connect as tcpConnect } from 'node:net'
+import { connect as tcpConnect } from 'node:net'
 import { join } from 'node:path'
 import { type ParsedMail, simpleParser } from 'mailparser'
-import { ROOT, waitFor } from './service-process.ts'
+import { freePort, ROOT, waitFor } from './service-process.ts'
 
 export interface Smtp {
   port: number
@@ -19,14 +19,6 @@ export interface Smtp {
   stop(): Promise<void>
   /** Every message delivered so far, in the order the server wrote them. */
   messages(): Promise<ParsedMail[]>
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
 }
 
 const accepts = (port: number) =>

@@ -350,6 +350,7 @@ export class SqliteStore implements Store {
       ),
       outboxAfter: db.prepare('SELECT id, action FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       pruneOutbox: db.prepare('DELETE FROM outbox WHERE id <= ?'),
+      outboxPending: db.prepare('SELECT count(*) FROM outbox WHERE id > ?').pluck(),
       // A state that repeats keeps its start; devices are those of the last online state naming them.
       upsertGatewayStatus: db.prepare(
         `INSERT INTO gateways (site_id, gateway_id, state, since, devices, software, received_at, published_for)
@@ -834,5 +835,9 @@ export class SqliteStore implements Store {
 
   async pruneOutbox(upToPosition: number): Promise<void> {
     this.io('pruning the outbox', () => this.statements.pruneOutbox.run(upToPosition))
+  }
+
+  async outboxPending(afterPosition: number): Promise<number> {
+    return this.io('reading the outbox', () => this.statements.outboxPending.get(afterPosition) as number)
   }
 }
