@@ -254,9 +254,9 @@ describe.skipIf(!hasInfluxd)(`influxd killed in the middle of draining the spool
       (await getJson<Health>(`${service.http}/health`)).body.spool?.pending ?? Number.NaN
     try {
       await influxd.kill()
-      // A spool of eight of the forwarder's batches (5,000 readings each): gateways replaying
-      // their buffers, in arrays of 1,000 readings of one device.
-      const devices = 8
+      // A spool of 24 of the forwarder's batches (5,000 readings each: a drain long enough to be
+      // seen under way at a poll every 50 ms), gateways replaying their buffers in arrays of 1,000.
+      const devices = 24
       const per = 5000
       const start = Date.now() - 60 * 24 * HOUR
       const messages = Array.from({ length: devices }, (_, d) =>
