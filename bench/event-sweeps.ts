@@ -101,7 +101,9 @@ async function run(sweepInterval: string): Promise<Run> {
     const summary = await simulate(service.mqttUrl, service.http)
     const seconds = (performance.now() - start) / 1000
     const published = summary.published as { readings?: unknown } | undefined
-    const { items: actions } = (await (await fetch(`${service.http}/actions`)).json()) as { items: { type: string }[] }
+    const { items: actions } = (await (await fetch(`${service.http}/actions`)).json()) as {
+      items: { type: string }[]
+    }
     const byType: Record<string, number> = {}
     for (const a of actions) byType[a.type] = (byType[a.type] ?? 0) + 1
     return {
@@ -120,9 +122,13 @@ const runs: Run[] = []
 for (const interval of intervals) runs.push(await run(interval))
 const base = runs[runs.length - 1] as Run
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ devices: Number(values.devices), duration: values.duration, runs })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ devices: Number(values.devices), duration: values.duration, runs })}\n`,
+  )
 } else {
-  process.stdout.write(`${values.devices} printers, ${values.duration} of event time, scenario ${values.scenario}\n`)
+  process.stdout.write(
+    `${values.devices} printers, ${values.duration} of event time, scenario ${values.scenario}\n`,
+  )
   for (const r of runs)
     process.stdout.write(
       `  --sweep-interval ${r.sweepInterval.padEnd(5)} ${r.seconds.toFixed(2).padStart(8)} s  readings ${r.readings ?? '?'}  actions ${JSON.stringify(r.actions)}  ×${(r.seconds / base.seconds).toFixed(2)} of ${base.sweepInterval}\n`,

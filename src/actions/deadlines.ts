@@ -92,7 +92,8 @@ export class DeadlineQueue<K> {
     for (let parent = i; ; ) {
       let least = parent
       for (const child of [2 * parent + 1, 2 * parent + 2])
-        if (child < h.length && (h[child] as { at: number }).at < (h[least] as { at: number }).at) least = child
+        if (child < h.length && (h[child] as { at: number }).at < (h[least] as { at: number }).at)
+          least = child
       if (least === parent) return
       ;[h[parent], h[least]] = [h[least] as (typeof h)[number], h[parent] as (typeof h)[number]]
       parent = least
@@ -147,7 +148,8 @@ export function nextCrossing(base: number, hours: readonly number[], after: numb
   let next = Number.POSITIVE_INFINITY
   for (const h of hours) {
     const at = base + h * HOUR
-    for (const t of [Math.floor(at) - 1, Math.floor(at), Math.ceil(at) + 1]) if (t > after && t < next) next = t
+    for (const t of [Math.floor(at) - 1, Math.floor(at), Math.ceil(at) + 1])
+      if (t > after && t < next) next = t
   }
   return next
 }

@@ -238,7 +238,11 @@ export class Processor {
       // In event time, a sweep comes at each sweep instant the readings pass, before the first
       // reading at or after it, and sees exactly the readings before it: however the readings were
       // batched, a simulation run twice finds the same silences at the same instants.
-      if (this.eventTime && r.ts >= this.nextEventSweep) {
+      if (
+        this.eventTime &&
+        r.ts >= this.nextEventSweep &&
+        !(await this.passQuiet(r.ts, touched, candidates, installs))
+      ) {
         if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
         touched = new Map()
         opens = new Map()
@@ -317,6 +321,26 @@ export class Processor {
     await this.drainJournal()
     await this.runSweep(this.clock.now())
     this.sweeps++
+  }
+
+  /**
+   * In event time, at a reading at `ts`: when no sweep instant up to it can decide anything, seeing
+   * the batch so far, they are passed over (and counted) without committing the batch first.
+   */
+  private async passQuiet(
+    ts: number,
+    touched: ReadonlyMap<string, DeviceState>,
+    candidates: readonly ActionCandidate[],
+    installs: readonly CartridgeInstall[],
+  ): Promise<boolean> {
+    if (!this.eventTime || this.states.size === 0) return false
+    const every = this.eventTime.sweepIntervalMs
+    const batch = { states: touched, candidates, installs: installs.length }
+    if (!(await this.sweeper.quietUntil(this.nextEventSweep, every, ts, batch))) return false
+    const last = Math.floor(ts / every) * every
+    this.sweeps += Math.floor((last - this.nextEventSweep) / every) + 1
+    this.nextEventSweep = last + every
+    return true
   }
 
   /** In event time: a sweep at each sweep instant (a multiple of the interval) up to `ts`. */

@@ -53,7 +53,10 @@ export interface SweepHost {
   info(deviceId: string, siteId: string): Promise<DeviceInfo>
   site(siteId: string): Site | undefined
   /** Commits the sweep's candidates, planning these sites' actions by these episodes too. */
-  commit(candidates: ActionCandidate[], siteEpisodes: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<void>
+  commit(
+    candidates: ActionCandidate[],
+    siteEpisodes: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  ): Promise<void>
   /** The sweep wrote outbox messages (a ticket's breach). */
   onActions(): void
 }
@@ -126,8 +129,7 @@ export class Sweeps {
     if (before !== undefined && before.siteId !== after.siteId) {
       this.staleSites.add(before.siteId)
       this.knownSince.clear()
-      for (const s of this.host.states().values())
-        if (s.deviceId !== after.deviceId) this.know(s)
+      for (const s of this.host.states().values()) if (s.deviceId !== after.deviceId) this.know(s)
     }
     this.know(after)
     // A site's stock facts follow its devices' cartridges (each new one is an install).
@@ -172,11 +174,53 @@ export class Sweeps {
       this.host.rules() !== this.evaluator ||
       (plan.devices && plan.device.hours === null) ||
       plan.gatewayHours === null
-    if (scanning || this.dirty.size > 0 || this.staleSites.size > 0 || this.ticketsStale || this.gatewaysStale)
+    if (
+      scanning ||
+      this.dirty.size > 0 ||
+      this.staleSites.size > 0 ||
+      this.ticketsStale ||
+      this.gatewaysStale
+    )
       return from
     if (this.atClock.peek() <= this.host.clock.now()) return from
     const due = Math.min(this.atInstant.peek(), this.siteQueue.peek(), this.ticketsDue, this.gatewaysDue)
     return Number.isFinite(due) ? sweepInstantOf(due, from, every) : Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * In event time, at a reading of a batch not committed yet: whether every sweep instant from
+   * `from` up to `until` would decide nothing, seeing the batch's readings before it. Then the batch
+   * goes on past them without a commit. Anything the batch may have changed beyond its devices'
+   * states (a ticket opened, a cartridge installed, an order shipped to a site that counts its
+   * stock, a new device) makes them run.
+   */
+  async quietUntil(
+    from: number,
+    every: number,
+    until: number,
+    batch: {
+      states: ReadonlyMap<string, DeviceState>
+      candidates: readonly ActionCandidate[]
+      installs: number
+    },
+  ): Promise<boolean> {
+    const last = Math.floor(until / every) * every
+    if (this.nextDue(from, every) <= last) return false
+    if (batch.installs > 0 || batch.candidates.some((c) => c.ticket !== undefined)) return false
+    const rules = this.host.rules()
+    const known = this.host.states()
+    if (rules.hasRulesFor('stock')) {
+      if (batch.candidates.length > 0) return false
+      for (const id of batch.states.keys()) if (!known.has(id)) return false
+    }
+    if (!this.plan.devices) return true
+    for (const state of batch.states.values()) {
+      const info = await this.host.info(state.deviceId, state.siteId)
+      // Between its deadlines a device's sweep rules decide at every instant as at the first one.
+      if (deviceDeadline(state, info.calendar?.zone, this.plan.device, from) <= last) return false
+      if ((await rules.evaluate(SWEEP_SUBJECTS, state, info, from)).length > 0) return false
+    }
+    return true
   }
 
   /** Subjects that keep a scan at every sweep instant: their rules' thresholds cannot be read. */
@@ -199,7 +243,8 @@ export class Sweeps {
     this.everything = false
     try {
       const candidates: ActionCandidate[] = []
-      if (everything || this.ticketsStale || now >= this.ticketsDue) candidates.push(...(await this.checkTickets(now)))
+      if (everything || this.ticketsStale || now >= this.ticketsDue)
+        candidates.push(...(await this.checkTickets(now)))
       let siteEpisodes: Episodes = new Map()
       if (everything || this.gatewaysStale || now >= this.gatewaysDue || this.plan.gatewayHours === null) {
         candidates.push(...(await this.gatewayCandidates(rules, now)))
