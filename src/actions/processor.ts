@@ -60,7 +60,7 @@ export class Processor {
     private readonly describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo = (birth) =>
       birth,
     /** A site of the inventory, for the rules about a whole site (its spare stock). */
-    private readonly site: (siteId: string) => Site | undefined = () => undefined,
+    site: (siteId: string) => Site | undefined = () => undefined,
   ) {
     this.onActions = () => {
       this.sweeper.actionsWritten()
