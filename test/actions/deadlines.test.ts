@@ -31,7 +31,8 @@ describe('deadlines', () => {
     expect(nextCrossing(0, [1], HOUR - 1)).toBe(HOUR)
     expect(nextCrossing(0, [1], HOUR)).toBe(HOUR + 1)
     expect(nextCrossing(0, [1], HOUR + 1)).toBe(Number.POSITIVE_INFINITY)
-    expect(sweepInstantOf(HOUR + 1, 7, HOUR)).toBe(7 + 2 * HOUR)
+    expect(sweepInstantOf(HOUR + 1, 7, HOUR)).toBe(7 + HOUR)
+    expect(sweepInstantOf(HOUR + 8, 7, HOUR)).toBe(7 + 2 * HOUR)
     expect(sweepInstantOf(3, 7, HOUR)).toBe(7)
   })
 
