@@ -161,8 +161,9 @@ export async function startService(
     eventClock ?? wall,
     parseSettings,
     log,
-    (end, births) => {
+    (end, births, gateways) => {
       processor.forgetBirths(births)
+      if (gateways) processor.reconsider('gateways')
       forwarder?.forgetBirths(births)
       processor.poke()
       forwarder?.poke(end)
@@ -287,7 +288,11 @@ export async function startService(
       if (full) problems.push(full)
       return problems
     },
-    onActionChanged: () => relay?.poke(),
+    onActionChanged: () => {
+      relay?.poke()
+      // A person's change (a ticket's step, a stock count) is looked at by the next sweep.
+      processor.reconsider()
+    },
     log,
     mailMessages: (actionId) => mailLog.messagesOf(actionId),
     live,
@@ -300,6 +305,8 @@ export async function startService(
   if (tlsFiles) tlsFiles.track(app.server as unknown as import('node:https').Server)
 
   await inventory.load()
+  // The sweeps look again at what the inventory describes (contracts, calendars, sites) once it changes.
+  const unwatchInventory = inventory.onChange(() => processor.reconsider())
   tlsFiles?.start()
   await rules.start()
   await notifications?.start()
@@ -379,6 +386,7 @@ export async function startService(
         running = false
         clearInterval(sweeper)
         clearInterval(snapshots)
+        unwatchInventory()
         await app.close()
         // Take no new readings, and commit those already taken; then let processing finish and
         // its messages go out while the broker is still up; the database closes last.

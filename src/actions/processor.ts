@@ -4,21 +4,10 @@ import type { Birth, Site } from '../contract/schemas.ts'
 import { printElsewhere } from '../domain/alternatives.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
-import { expectedStock, owedCount } from '../domain/stock.ts'
-import { checkClocks, releaseTicket } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import {
-  actionIdentity,
-  contractOf,
-  DEFAULT_SITE_CALENDAR,
-  type DeviceInfo,
-  gatewaySubject,
-  type OpenAction,
-  orderFields,
-  siteCountCalendar,
-  stockSubject,
-} from '../rules/facts.ts'
+import { type DeviceInfo, type OpenAction, orderFields } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
+import { Sweeps, WatchedStates } from './sweeps.ts'
 
 /** An action's cause on one device: what the ledger's dedup key says, the device aside. */
 const causeOf = (a: Pick<OpenAction, 'type' | 'subject' | 'episode'>) =>
@@ -29,7 +18,6 @@ const MANY_SWEEPS = 10_000
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
 const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'recurrence']
-const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence', 'billing']
 const BATCH = 500
 /** A device heard from within this long counts as ready to take another's printing (the silence rule's 5 days). */
 const RECENT_MS = 5 * 24 * 3_600_000
@@ -42,7 +30,10 @@ const RECENT_MS = 5 * 24 * 3_600_000
  * One task at a time (a batch of readings, or a sweep), so device states never race.
  */
 export class Processor {
-  private states = new Map<string, DeviceState>()
+  /** Every change of a device's state tells the sweeps, which look at that device again. */
+  private states: Map<string, DeviceState> = new WatchedStates((before, after) =>
+    this.sweeper.stateChanged(before, after),
+  )
   private position = 0
   private chain: Promise<void> = Promise.resolve()
   private wanted = false
@@ -62,7 +53,7 @@ export class Processor {
     private readonly rules: () => RuleEvaluator,
     private readonly log: Logger,
     /** Called after a commit that wrote outbox messages. */
-    private readonly onActions: () => void,
+    onActions: () => void,
     /**
      * In event time, the clock follows the readings processed, and sweeps come every
      * `sweepIntervalMs` of event time, from here, rather than from a wall-clock timer.
@@ -72,8 +63,38 @@ export class Processor {
     private readonly describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo = (birth) =>
       birth,
     /** A site of the inventory, for the rules about a whole site (its spare stock). */
-    private readonly site: (siteId: string) => Site | undefined = () => undefined,
-  ) {}
+    site: (siteId: string) => Site | undefined = () => undefined,
+  ) {
+    this.onActions = () => {
+      this.sweeper.actionsWritten()
+      onActions()
+    }
+    this.sweeper = new Sweeps({
+      store,
+      clock,
+      log,
+      rules,
+      states: () => this.states,
+      info: async (deviceId, siteId) => this.describe(await this.birthOf(deviceId), deviceId, siteId),
+      site,
+      commit: (candidates, siteEpisodes) =>
+        this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes),
+      onActions,
+    })
+  }
+
+  /** Called after a commit that wrote outbox messages; the sweeps are told too. */
+  private readonly onActions: () => void
+  /** The sweeps: the subjects whose deadline falls due at a sweep instant. */
+  readonly sweeper: Sweeps
+
+  /**
+   * Something the sweeps look at changed outside the readings (the inventory, an action changed
+   * through the API, a gateway's state): it is looked at again at the next sweep instant.
+   */
+  reconsider(what: 'everything' | 'gateways' = 'everything'): void {
+    this.sweeper.reconsider(what)
+  }
 
   /** Births read from the store, kept: every reading and every sweep asks for its device's. */
   private readonly births = new Map<string, Birth>()
@@ -81,6 +102,7 @@ export class Processor {
   /** These devices sent a new birth message: read it again when next needed. */
   forgetBirths(deviceIds: readonly string[]): void {
     for (const id of deviceIds) this.births.delete(id)
+    this.sweeper.infoChanged(deviceIds)
   }
 
   private async birthOf(deviceId: string): Promise<Birth> {
@@ -145,7 +167,7 @@ export class Processor {
     })
   }
 
-  /** Runs the silence rules over every device, with the clock's "now". A sweep already waiting absorbs this one. */
+  /** Runs the sweep rules due at the clock's "now". A sweep already waiting absorbs this one. */
   sweep(): Promise<void> {
     if (this.sweepPending) return Promise.resolve()
     this.sweepPending = true
@@ -243,7 +265,11 @@ export class Processor {
       // In event time, a sweep comes at each sweep instant the readings pass, before the first
       // reading at or after it, and sees exactly the readings before it: however the readings were
       // batched, a simulation run twice finds the same silences at the same instants.
-      if (this.eventTime && r.ts >= this.nextEventSweep) {
+      if (
+        this.eventTime &&
+        r.ts >= this.nextEventSweep &&
+        !(await this.passQuiet(r.ts, touched, candidates, installs))
+      ) {
         if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
         touched = new Map()
         opens = new Map()
@@ -321,6 +347,27 @@ export class Processor {
     // Readings already stored must count before anyone is called silent.
     await this.drainJournal()
     await this.runSweep(this.clock.now())
+    this.sweeps++
+  }
+
+  /**
+   * In event time, at a reading at `ts`: when no sweep instant up to it can decide anything, seeing
+   * the batch so far, they are passed over (and counted) without committing the batch first.
+   */
+  private async passQuiet(
+    ts: number,
+    touched: ReadonlyMap<string, DeviceState>,
+    candidates: readonly ActionCandidate[],
+    installs: readonly CartridgeInstall[],
+  ): Promise<boolean> {
+    if (!this.eventTime || this.states.size === 0) return false
+    const every = this.eventTime.sweepIntervalMs
+    const batch = { states: touched, candidates, installs: installs.length }
+    if (!(await this.sweeper.quietUntil(this.nextEventSweep, every, ts, batch))) return false
+    const last = Math.floor(ts / every) * every
+    this.sweeps += Math.floor((last - this.nextEventSweep) / every) + 1
+    this.nextEventSweep = last + every
+    return true
   }
 
   /** In event time: a sweep at each sweep instant (a multiple of the interval) up to `ts`. */
@@ -335,131 +382,34 @@ export class Processor {
     }
     const sweeps = Math.floor((last - this.nextEventSweep) / every) + 1
     if (sweeps > MANY_SWEEPS) {
-      // Every sweep instant runs, so that a run is the same however its readings are batched; a
-      // jump of months at a sweep a minute is hundreds of thousands of sweeps over the fleet.
+      // Every sweep instant counts, so that a run is the same however its readings are batched. With
+      // deadlines only the instants at which one falls due run; a subject whose rules' thresholds
+      // cannot be read keeps a scan at every instant, and a jump of months costs that many scans.
+      const scanned = this.sweeper.scanned
       this.log.warn(
         {
+          scanned,
           from: new Date(this.nextEventSweep).toISOString(),
           to: new Date(last).toISOString(),
           sweeps,
           sweepIntervalMs: every,
         },
-        'event time jumps over many sweep instants, and each runs: a longer --sweep-interval (1h) goes faster',
+        scanned.length > 0
+          ? `event time jumps over many sweep instants, and each runs a scan of ${scanned.join(', ')} (a rule's threshold is not a number): a longer --sweep-interval (1h) goes faster`
+          : 'event time jumps over many sweep instants; only those at which a deadline falls due run',
       )
     }
-    for (let instant = this.nextEventSweep; instant <= last; instant += every) await this.runSweep(instant)
+    // Only the instants at which a deadline falls due run: the others would decide nothing new.
+    for (let at = this.sweeper.nextDue(this.nextEventSweep, every); at <= last; ) {
+      await this.runSweep(at)
+      at = this.sweeper.nextDue(at + every, every)
+    }
+    this.sweeps += sweeps
     this.nextEventSweep = last + every
   }
 
   private async runSweep(now: number): Promise<void> {
-    const candidates: ActionCandidate[] = await this.checkTickets(now)
-    const gateways = await this.gatewayCandidates(now)
-    candidates.push(...gateways.candidates)
-    for (const state of this.states.values()) {
-      const described = this.describe(await this.birthOf(state.deviceId), state.deviceId, state.siteId)
-      const offline = gateways.offlineOf.get(state.deviceId)
-      const info = offline ? { ...described, gatewayOffline: offline } : described
-      candidates.push(...(await this.rules().evaluate(SWEEP_SUBJECTS, state, info, now)))
-    }
-    candidates.push(...(await this.siteCandidates(now)))
-    const siteEpisodes = gateways.episodes
-    if (candidates.length > 0 || siteEpisodes.size > 0)
-      await this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes)
-    this.sweeps++
-  }
-
-  /**
-   * The gateways: each offline one is a subject of its site (one episode per outage), and its
-   * devices (those its last online state named, or else those it last published for) are told of
-   * it. Every site with a gateway gets its episodes, so that an outage's action ends when the
-   * gateway is back.
-   */
-  private async gatewayCandidates(now: number) {
-    const episodes = new Map<string, Map<string, string>>()
-    const offlineOf = new Map<string, { gatewayId: string; since: number }>()
-    const candidates: ActionCandidate[] = []
-    const rules = this.rules()
-    for (const g of await this.store.gateways()) {
-      let site = episodes.get(g.siteId)
-      if (!site) {
-        site = new Map()
-        episodes.set(g.siteId, site)
-      }
-      if (g.state !== 'offline') continue
-      const devices = g.devices ?? g.publishedFor
-      for (const d of devices) offlineOf.set(d, { gatewayId: g.gatewayId, since: g.since })
-      const subject = gatewaySubject({ ...g, devices }, this.site(g.siteId), now)
-      if (!subject) continue
-      site.set(subject.key, subject.episode)
-      if (rules.hasRulesFor('gateway'))
-        candidates.push(...(await rules.evaluateSite(subject, g.siteId, this.site(g.siteId)?.contact, now)))
-    }
-    return { episodes, offlineOf, candidates }
-  }
-
-  /**
-   * The rules about whole sites: each site of the inventory with devices heard from, its spare
-   * stock reckoned from its last count. A site's action belongs to the site: it has no device.
-   */
-  private async siteCandidates(now: number): Promise<ActionCandidate[]> {
-    const rules = this.rules()
-    if (!rules.hasRulesFor('stock')) return []
-    const sites = new Map<string, { knownSince: number }>()
-    for (const s of this.states.values()) {
-      const known = sites.get(s.siteId)
-      if (!known) sites.set(s.siteId, { knownSince: s.firstTs })
-      else if (s.firstTs < known.knownSince) known.knownSince = s.firstTs
-    }
-    const out: ActionCandidate[] = []
-    for (const [siteId, { knownSince }] of sites) {
-      const site = this.site(siteId)
-      if (!site) continue
-      // Most sweeps find nothing owed: the count's time says so before the history is read.
-      const last = await this.store.lastStockCount(siteId)
-      if (owedCount(last?.ts ?? null, knownSince, now, siteCountCalendar(site)) === null) continue
-      const history = await this.store.stockHistory(siteId)
-      const lines = expectedStock(history.count, history.shipped, history.installed)
-      const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)
-      if (subject) out.push(...(await rules.evaluateSite(subject, siteId, site.contact, now)))
-    }
-    return out
-  }
-
-  /**
-   * Runs the SLA clocks of the open service tickets: a clock that ran out is recorded as a breach
-   * on its ticket, and a device not restored in time gets a `replacement-device` action.
-   */
-  private async checkTickets(now: number): Promise<ActionCandidate[]> {
-    const followUps: ActionCandidate[] = []
-    let changed = false
-    for (const open of await this.store.openTickets()) {
-      const info = this.describe(await this.birthOf(open.deviceId), open.deviceId, open.siteId)
-      // A ticket blocked by its contract starts its clocks once the contract is active again.
-      let ticket = open.ticket
-      if (ticket.blocked && contractOf(info) === 'active') {
-        ticket = releaseTicket(ticket, info.calendar ?? DEFAULT_SITE_CALENDAR, now)
-      }
-      const checked = checkClocks(ticket, now)
-      if (checked.ticket !== open.ticket) {
-        await this.store.updateTicket(open.id, () => ({ ticket: checked.ticket }), now)
-        changed = true
-      }
-      for (const f of checked.followUps) {
-        if (f.type !== 'replacement-device') continue
-        followUps.push({
-          rule: open.rule,
-          type: 'replacement-device',
-          deviceId: open.deviceId,
-          siteId: open.siteId,
-          subject: open.subject,
-          episode: open.episode,
-          details: { ticket: open.id, dueAt: new Date(f.dueAt).toISOString(), ...actionIdentity(info) },
-          at: now,
-        })
-      }
-    }
-    if (changed) this.onActions()
-    return followUps
+    await this.sweeper.run(now)
   }
 
   /**

@@ -104,8 +104,9 @@ export const siteRoutes = (deps: AppDeps) => async (app: App) => {
         seen.add(key)
         return { model: i.model ?? null, color: i.color, count: i.count }
       })
-      const resolved = await deps.store.recordStockCount(site.siteId, { ts, items }, now, site.calendar?.zone)
-      if (resolved.length > 0) deps.onActionChanged()
+      await deps.store.recordStockCount(site.siteId, { ts, items }, now, site.calendar?.zone)
+      // Also when it resolved nothing: the count changes the stock the next sweep reckons with.
+      deps.onActionChanged()
       return reply.status(201).send(await stockOf(site))
     },
   )

@@ -45,7 +45,12 @@ export class Ingest {
     private readonly log: Logger,
     /** Called after each commit that stored something new, with the newest journal position. */
     /** Readings or births were stored: the newest journal position, and the devices whose birth changed. */
-    private readonly onStored: (end: number, births: readonly string[]) => void,
+    private readonly onStored: (
+      end: number,
+      births: readonly string[],
+      /** A gateway's state, or the devices it publishes for, changed. */
+      gateways: boolean,
+    ) => void,
     /**
      * Why no more readings can be taken now (a full spool), or null. Such a message gets no PUBACK:
      * the client is disconnected and sends it again later, as MQTT 3.1.1 has no negative ack.
@@ -180,10 +185,11 @@ export class Ingest {
         this.stats.births.inc(births.length)
         this.storageFailure = null
         for (const p of batch) p.done()
-        if (result.stored > 0 || births.length > 0 || gateways.some((g) => g.status))
+        if (result.stored > 0 || births.length > 0 || gateways.length > 0)
           this.onStored(
             result.end,
             births.map((b) => b.deviceId),
+            gateways.length > 0,
           )
       } catch (err) {
         this.storageFailure = (err as Error).message

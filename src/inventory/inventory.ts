@@ -34,9 +34,26 @@ export class InventoryBook {
   private groups = new Map<string, DeviceGroup>()
   private readonly path: string
   private saving: Promise<void> = Promise.resolve()
+  private readonly listeners = new Set<() => void>()
 
   constructor(dataDir: string) {
     this.path = join(dataDir, INVENTORY_FILE)
+  }
+
+  /** Calls `listener` after each change the inventory takes (a load, a write); returns its unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener()
+      } catch {
+        // One listener's trouble is its own: the inventory is written, and the others are told.
+      }
+    }
   }
 
   /** Reads the file; a missing file is an empty inventory, a broken one stops the start with its reason. */
@@ -68,6 +85,7 @@ export class InventoryBook {
     this.devices = new Map(json.devices.map((d) => [d.deviceId, d]))
     this.customers = new Map(json.customers.map((c) => [c.customerId, c]))
     this.groups = new Map(json.groups.map((g) => [g.groupId, g]))
+    this.changed()
   }
 
   customer(customerId: string): Customer | undefined {
@@ -232,6 +250,7 @@ export class InventoryBook {
         this.devices = next.devices
         this.customers = next.customers
         this.groups = next.groups
+        this.changed()
       })
     this.saving = write
     return write

@@ -1,0 +1,410 @@
+/**
+ * The sweeps: what must happen at a time rather than at a reading (a device's silence, a billing
+ * month's end, an SLA clock running out, a gateway offline too long, a site's stock count). Each
+ * subject says when it next needs a look (src/actions/deadlines.ts), and a sweep instant only looks at
+ * the subjects whose deadline fell due, and those whose state or description changed since they
+ * were last looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
+ *
+ * A sweep instant decides what the periodic scan of every subject decided at it before: between two
+ * looks, nothing a decision depends on has changed (the property test in test/actions holds the two
+ * side by side). Deadlines live in memory only, derived from state: at start every subject is looked
+ * at once, so a restart loses none, and the ledger's dedup keys make sure none fires twice.
+ */
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.ts'
+import type { Site } from '../contract/schemas.ts'
+import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
+import type { ActionCandidate } from '../domain/ledger.ts'
+import { expectedStock, owedCount } from '../domain/stock.ts'
+import { checkClocks, releaseTicket } from '../domain/ticket.ts'
+import type { RuleEvaluator } from '../rules/evaluator.ts'
+import {
+  actionIdentity,
+  contractOf,
+  DEFAULT_SITE_CALENDAR,
+  type DeviceInfo,
+  gatewaySubject,
+  siteCountCalendar,
+  stockSubject,
+} from '../rules/facts.ts'
+import type { Store } from '../store/store.ts'
+import {
+  DeadlineQueue,
+  type DevicePlan,
+  deviceDeadline,
+  episodeDeadline,
+  nextCrossing,
+  stockDeadline,
+  sweepInstantOf,
+  thresholdsOf,
+  ticketDeadline,
+} from './deadlines.ts'
+
+/** The rules of a device that the sweeps run; the others run at its readings. */
+export const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence', 'billing']
+
+/** What the sweeps need of the processor they run in. */
+export interface SweepHost {
+  readonly store: Store
+  readonly clock: Clock
+  readonly log: Logger
+  rules(): RuleEvaluator
+  states(): ReadonlyMap<string, DeviceState>
+  info(deviceId: string, siteId: string): Promise<DeviceInfo>
+  site(siteId: string): Site | undefined
+  /** Commits the sweep's candidates, planning these sites' actions by these episodes too. */
+  commit(
+    candidates: ActionCandidate[],
+    siteEpisodes: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  ): Promise<void>
+  /** The sweep wrote outbox messages (a ticket's breach). */
+  onActions(): void
+}
+
+type Episodes = Map<string, Map<string, string>>
+
+/** What the loaded rules look at over time, read from their conditions. */
+function planOf(rules: RuleEvaluator) {
+  const device: DevicePlan = {
+    hours: thresholdsOf(rules.rules, SWEEP_SUBJECTS, 'device', 'hoursSinceLastReading'),
+    billing: rules.hasRulesFor('billing'),
+  }
+  return {
+    device,
+    devices: SWEEP_SUBJECTS.some((k) => rules.hasRulesFor(k)),
+    gatewayHours: thresholdsOf(rules.rules, ['gateway'], 'gateway', 'offlineForHours'),
+  }
+}
+
+/**
+ * The device states, telling the sweeps of each change: a changed device is looked at again at the
+ * next sweep instant. The processor sets states only after they are committed.
+ */
+export class WatchedStates extends Map<string, DeviceState> {
+  constructor(private readonly changed?: (before: DeviceState | undefined, after: DeviceState) => void) {
+    super()
+  }
+
+  override set(deviceId: string, state: DeviceState): this {
+    this.changed?.(super.get(deviceId), state)
+    return super.set(deviceId, state)
+  }
+}
+
+export class Sweeps {
+  /**
+   * The periodic scan of before: every subject at every sweep instant. Internal: the oracle that the
+   * property test holds the deadlines against.
+   */
+  scanEverything = false
+  private evaluator: RuleEvaluator | undefined
+  private plan: ReturnType<typeof planOf> = {
+    device: { hours: [], billing: false },
+    devices: false,
+    gatewayHours: [],
+  }
+  /** Every subject is looked at in the next sweep: at start, after new rules or an outside change. */
+  private everything = true
+  private readonly dirty = new Set<string>()
+  /** Devices by the sweep instant at which their rules may decide otherwise. */
+  private readonly atInstant = new DeadlineQueue<string>()
+  /** Devices by the clock's time at which their current episodes change. */
+  private readonly atClock = new DeadlineQueue<string>()
+  private ticketsStale = true
+  private ticketsDue = Number.POSITIVE_INFINITY
+  private gatewaysStale = true
+  private gatewaysDue = Number.POSITIVE_INFINITY
+  private gatewayEpisodes: Episodes = new Map()
+  private offlineOf = new Map<string, { gatewayId: string; since: number }>()
+  private readonly staleSites = new Set<string>()
+  private readonly siteQueue = new DeadlineQueue<string>()
+  /** Each site with devices heard from, and when the first of them was. */
+  private readonly knownSince = new Map<string, number>()
+
+  constructor(private readonly host: SweepHost) {}
+
+  /** A device's state changed (a reading, or the state read at start). */
+  stateChanged(before: DeviceState | undefined, after: DeviceState): void {
+    this.dirty.add(after.deviceId)
+    if (before !== undefined && before.siteId !== after.siteId) {
+      this.staleSites.add(before.siteId)
+      this.knownSince.clear()
+      for (const s of this.host.states().values()) if (s.deviceId !== after.deviceId) this.know(s)
+    }
+    this.know(after)
+    // A site's stock facts follow its devices' cartridges (each new one is an install).
+    const installed = Object.entries(after.toner).some(
+      ([color, t]) => before?.toner[color]?.cartridge !== t.cartridge,
+    )
+    if (before === undefined || installed) this.staleSites.add(after.siteId)
+  }
+
+  private know(s: DeviceState): void {
+    const known = this.knownSince.get(s.siteId)
+    if (known === undefined || s.firstTs < known) this.knownSince.set(s.siteId, s.firstTs)
+  }
+
+  /** What is known of these devices besides their readings changed (a new birth message). */
+  infoChanged(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) this.dirty.add(id)
+    this.ticketsStale = true
+  }
+
+  /** Actions were created or changed: tickets may be new, a site's shipped stock may have grown. */
+  actionsWritten(): void {
+    this.ticketsStale = true
+    for (const siteId of this.knownSince.keys()) this.staleSites.add(siteId)
+  }
+
+  /** Something the sweeps look at changed outside the readings: looked at again at the next sweep instant. */
+  reconsider(what: 'everything' | 'gateways'): void {
+    if (what === 'gateways') this.gatewaysStale = true
+    else this.everything = true
+  }
+
+  /**
+   * The first instant of the sweep grid `from`, `from + every`, … at which something is due (as the
+   * clock stands now), or Infinity: the instants before it would decide nothing new.
+   */
+  nextDue(from: number, every: number): number {
+    const plan = this.plan
+    const scanning =
+      this.scanEverything ||
+      this.everything ||
+      this.host.rules() !== this.evaluator ||
+      (plan.devices && plan.device.hours === null) ||
+      plan.gatewayHours === null
+    if (
+      scanning ||
+      this.dirty.size > 0 ||
+      this.staleSites.size > 0 ||
+      this.ticketsStale ||
+      this.gatewaysStale
+    )
+      return from
+    if (this.atClock.peek() <= this.host.clock.now()) return from
+    const due = Math.min(this.atInstant.peek(), this.siteQueue.peek(), this.ticketsDue, this.gatewaysDue)
+    return Number.isFinite(due) ? sweepInstantOf(due, from, every) : Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * In event time, at a reading of a batch not committed yet: whether every sweep instant from
+   * `from` up to `until` would decide nothing, seeing the batch's readings before it. Then the batch
+   * goes on past them without a commit. Anything the batch may have changed beyond its devices'
+   * states (a ticket opened, a cartridge installed, an order shipped to a site that counts its
+   * stock, a new device) makes them run.
+   */
+  async quietUntil(
+    from: number,
+    every: number,
+    until: number,
+    batch: {
+      states: ReadonlyMap<string, DeviceState>
+      candidates: readonly ActionCandidate[]
+      installs: number
+    },
+  ): Promise<boolean> {
+    const last = Math.floor(until / every) * every
+    if (this.nextDue(from, every) <= last) return false
+    if (batch.installs > 0 || batch.candidates.some((c) => c.ticket !== undefined)) return false
+    const rules = this.host.rules()
+    const known = this.host.states()
+    if (rules.hasRulesFor('stock')) {
+      if (batch.candidates.length > 0) return false
+      for (const id of batch.states.keys()) if (!known.has(id)) return false
+    }
+    if (!this.plan.devices) return true
+    for (const state of batch.states.values()) {
+      const info = await this.host.info(state.deviceId, state.siteId)
+      // Between its deadlines a device's sweep rules decide at every instant as at the first one.
+      if (deviceDeadline(state, info.calendar?.zone, this.plan.device, from) <= last) return false
+      if ((await rules.evaluate(SWEEP_SUBJECTS, state, info, from)).length > 0) return false
+    }
+    return true
+  }
+
+  /** Subjects that keep a scan at every sweep instant: their rules' thresholds cannot be read. */
+  get scanned(): string[] {
+    return [
+      ...(this.plan.devices && this.plan.device.hours === null ? SWEEP_SUBJECTS : []),
+      ...(this.plan.gatewayHours === null ? ['gateway'] : []),
+    ]
+  }
+
+  /** One sweep instant: the subjects due at `now` are looked at, and what they ask for is committed. */
+  async run(now: number): Promise<void> {
+    const rules = this.host.rules()
+    if (rules !== this.evaluator) {
+      this.evaluator = rules
+      this.plan = planOf(rules)
+      this.everything = true
+    }
+    const everything = this.everything || this.scanEverything
+    this.everything = false
+    try {
+      const candidates: ActionCandidate[] = []
+      if (everything || this.ticketsStale || now >= this.ticketsDue)
+        candidates.push(...(await this.checkTickets(now)))
+      let siteEpisodes: Episodes = new Map()
+      if (everything || this.gatewaysStale || now >= this.gatewaysDue || this.plan.gatewayHours === null) {
+        candidates.push(...(await this.gatewayCandidates(rules, now)))
+        siteEpisodes = new Map(this.gatewayEpisodes)
+      }
+      candidates.push(...(await this.deviceCandidates(rules, now, everything)))
+      const stock = await this.siteCandidates(rules, now, everything)
+      candidates.push(...stock)
+      // A site planned for its stock is planned with its gateways' episodes, as in every sweep.
+      for (const c of stock) {
+        const episodes = this.gatewayEpisodes.get(c.siteId)
+        if (episodes && !siteEpisodes.has(c.siteId)) siteEpisodes.set(c.siteId, episodes)
+      }
+      if (candidates.length > 0 || siteEpisodes.size > 0) await this.host.commit(candidates, siteEpisodes)
+    } catch (err) {
+      // What this sweep took off its queues is looked at again by the next one.
+      this.everything = true
+      throw err
+    }
+  }
+
+  /** The sweep rules of each device due, with its next deadlines. */
+  private async deviceCandidates(rules: RuleEvaluator, now: number, everything: boolean) {
+    const states = this.host.states()
+    const plan = this.plan.device
+    let due: Iterable<string>
+    if (everything || plan.hours === null || !this.plan.devices) {
+      due = this.plan.devices ? states.keys() : []
+      this.dirty.clear()
+      this.atInstant.popDue(Number.POSITIVE_INFINITY)
+      this.atClock.popDue(Number.POSITIVE_INFINITY)
+    } else {
+      const ids = new Set(this.dirty)
+      this.dirty.clear()
+      for (const id of this.atInstant.popDue(now)) ids.add(id)
+      for (const id of this.atClock.popDue(this.host.clock.now())) ids.add(id)
+      due = ids
+    }
+    const out: ActionCandidate[] = []
+    for (const deviceId of due) {
+      const state = states.get(deviceId)
+      if (!state) continue
+      const described = await this.host.info(deviceId, state.siteId)
+      const offline = this.offlineOf.get(deviceId)
+      const info = offline ? { ...described, gatewayOffline: offline } : described
+      out.push(...(await rules.evaluate(SWEEP_SUBJECTS, state, info, now)))
+      const zone = info.calendar?.zone
+      this.atInstant.set(deviceId, deviceDeadline(state, zone, plan, now))
+      this.atClock.set(deviceId, episodeDeadline(state, zone, this.host.clock.now()))
+    }
+    return out
+  }
+
+  /**
+   * The gateways: each offline one is a subject of its site (one episode per outage), and its
+   * devices (those its last online state named, or else those it last published for) are told of
+   * it. Every site with a gateway gets its episodes, so that an outage's action ends when the
+   * gateway is back. Read again when a gateway's state changed, or an outage crosses a threshold.
+   */
+  private async gatewayCandidates(rules: RuleEvaluator, now: number): Promise<ActionCandidate[]> {
+    const episodes: Episodes = new Map()
+    const offlineOf = new Map<string, { gatewayId: string; since: number }>()
+    const candidates: ActionCandidate[] = []
+    let due = Number.POSITIVE_INFINITY
+    this.gatewaysStale = false
+    for (const g of await this.host.store.gateways()) {
+      let site = episodes.get(g.siteId)
+      if (!site) {
+        site = new Map()
+        episodes.set(g.siteId, site)
+      }
+      if (g.state !== 'offline') continue
+      const devices = g.devices ?? g.publishedFor
+      for (const d of devices) offlineOf.set(d, { gatewayId: g.gatewayId, since: g.since })
+      const subject = gatewaySubject({ ...g, devices }, this.host.site(g.siteId), now)
+      if (!subject) continue
+      site.set(subject.key, subject.episode)
+      if (!rules.hasRulesFor('gateway')) continue
+      candidates.push(
+        ...(await rules.evaluateSite(subject, g.siteId, this.host.site(g.siteId)?.contact, now)),
+      )
+      due = Math.min(due, nextCrossing(g.since, this.plan.gatewayHours ?? [], now))
+    }
+    this.gatewayEpisodes = episodes
+    this.offlineOf = offlineOf
+    this.gatewaysDue = due
+    return candidates
+  }
+
+  /**
+   * The rules about whole sites: each site of the inventory with devices heard from, its spare
+   * stock reckoned from its last count. A site's action belongs to the site: it has no device.
+   * Looked at when its count falls due (a half-year's first working time), or its devices, its
+   * shipped stock or the inventory changed.
+   */
+  private async siteCandidates(rules: RuleEvaluator, now: number, everything: boolean) {
+    if (!rules.hasRulesFor('stock')) {
+      this.staleSites.clear()
+      return []
+    }
+    const due = new Set(everything ? this.knownSince.keys() : this.staleSites)
+    this.staleSites.clear()
+    for (const siteId of this.siteQueue.popDue(now)) due.add(siteId)
+    const out: ActionCandidate[] = []
+    for (const siteId of due) {
+      const knownSince = this.knownSince.get(siteId)
+      const site = this.host.site(siteId)
+      if (knownSince === undefined || !site) continue
+      const calendar = siteCountCalendar(site)
+      this.siteQueue.set(siteId, stockDeadline(now, calendar))
+      // Most sweeps find nothing owed: the count's time says so before the history is read.
+      const last = await this.host.store.lastStockCount(siteId)
+      if (owedCount(last?.ts ?? null, knownSince, now, calendar) === null) continue
+      const history = await this.host.store.stockHistory(siteId)
+      const lines = expectedStock(history.count, history.shipped, history.installed)
+      const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)
+      if (subject) out.push(...(await rules.evaluateSite(subject, siteId, site.contact, now)))
+    }
+    return out
+  }
+
+  /**
+   * Runs the SLA clocks of the open service tickets: a clock that ran out is recorded as a breach
+   * on its ticket, and a device not restored in time gets a `replacement-device` action. Read again
+   * when actions were written, or the next clock runs out.
+   */
+  private async checkTickets(now: number): Promise<ActionCandidate[]> {
+    const followUps: ActionCandidate[] = []
+    let changed = false
+    let due = Number.POSITIVE_INFINITY
+    this.ticketsStale = false
+    for (const open of await this.host.store.openTickets()) {
+      const info = await this.host.info(open.deviceId, open.siteId)
+      // A ticket blocked by its contract starts its clocks once the contract is active again.
+      let ticket = open.ticket
+      if (ticket.blocked && contractOf(info) === 'active') {
+        ticket = releaseTicket(ticket, info.calendar ?? DEFAULT_SITE_CALENDAR, now)
+      }
+      const checked = checkClocks(ticket, now)
+      due = Math.min(due, ticketDeadline(checked.ticket, now))
+      if (checked.ticket !== open.ticket) {
+        await this.host.store.updateTicket(open.id, () => ({ ticket: checked.ticket }), now)
+        changed = true
+      }
+      for (const f of checked.followUps) {
+        if (f.type !== 'replacement-device') continue
+        followUps.push({
+          rule: open.rule,
+          type: 'replacement-device',
+          deviceId: open.deviceId,
+          siteId: open.siteId,
+          subject: open.subject,
+          episode: open.episode,
+          details: { ticket: open.id, dueAt: new Date(f.dueAt).toISOString(), ...actionIdentity(info) },
+          at: now,
+        })
+      }
+    }
+    this.ticketsDue = due
+    if (changed) this.host.onActions()
+    return followUps
+  }
+}
