@@ -146,7 +146,7 @@ export class GatewayLink {
         if (err && this.client === client && !client.disconnecting) {
           this.resent++
           if (client.connected) attempt()
-          else client.once('connect', attempt)
+          else this.afterReconnect(client, attempt)
           return
         }
         if (err) this.publishErrors++
@@ -156,6 +156,23 @@ export class GatewayLink {
         if (this.inflight === 0) for (const done of this.idle.splice(0)) done()
       })
     attempt()
+  }
+
+  /** Sends waiting for their client's next connection: one listener a client, however many wait. */
+  private readonly resends = new WeakMap<MqttClient, (() => void)[]>()
+
+  private afterReconnect(client: MqttClient, send: () => void): void {
+    const waiting = this.resends.get(client)
+    if (waiting) {
+      waiting.push(send)
+      return
+    }
+    this.resends.set(client, [send])
+    client.once('connect', () => {
+      const all = this.resends.get(client) ?? []
+      this.resends.delete(client)
+      for (const again of all) again()
+    })
   }
 
   /** Resolves when every message sent is acknowledged. */

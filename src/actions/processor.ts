@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock, EventClock } from '../clock.ts'
 import type { Birth, Site } from '../contract/schemas.ts'
-import { printElsewhere } from '../domain/alternatives.ts'
+import { somewhereElse } from '../domain/alternatives.ts'
 import { currentEpisodes, type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
@@ -19,8 +19,6 @@ const MANY_SWEEPS = 10_000
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
 const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'recurrence']
 const BATCH = 500
-/** A device heard from within this long counts as ready to take another's printing (the silence rule's 5 days). */
-const RECENT_MS = 5 * 24 * 3_600_000
 
 /**
  * Follows the journal of stored readings: folds each into its device's state, runs the rules, and
@@ -421,16 +419,13 @@ export class Processor {
     const state = batch.get(c.deviceId) ?? this.states.get(c.deviceId) ?? null
     const down = c.ticket.severity === 'critical' || state?.status === 'stopped' || state?.status === 'error'
     if (!down) return
-    const place = async (s: DeviceState) => {
-      const info = this.describe(await this.birthOf(s.deviceId), s.deviceId, s.siteId)
-      return { deviceId: s.deviceId, siteId: s.siteId, location: info.location, label: info.label, state: s }
-    }
     const site = new Map<string, DeviceState>()
     for (const s of this.states.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
     for (const s of batch.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
-    const target = state ? await place(state) : { deviceId: c.deviceId, siteId: c.siteId, state: null }
-    const others = await Promise.all([...site.values()].map(place))
-    c.details = { ...c.details, alternatives: printElsewhere(target, others, c.at, RECENT_MS) }
+    const describe = async (deviceId: string, siteId: string) =>
+      this.describe(await this.birthOf(deviceId), deviceId, siteId)
+    const target = { deviceId: c.deviceId, siteId: c.siteId, state }
+    c.details = { ...c.details, alternatives: await somewhereElse(target, site.values(), describe, c.at) }
   }
 
   private async commit(

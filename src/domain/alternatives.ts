@@ -6,6 +6,9 @@
  */
 import type { DeviceState } from './device-state.ts'
 
+/** A device heard from within this long can take another's printing (the silence rule's 5 days). */
+export const READY_WITHIN_MS = 5 * 24 * 3_600_000
+
 /** Statuses of a device that takes jobs. `warning` is left out: it may be about to stop. */
 const READY = new Set(['ready', 'printing', 'sleep'])
 
@@ -60,7 +63,7 @@ export function printElsewhere(
   target: PrinterPlace & { state: DeviceState | null },
   others: readonly (PrinterPlace & { state: DeviceState | null })[],
   now: number,
-  recentMs: number,
+  recentMs: number = READY_WITHIN_MS,
 ): Alternative[] {
   const needsColor = printsColor(target.state)
   const ready = others.flatMap((o) => {
@@ -80,4 +83,28 @@ export function printElsewhere(
     status: o.state?.status ?? 'ready',
     color,
   }))
+}
+
+/**
+ * `printElsewhere` for a device of a site whose devices are `siteStates`, with each device's office
+ * and label as `describe` finds them (the inventory, its birth).
+ */
+export async function somewhereElse(
+  target: { deviceId: string; siteId: string; state: DeviceState | null },
+  siteStates: Iterable<DeviceState>,
+  describe: (deviceId: string, siteId: string) => Promise<{ location?: string; label?: string }>,
+  now: number,
+): Promise<Alternative[]> {
+  const place = async (p: { deviceId: string; siteId: string; state: DeviceState | null }) => {
+    const { location, label } = await describe(p.deviceId, p.siteId)
+    return {
+      ...p,
+      ...(location === undefined ? {} : { location }),
+      ...(label === undefined ? {} : { label }),
+    }
+  }
+  const others = await Promise.all(
+    [...siteStates].map((s) => place({ deviceId: s.deviceId, siteId: s.siteId, state: s })),
+  )
+  return printElsewhere(await place(target), others, now)
 }

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Action, Birth } from '../contract/schemas.ts'
-import { type Alternative, printElsewhere } from '../domain/alternatives.ts'
+import { type Alternative, somewhereElse } from '../domain/alternatives.ts'
 import { addWorkingHours, expectedDeliveryAt } from '../domain/calendar.ts'
 import { deliveryOf, orderedDelivery } from '../domain/delivery.ts'
 import type { DeviceState } from '../domain/device-state.ts'
@@ -25,9 +25,6 @@ import type { Store } from '../store/store.ts'
 /** The rule name on actions people opened: no rule file made them. */
 export const SERVICE_REQUEST_RULE = 'service-request'
 export const ORDER_RULE = 'order-request'
-
-/** A device heard from within this long can take another's printing (the silence rule's 5 days). */
-const RECENT_MS = 5 * 24 * 3_600_000
 
 /** The item of an order, and the action type it is. */
 export const ORDER_TYPES = { toner: 'reorder', 'waste-box': 'waste-box' } as const
@@ -92,7 +89,7 @@ export class CustomerRequests {
       const stopped = call.stopped ?? false
       const severity = stopped ? ('critical' as const) : ('warning' as const)
       const terms = this.slaTerms()
-      const alternatives = stopped ? { alternatives: await this.alternatives(device, info, now) } : {}
+      const alternatives = stopped ? { alternatives: await this.alternatives(device, now) } : {}
       const open = (await store.openTickets()).find((t) => t.deviceId === device.deviceId)
       if (open) {
         const joined = await store.updateTicket(
@@ -249,26 +246,12 @@ export class CustomerRequests {
     return this.deps.rules().find((r) => r.event.type === type && r.delivery)?.delivery ?? {}
   }
 
-  private async alternatives(device: DeviceRef, info: DeviceInfo, now: number): Promise<Alternative[]> {
+  private alternatives(device: DeviceRef, now: number): Promise<Alternative[]> {
     const { processing, store } = this.deps
-    const place = async (s: DeviceState) => {
-      const other = this.deps.describe(await store.birth(s.deviceId), s.deviceId, s.siteId)
-      return {
-        deviceId: s.deviceId,
-        siteId: s.siteId,
-        location: other.location,
-        label: other.label,
-        state: s,
-      }
-    }
-    const target = {
-      deviceId: device.deviceId,
-      siteId: device.siteId,
-      location: info.location,
-      state: processing.stateOf(device.deviceId),
-    }
-    const others = await Promise.all(processing.statesOfSite(device.siteId).map(place))
-    return printElsewhere(target, others, now, RECENT_MS)
+    const describe = async (deviceId: string, siteId: string) =>
+      this.deps.describe(await store.birth(deviceId), deviceId, siteId)
+    const target = { ...device, state: processing.stateOf(device.deviceId) }
+    return somewhereElse(target, processing.statesOfSite(device.siteId), describe, now)
   }
 }
 
