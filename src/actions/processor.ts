@@ -252,6 +252,8 @@ export class Processor {
     const infos = new Map<string, DeviceInfo>()
     let opens = new Map<string, LedgerEntry[]>()
     let candidates: ActionCandidate[] = []
+    /** Of the candidates, those of a cause not open yet: the only ones that may create an action. */
+    let fresh: ActionCandidate[] = []
     /**
      * Per device, its unresolved actions and what this batch asked for so far, each cause once:
      * the readings after see them as if the batch were committed reading by reading.
@@ -266,13 +268,14 @@ export class Processor {
       if (
         this.eventTime &&
         r.ts >= this.nextEventSweep &&
-        !(await this.passQuiet(r.ts, touched, candidates, installs))
+        !(await this.passQuiet(r.ts, touched, fresh, installs))
       ) {
         if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
         touched = new Map()
         opens = new Map()
         pending = new Map()
         candidates = []
+        fresh = []
         installs = []
         await this.eventSweepsUntil(r.ts)
       }
@@ -327,6 +330,7 @@ export class Processor {
           const cause = causeOf(c)
           if (seen.causes.has(cause)) continue
           seen.causes.add(cause)
+          fresh.push(c)
           seen.list.push({ ...c, createdAt: c.at, ...orderFields(c.details) })
         }
       } catch (err) {
@@ -384,7 +388,8 @@ export class Processor {
       // deadlines only the instants at which one falls due run; a subject whose rules' thresholds
       // cannot be read keeps a scan at every instant, and a jump of months costs that many scans.
       const scanned = this.sweeper.scanned
-      this.log.warn(
+      // Slow only when a scan runs at each instant: otherwise it is news, not a warning.
+      this.log[scanned.length > 0 ? 'warn' : 'info'](
         {
           scanned,
           from: new Date(this.nextEventSweep).toISOString(),

@@ -118,6 +118,8 @@ export class Sweeps {
   private offlineOf = new Map<string, { gatewayId: string; since: number }>()
   private readonly staleSites = new Set<string>()
   private readonly siteQueue = new DeadlineQueue<string>()
+  /** Device states found to decide nothing at any sweep instant before `until`, under `rules`. */
+  private readonly quiet = new WeakMap<DeviceState, { rules: RuleEvaluator; until: number }>()
   /** Each site with devices heard from, and when the first of them was. */
   private readonly knownSince = new Map<string, number>()
 
@@ -166,7 +168,7 @@ export class Sweeps {
    * The first instant of the sweep grid `from`, `from + every`, … at which something is due (as the
    * clock stands now), or Infinity: the instants before it would decide nothing new.
    */
-  nextDue(from: number, every: number): number {
+  nextDue(from: number, every: number, dirtyToo = true): number {
     const plan = this.plan
     const scanning =
       this.scanEverything ||
@@ -176,7 +178,7 @@ export class Sweeps {
       plan.gatewayHours === null
     if (
       scanning ||
-      this.dirty.size > 0 ||
+      (dirtyToo && this.dirty.size > 0) ||
       this.staleSites.size > 0 ||
       this.ticketsStale ||
       this.gatewaysStale
@@ -205,7 +207,10 @@ export class Sweeps {
     },
   ): Promise<boolean> {
     const last = Math.floor(until / every) * every
-    if (this.nextDue(from, every) <= last) return false
+    // Tickets changed, and devices changed since the last sweep, are looked at here as a sweep
+    // would, rather than make one.
+    if (this.ticketsStale && !(await this.ticketsQuiet(from))) return false
+    if (this.nextDue(from, every, false) <= last) return false
     if (batch.installs > 0 || batch.candidates.some((c) => c.ticket !== undefined)) return false
     const rules = this.host.rules()
     const known = this.host.states()
@@ -213,12 +218,40 @@ export class Sweeps {
       if (batch.candidates.length > 0) return false
       for (const id of batch.states.keys()) if (!known.has(id)) return false
     }
-    if (!this.plan.devices) return true
-    for (const state of batch.states.values()) {
+    if (!this.plan.devices) {
+      // No rule looks at devices over time: a sweep would look at none of them either.
+      this.dirty.clear()
+      return true
+    }
+    // Each as the sweeps from `from` to `last` would see it: the batch's state, or the committed one.
+    const looked = new Map<string, { state: DeviceState; zone: string | undefined }>()
+    for (const id of [...batch.states.keys(), ...this.dirty]) {
+      if (looked.has(id)) continue
+      const state = batch.states.get(id) ?? known.get(id)
+      if (!state) continue
       const info = await this.host.info(state.deviceId, state.siteId)
+      const zone = info.calendar?.zone
+      looked.set(id, { state, zone })
+      // A state already found quiet up to a deadline past `last` (at an earlier crossing of this
+      // batch) is quiet still: nothing it depends on changed, or the sweeps would not be here.
+      const proven = this.quiet.get(state)
+      if (proven !== undefined && proven.rules === rules && proven.until > last) continue
       // Between its deadlines a device's sweep rules decide at every instant as at the first one.
-      if (deviceDeadline(state, info.calendar?.zone, this.plan.device, from) <= last) return false
-      if ((await rules.evaluate(SWEEP_SUBJECTS, state, info, from)).length > 0) return false
+      const until = deviceDeadline(state, zone, this.plan.device, from)
+      if (until <= last) return false
+      const offline = this.offlineOf.get(id)
+      const seen = offline ? { ...info, gatewayOffline: offline } : info
+      if ((await rules.evaluate(SWEEP_SUBJECTS, state, seen, from)).length > 0) return false
+      this.quiet.set(state, { rules, until })
+    }
+    // The changed devices were looked at as the sweep at `from` would have: their next deadlines
+    // are known, and they are changed no more.
+    for (const id of [...this.dirty]) {
+      const seen = looked.get(id)
+      if (!seen) continue
+      this.atInstant.set(id, deviceDeadline(seen.state, seen.zone, this.plan.device, from))
+      this.atClock.set(id, episodeDeadline(seen.state, seen.zone, this.host.clock.now()))
+      this.dirty.delete(id)
     }
     return true
   }
@@ -371,6 +404,25 @@ export class Sweeps {
    * on its ticket, and a device not restored in time gets a `replacement-device` action. Read again
    * when actions were written, or the next clock runs out.
    */
+  /**
+   * Reads the open tickets as `checkTickets` at `from` would, without changing any: true, with
+   * their next deadline known, when none would change at `from` (no breach, no release).
+   */
+  private async ticketsQuiet(from: number): Promise<boolean> {
+    let due = Number.POSITIVE_INFINITY
+    for (const open of await this.host.store.openTickets()) {
+      if (open.ticket.blocked) {
+        const info = await this.host.info(open.deviceId, open.siteId)
+        if (contractOf(info) === 'active') return false
+      }
+      if (checkClocks(open.ticket, from).ticket !== open.ticket) return false
+      due = Math.min(due, ticketDeadline(open.ticket, from))
+    }
+    this.ticketsStale = false
+    this.ticketsDue = due
+    return true
+  }
+
   private async checkTickets(now: number): Promise<ActionCandidate[]> {
     const followUps: ActionCandidate[] = []
     let changed = false

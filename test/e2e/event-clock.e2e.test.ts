@@ -2,9 +2,12 @@
  * --clock event: "now" follows the newest reading, so a simulation faster than real time sees a
  * device go silent in simulated days, not in wall-clock days.
  */
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { actions, connect, HOUR, iso, publishAll, settled, telemetry } from '../helpers/fleet.ts'
-import { kill9, startServiceProcess, tempDir } from '../helpers/service-process.ts'
+import { getJson, kill9, ROOT, startServiceProcess, tempDir } from '../helpers/service-process.ts'
 
 describe('event time', () => {
   const data = tempDir()
@@ -40,31 +43,69 @@ describe('event time', () => {
     }
   })
 
-  it('says in the log when event time jumps over so many sweep instants that it will take a while', async () => {
+  /** 2 hours at a sweep every 10 s (720 instants), then 30 hours (10,800): what the log says of each. */
+  const jump = async (rulesDir?: string) => {
     const dir = tempDir()
     const service = await startServiceProcess({
       dataDir: dir.path,
-      extra: ['--clock', 'event', '--sweep-interval', '10s'],
+      extra: ['--clock', 'event', '--sweep-interval', '10s', ...(rulesDir ? ['--rules-dir', rulesDir] : [])],
     })
     try {
       const client = await connect(service.mqttUrl)
       const t0 = Date.parse('2031-05-06T00:00:00Z')
-      // 2 hours at a sweep every 10 s: 720 sweeps, nothing to say. Then 30 hours: 10,800.
       await publishAll(client, [
         telemetry('sim', 'JUMP', { ts: iso(t0), status: 'ready' }),
         telemetry('sim', 'JUMP', { ts: iso(t0 + 2 * HOUR), status: 'ready' }),
       ])
       await settled(service.http)
       const warned = () => service.logs.filter((l) => String(l.msg).startsWith('event time jumps'))
-      expect(warned()).toEqual([])
+      const before = warned().length
       await publishAll(client, [telemetry('sim', 'JUMP', { ts: iso(t0 + 32 * HOUR), status: 'ready' })])
       await client.endAsync()
       await settled(service.http)
-      expect(warned()).toHaveLength(1)
-      expect(warned()[0]).toMatchObject({ sweeps: 10_800, sweepIntervalMs: 10_000, level: 40 })
+      const { body } = await getJson<{ processing: { sweeps: number } }>(`${service.http}/stats`)
+      return { before, after: warned(), sweeps: body.processing.sweeps }
     } finally {
       await kill9(service)
       dir.remove()
+    }
+  }
+
+  it('passes a jump of event time over many sweep instants at once when no deadline falls in it', async () => {
+    const { before, after, sweeps } = await jump()
+    expect(before).toBe(0)
+    expect(after).toEqual([])
+    // Every instant passed counts, though none had anything to do.
+    expect(sweeps).toBeGreaterThanOrEqual(720 + 10_800)
+  })
+
+  it('says in the log when a jump runs a scan at each of many sweep instants (a threshold that is no number)', async () => {
+    const rules = mkdtempSync(join(tmpdir(), 'printwarden-scan-rules-'))
+    try {
+      for (const f of readdirSync(join(ROOT, 'rules')).filter((f) => f.endsWith('.json')))
+        cpSync(join(ROOT, 'rules', f), join(rules, f))
+      writeFileSync(
+        join(rules, 'odd-silence.json'),
+        JSON.stringify({
+          name: 'odd-silence',
+          subject: 'silence',
+          conditions: {
+            all: [{ fact: 'device', path: '$.hoursSinceLastReading', operator: 'greaterThan', value: '120' }],
+          },
+          event: { type: 'odd-silence' },
+        }),
+      )
+      const { before, after } = await jump(rules)
+      expect(before).toBe(0)
+      expect(after).toHaveLength(1)
+      expect(after[0]).toMatchObject({
+        sweeps: 10_800,
+        sweepIntervalMs: 10_000,
+        level: 40,
+        scanned: ['silence', 'billing'],
+      })
+    } finally {
+      rmSync(rules, { recursive: true, force: true })
     }
   })
 })
