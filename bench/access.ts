@@ -19,7 +19,11 @@ if (process.argv.includes('--help')) {
 Starts printwarden (with an admin and gateway accounts) and measures:
   oversized    peak RSS rise while 4 sockets each announce a 250 MiB packet and send its body
   connections  the slowest GET /health while N (10000) connection attempts go beyond --max-connections (100)
-  storm        gateways' mean PUBACK time before and during a wrong-password storm from one address`)
+  storm        gateways' mean PUBACK time before and during a wrong-password storm from one address
+
+  --attempts N         connection attempts beyond the limit [10000]
+  --max-connections N  the service's --max-connections [100]
+  --help               this text`)
   process.exit(0)
 }
 const arg = (name: string, fallback: number) => {

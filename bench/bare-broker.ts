@@ -4,6 +4,17 @@
  */
 import { createServer } from 'node:net'
 import { Aedes } from 'aedes'
+import { benchFlags } from './flags.ts'
+
+benchFlags(
+  `bench/bare-broker.ts: a bare aedes broker on a free TCP port of 127.0.0.1, the baseline of npm run bench
+(which starts it). Prints {"mqttPort": N} and runs until SIGTERM.
+
+  --version   the version of printwarden
+  --help      this text
+`,
+  {},
+)
 
 const broker = await Aedes.createBroker()
 const server = createServer(broker.handle)

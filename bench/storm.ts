@@ -6,7 +6,17 @@
  */
 import { createConnection } from 'node:net'
 
+const USAGE = `bench/storm.ts: the attackers of bench/access.ts, run by it in a process of their own.
+
+  npx tsx bench/storm.ts flood HOST PORT N   N connection attempts, 500 at a time; prints how long they took
+  npx tsx bench/storm.ts password HOST PORT  CONNECTs with a bad token, 20 at a time, until SIGTERM
+  --help                                     this text
+`
 const [mode, host = '127.0.0.1', portText = '1883', countText = '10000'] = process.argv.slice(2)
+if (mode !== 'flood' && mode !== 'password') {
+  process.stdout.write(USAGE)
+  process.exit(mode === '--help' || mode === '-h' ? 0 : 2)
+}
 const port = Number(portText)
 
 const str = (v: string) => {

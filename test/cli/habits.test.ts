@@ -114,6 +114,11 @@ describe('--version and --help', () => {
     ['the ingest bench', 'bench/ingest.ts', '--readings N'],
     ['the load bench', 'bench/load.ts', '--lockstep'],
     ['the soak bench', 'bench/soak.ts', '--kills K'],
+    ['the event-time sweeps bench', 'bench/event-sweeps.ts', '--intervals LIST'],
+    ['the gateway bench', 'bench/gateway.ts', '--printers N'],
+    ['the access bench', 'bench/access.ts', '--attempts N'],
+    ["the access bench's attackers", 'bench/storm.ts', 'flood HOST PORT N'],
+    ["the ingest bench's bare broker", 'bench/bare-broker.ts', 'SIGTERM'],
   ])('%s explains its flags with --help, and starts nothing', async (_name, script, flag) => {
     const { stdout } = await tsx(script, ['--help'])
     expect(stdout).toContain(flag)
