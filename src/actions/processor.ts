@@ -424,8 +424,8 @@ export class Processor {
     const state = batch.get(c.deviceId) ?? this.states.get(c.deviceId) ?? null
     const down = c.ticket.severity === 'critical' || state?.status === 'stopped' || state?.status === 'error'
     if (!down) return
-    const site = new Map<string, DeviceState>()
-    for (const s of this.states.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
+    // The site as this batch leaves it: its committed states, with the batch's newer ones.
+    const site = new Map(this.statesOfSite(c.siteId).map((s) => [s.deviceId, s]))
     for (const s of batch.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
     const describe = async (deviceId: string, siteId: string) =>
       this.describe(await this.birthOf(deviceId), deviceId, siteId)

@@ -90,7 +90,7 @@ export class CustomerRequests {
       const severity = stopped ? ('critical' as const) : ('warning' as const)
       const terms = this.slaTerms()
       const alternatives = stopped ? { alternatives: await this.alternatives(device, now) } : {}
-      const open = (await store.openTickets()).find((t) => t.deviceId === device.deviceId)
+      const [open] = await store.openTickets(device.deviceId)
       if (open) {
         const joined = await store.updateTicket(
           open.id,

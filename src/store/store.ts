@@ -163,8 +163,8 @@ export interface Store {
   /** Applies processing results and their outbox messages in one transaction; returns how many messages it wrote. */
   commit(change: Commit): Promise<number>
   actions(filter: ActionFilter): Promise<Action[]>
-  /** Service tickets of actions not resolved, for their SLA clocks. */
-  openTickets(): Promise<OpenTicket[]>
+  /** Service tickets of actions not resolved (of one device, if given), for their SLA clocks. */
+  openTickets(deviceId?: string): Promise<OpenTicket[]>
   /**
    * Changes an action's service ticket (and its details.ticket) in one transaction, with its outbox
    * message. Null for an unknown id.

@@ -264,6 +264,19 @@ describe('requests people make, refused with the reason', () => {
     }
   })
 
+  it('refuses to cancel a service call once support has worked on it, and changes nothing', async () => {
+    const opened = await post('/devices/MI-MONO/service-requests', { description: 'Feeder jams' })
+    expect(opened.statusCode).toBe(201)
+    const call = opened.json() as Action
+    const worked = await post(`/actions/${call.id}/ticket`, { type: 'remote-support-called' }, 'admin')
+    expect(worked.statusCode).toBe(200)
+    const before = await list()
+    const res = await post(`/actions/${call.id}/cancel`, { reason: 'it works again' })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().message).toMatch(/support has worked on the call \(remote-support-called at /)
+    expect(await list()).toEqual(before)
+  })
+
   it("lets a site user cancel what it ordered, and not another user's order", async () => {
     const mine = (
       await post('/devices/MI-COLOR/orders', order({ extra: true }), 'acme-user')

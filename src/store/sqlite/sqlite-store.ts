@@ -312,7 +312,7 @@ export class SqliteStore implements Store {
       setHistory: db.prepare('UPDATE actions SET details = ? WHERE id = ?'),
       action: db.prepare(`SELECT ${ACTION_COLUMNS} FROM actions WHERE id = ?`),
       openTickets: db.prepare(
-        "SELECT id, device_id AS deviceId, site_id AS siteId, rule, subject, episode, ticket FROM actions WHERE ticket IS NOT NULL AND status != 'resolved'",
+        "SELECT id, device_id AS deviceId, site_id AS siteId, rule, subject, episode, ticket FROM actions WHERE ticket IS NOT NULL AND status != 'resolved' AND (@deviceId IS NULL OR device_id = @deviceId)",
       ),
       ticket: db.prepare('SELECT ticket, details FROM actions WHERE id = ?'),
       setDetails: db.prepare('UPDATE actions SET details = ?, updated_at = ? WHERE id = ?'),
@@ -737,8 +737,11 @@ export class SqliteStore implements Store {
     })()
   }
 
-  async openTickets(): Promise<OpenTicket[]> {
-    const rows = this.statements.openTickets.all() as (Omit<OpenTicket, 'ticket'> & { ticket: string })[]
+  async openTickets(deviceId?: string): Promise<OpenTicket[]> {
+    const rows = this.statements.openTickets.all({ deviceId: deviceId ?? null }) as (Omit<
+      OpenTicket,
+      'ticket'
+    > & { ticket: string })[]
     return rows.map((r) => ({ ...r, ticket: JSON.parse(r.ticket) as Ticket }))
   }
 
