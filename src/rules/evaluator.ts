@@ -17,12 +17,24 @@ import {
 
 const ticketSeverity = (s: unknown): TicketSeverity => (s === 'warning' || s === 'info' ? s : 'critical')
 
+import { DecisionMemo } from './decision-memo.ts'
 import type { LoadedRule } from './loader.ts'
+
+/** The keys of a path, split once: rule files have a few dozen paths, read at every reading. */
+const pathKeys = new Map<string, readonly string[]>()
+function keysOf(path: string): readonly string[] {
+  let keys = pathKeys.get(path)
+  if (!keys) {
+    keys = path.split('.').slice(path.startsWith('$') ? 1 : 0)
+    if (pathKeys.size < 10_000) pathKeys.set(path, keys)
+  }
+  return keys
+}
 
 /** Resolves `$.a.b` by plain property access: no JSONPath, so no JSONPath injection, and faster. */
 export function resolvePath(value: unknown, path: string): unknown {
   let current = value
-  for (const key of path.split('.').slice(path.startsWith('$') ? 1 : 0)) {
+  for (const key of keysOf(path)) {
     if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return undefined
     current = (current as Record<string, unknown>)[key]
   }
@@ -52,12 +64,19 @@ export function engineFor(rules: readonly LoadedRule[]): Engine {
   return engine
 }
 
+interface FiredRule {
+  rule: LoadedRule
+  params: Record<string, unknown>
+}
+
 interface SubjectRules {
   /** All the rules of a subject in one engine: one run per subject instance, the common case. */
   together: Engine
   /** Each rule alone: for when the run of all of them fails, to tell which rule did. */
   alone: { rule: LoadedRule; engine: Engine }[]
   byName: Map<string, LoadedRule>
+  /** Which rules fired, by the outcome of each comparison: most readings are a case seen before. */
+  memo: DecisionMemo
 }
 
 /**
@@ -79,37 +98,75 @@ export class RuleEvaluator {
     const grouped = new Map<SubjectKind, LoadedRule[]>()
     for (const rule of rules) grouped.set(rule.subject, [...(grouped.get(rule.subject) ?? []), rule])
     for (const [kind, list] of grouped) {
+      const together = engineFor(list)
       this.bySubject.set(kind, {
-        together: engineFor(list),
+        together,
         alone: list.map((rule) => ({ rule, engine: engineFor([rule]) })),
         byName: new Map(list.map((r) => [r.name, r])),
+        memo: new DecisionMemo(list, together, resolvePath),
       })
     }
   }
 
-  /** The rules that fire for one subject instance, with their events' params (facts put in). */
-  private async fired(
+  /**
+   * The rules that fire for one subject instance, with their events' params (facts put in): from
+   * the memo when its case was decided before, else from the engine (and then remembered).
+   */
+  private async fired(compiled: SubjectRules, facts: Record<string, unknown>): Promise<FiredRule[]> {
+    const { memo } = compiled
+    const key = memo.key(facts)
+    if (key === undefined) return (await this.run(compiled, facts)).fired
+    let names = memo.get(key)
+    if (!names) {
+      const ran = await this.run(compiled, facts)
+      // A run that failed is not a case: its rules were run alone, and may fail again.
+      if (ran.failed) return ran.fired
+      names = ran.fired.map((f) => f.rule.name)
+      memo.set(key, names)
+    }
+    return names.flatMap((name) => {
+      const rule = compiled.byName.get(name)
+      return rule ? [{ rule, params: memo.params(rule, facts) }] : []
+    })
+  }
+
+  /** The engine's answer for one subject instance: all rules together, or, if that fails, each alone. */
+  private async run(
     compiled: SubjectRules,
     facts: Record<string, unknown>,
-  ): Promise<{ rule: LoadedRule; params: Record<string, unknown> }[]> {
+  ): Promise<{ fired: FiredRule[]; failed: boolean }> {
     try {
       const { results } = await compiled.together.run(facts)
-      return results.flatMap((r) => {
+      const fired = results.flatMap((r) => {
         const rule = compiled.byName.get(r.name as string)
         return rule ? [{ rule, params: (r.event?.params ?? {}) as Record<string, unknown> }] : []
       })
+      return { fired, failed: false }
     } catch {
-      const out: { rule: LoadedRule; params: Record<string, unknown> }[] = []
+      const fired: FiredRule[] = []
       for (const { rule, engine } of compiled.alone) {
         try {
           const [event] = (await engine.run(facts)).events
-          if (event) out.push({ rule, params: (event.params ?? {}) as Record<string, unknown> })
+          if (event) fired.push({ rule, params: (event.params ?? {}) as Record<string, unknown> })
         } catch (err) {
           this.recordError(rule.name, err as Error)
         }
       }
-      return out
+      return { fired, failed: true }
     }
+  }
+
+  /** How often the memo knew the case, and how often the engine was asked: per subject kind. */
+  memoStats(): Record<string, { hits: number; misses: number }> {
+    return Object.fromEntries(
+      [...this.bySubject].map(([kind, c]) => [kind, { hits: c.memo.hits, misses: c.memo.misses }]),
+    )
+  }
+
+  /** The names and params of the rules of a kind that fire over these facts (what `evaluate` uses). */
+  async decide(kind: SubjectKind, facts: Record<string, unknown>): Promise<FiredRule[]> {
+    const compiled = this.bySubject.get(kind)
+    return compiled ? this.fired(compiled, facts) : []
   }
 
   hasRulesFor(kind: SubjectKind): boolean {
