@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { MqttClient } from 'mqtt'
 import { terminalProgress } from '../src/terminal.ts'
-import { connect, HOUR } from '../test/helpers/fleet.ts'
+import { connect } from '../test/helpers/fleet.ts'
 import { startInfluxd } from '../test/helpers/influxd.ts'
 import {
   getJson,
@@ -30,6 +30,7 @@ import {
   waitFor,
 } from '../test/helpers/service-process.ts'
 import { benchFlags } from './flags.ts'
+import { steadyLatency } from './latency.ts'
 
 const USAGE = `Ingest benchmark: the real service as a child process, gateways publishing QoS 1 readings.
 
@@ -44,6 +45,9 @@ const USAGE = `Ingest benchmark: the real service as a child process, gateways p
   --store S        sqlite (default) or influx (starts a real influxd)
   --spool-drain    with --store influx: influxd down while publishing, then time the spool draining
   --no-baseline    leave out the bare aedes broker run
+  --steady S       then S seconds (default 20; 0 leaves it out) at half the rate acknowledged, with
+                   one message in --probe-every (50) a new device at 15% black: its publish-to-reorder
+                   latency, the first --warmup (5) seconds apart; --steady-rate N sets the rate
   --cpu-prof DIR   write a V8 CPU profile of the service to DIR (it is then stopped with SIGTERM, so
                    that the profile is written, rather than killed)
   --version        the version of printwarden
@@ -63,6 +67,10 @@ const values = benchFlags(USAGE, {
   'spool-drain': { type: 'boolean', default: false },
   'no-baseline': { type: 'boolean', default: false },
   'cpu-prof': { type: 'string' },
+  steady: { type: 'string', default: '20' },
+  warmup: { type: 'string', default: '5' },
+  'steady-rate': { type: 'string' },
+  'probe-every': { type: 'string', default: '50' },
 })
 const total = Number(values.readings)
 const gateways = Number(values.gateways)
@@ -73,25 +81,31 @@ const window = Number(values.window)
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
-const start = Date.now() - 400 * 24 * HOUR
 const perDevice = Math.ceil(total / devices)
+// The readings end a quarter of an hour before the run: a fleet reporting now, none of it silent,
+// so that the steady phase after the burst measures readings, not a wave of missed-reading actions.
+const start = Date.now() - (perDevice + 1) * 15 * 60_000
+
+/** A device's `n`-th reading, every 15 minutes: its toner goes down and its counter up. */
+const readingOf = (n: number) => ({
+  ts: start + n * 15 * 60_000,
+  seq: n,
+  toner: { black: 100 - (n % 90), cyan: 100 - ((n * 2) % 90) },
+  counters: { total: n * 7 },
+  status: 'ready',
+})
+
+/** The devices of gateway `g`. */
+const devicesOf = (g: number) =>
+  Array.from({ length: devices }, (_, d) => d).filter((d) => d % gateways === g)
 
 /** The messages of one gateway: its devices' readings in time order, `batch` readings a message. */
 function messagesOf(g: number): { topic: string; payload: string; count: number }[] {
   const out: { topic: string; payload: string; count: number }[] = []
-  const mine = Array.from({ length: devices }, (_, d) => d).filter((d) => d % gateways === g)
+  const mine = devicesOf(g)
   for (let i = 0; i < perDevice; i += batch) {
     for (const d of mine) {
-      const readings = Array.from({ length: Math.min(batch, perDevice - i) }, (_, k) => {
-        const n = i + k
-        return {
-          ts: start + n * 15 * 60_000,
-          seq: n,
-          toner: { black: 100 - (n % 90), cyan: 100 - ((n * 2) % 90) },
-          counters: { total: n * 7 },
-          status: 'ready',
-        }
-      })
+      const readings = Array.from({ length: Math.min(batch, perDevice - i) }, (_, k) => readingOf(i + k))
       out.push({
         topic: `fleet/v1/site-${g}/BENCH-${d}/telemetry`,
         payload: JSON.stringify(batch === 1 ? readings[0] : readings),
@@ -208,14 +222,38 @@ await waitFor(
 )
 const inInflux = performance.now() - drainFrom
 const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?limit=10000`)).body.items.length
-const peak = memoryMiB(pid, 'VmHWM')
 await run.end()
+const ackedPerSecond = Math.round(readingsSent / (acked / 1000))
+const steadySeconds = Number(values.steady)
+const steady =
+  steadySeconds > 0
+    ? await steadyLatency({
+        url: service.mqttUrl,
+        gateways,
+        rate: values['steady-rate'] ? Number(values['steady-rate']) : Math.round(ackedPerSecond / 2),
+        seconds: steadySeconds,
+        warmupSeconds: Number(values.warmup),
+        probeEvery: Number(values['probe-every']),
+        reading: (g, n) => {
+          const mine = devicesOf(g)
+          const d = mine[n % mine.length] as number
+          return {
+            topic: `fleet/v1/site-${g}/BENCH-${d}/telemetry`,
+            // Now, not on the burst's 15-minute steps: those would run into the future.
+            payload: JSON.stringify({
+              ...readingOf(perDevice + Math.floor(n / mine.length)),
+              ts: Date.now(),
+            }),
+          }
+        },
+      })
+    : undefined
+const peak = memoryMiB(pid, 'VmHWM')
 if (profileDir) await stopGracefully(service)
 else await kill9(service)
 await influxd?.remove()
 data.remove()
 
-const ackedPerSecond = Math.round(readingsSent / (acked / 1000))
 const report = {
   readings: readingsSent,
   messages: latencies.length,
@@ -249,6 +287,8 @@ const report = {
   secondsToAck: +(acked / 1000).toFixed(2),
   secondsToProcess: +(processed / 1000).toFixed(2),
   actionsCreated: actions,
+  // Publish to reorder at half the rate acknowledged above, the first seconds apart.
+  ...(steady ? { publishToAction: steady } : {}),
   serviceRssMiB: { atStart: Math.round(rssAtStart), peak: Math.round(peak) },
 }
 console.log(JSON.stringify(report, null, 2))
