@@ -10,12 +10,13 @@ interface Leaf {
 }
 
 interface FactRef {
-  fact: string
+  fact: unknown
   path?: string
 }
 
+/** A value that names a fact, as the engine's almanac tells one: an object with a `fact` key. */
 const isFactRef = (v: unknown): v is FactRef =>
-  typeof v === 'object' && v !== null && Object.hasOwn(v, 'fact') && typeof (v as FactRef).fact === 'string'
+  typeof v === 'object' && v !== null && Object.hasOwn(v, 'fact')
 
 /** The rules that fired for one case: their names, in the engine's order. */
 export type Fired = readonly string[]
@@ -67,8 +68,9 @@ export class DecisionMemo {
   }
 
   /** A fact's value as the engine's almanac gives it: a path is followed into objects only. */
-  private factValue(facts: Record<string, unknown>, fact: string, path: string | undefined): unknown {
-    const value = Object.hasOwn(facts, fact) ? facts[fact] : undefined
+  private factValue(facts: Record<string, unknown>, fact: unknown, path: string | undefined): unknown {
+    // The engine keeps facts in a Map by their names: only a string names one.
+    const value = typeof fact === 'string' && Object.hasOwn(facts, fact) ? facts[fact] : undefined
     if (!path || typeof value !== 'object' || value === null) return value
     return this.resolvePath(value, path)
   }

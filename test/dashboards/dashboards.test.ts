@@ -151,12 +151,15 @@ describe.skipIf(!hasInfluxd)(`the dashboard queries on simulated readings ${infl
         const { body } = await getJson<{ spool: { pending: number } }>(
           `http://127.0.0.1:${service.httpPort}/health`,
         )
-        const daily = await influx.query('SELECT count("last_counter_total") FROM "daily"."reading_1d"')
+        // Every device's days rolled up, not only the first batch's: the rollup of readings older
+        // than the continuous queries' window comes in steps, up to 10 s apart.
+        const daily = (await influx.query(
+          'SELECT count("last_counter_total") AS "days" FROM "daily"."reading_1d" GROUP BY "device"',
+        )) as unknown as { days: number }[]
         const fleet = await influx.query('SELECT count("devices") FROM "fleet"')
         const events = await influx.query('SELECT count("id") FROM "action_event"')
-        return body.spool.pending === 0 && daily.length > 0 && fleet.length > 0 && events.length > 0
-          ? true
-          : undefined
+        const allDays = daily.length === devices.length && daily.every((d) => d.days >= DAYS - 1)
+        return body.spool.pending === 0 && allDays && fleet.length > 0 && events.length > 0 ? true : undefined
       },
       40_000,
       'readings, rollups, fleet snapshots and action events in influxd',
