@@ -8,6 +8,7 @@ export const SimulatorErrorCodes = {
   PW_ERR_SIM_MODEL: 'a printer model file could not be loaded',
   PW_ERR_SIM_BROKER: 'the MQTT broker could not be reached',
   PW_ERR_SIM_API: 'the service API could not be reached',
+  PW_ERR_SIM_SERVICE: 'the service could not be started in process (--in-process)',
 } as const
 
 export type SimulatorErrorCode = keyof typeof SimulatorErrorCodes

@@ -2,6 +2,8 @@
  * The simulator's flags (commander), and how they combine with a scenario into a run's configuration:
  * flags over the scenario's values over the defaults.
  */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { parseDuration } from '../src/config/config.ts'
 import { toEpochMs } from '../src/domain/reading.ts'
@@ -10,6 +12,9 @@ import { SimulatorError } from './errors.ts'
 import type { ProgressMode } from './progress.ts'
 import type { RunConfig } from './runner.ts'
 import { loadScenario } from './scenario.ts'
+
+/** The shipped rule files: the in-process what-if's rules unless `--rules` names others. */
+const SHIPPED_RULES = join(import.meta.dirname, '..', 'rules')
 
 export interface Flags {
   broker: string
@@ -40,6 +45,9 @@ export interface Flags {
   progress: string
   linger: string
   json?: boolean
+  inProcess?: boolean
+  rules?: string
+  sweepInterval?: string
 }
 
 const flagError = (message: string) => new SimulatorError('PW_ERR_SIM_FLAG', message)
@@ -105,6 +113,18 @@ export function configFromFlags(flags: Flags): RunConfig {
   if (flags.report !== undefined) cfg.report = flags.report
   if (flags.reportHtml !== undefined) cfg.reportHtml = flags.reportHtml
   if (flags.syncEvery !== undefined) cfg.syncEveryMs = duration('sync-every', flags.syncEvery)
+  if (flags.inProcess) {
+    if (flags.dryRun)
+      throw flagError('--in-process runs the service; --dry-run connects to nothing: one or the other')
+    if (flags.api !== undefined)
+      throw flagError('--in-process runs the service in this process: --api names another one, leave it out')
+    const rulesDir = resolve(flags.rules ?? SHIPPED_RULES)
+    if (!existsSync(rulesDir)) throw flagError(`--rules ${flags.rules}: no such folder of rule files`)
+    cfg.broker = null
+    cfg.inProcess = { rulesDir, sweepIntervalMs: duration('sweep-interval', flags.sweepInterval ?? '1h') }
+  } else if (flags.rules !== undefined || flags.sweepInterval !== undefined) {
+    throw flagError('--rules and --sweep-interval are for --in-process: a service of its own has its own')
+  }
   return cfg
 }
 
@@ -129,6 +149,12 @@ export function buildProgram(): Command {
       'with --api: never wait for the service (as fast as it takes readings; a closed-loop run is then not reproducible)',
     )
     .option('--dry-run', 'connect to nothing: only generate (with --out and --report)')
+    .option(
+      '--in-process',
+      "a what-if: run the service's core in this process, in event time, with no socket and no fsync (no --broker, no --api), in lockstep",
+    )
+    .option('--rules <dir>', 'with --in-process: the rule files to try [the shipped rules/]')
+    .option('--sweep-interval <d>', 'with --in-process: the resolution of deadline checks [1h]')
     .option('--scenario <file>', 'scenario file, or the name of one in simulator/scenarios/', 'demo')
     .option('--devices <n>', "number of printers [scenario's]")
     .option('--sites <m>', "number of sites, one gateway each [scenario's]")

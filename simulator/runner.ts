@@ -8,6 +8,13 @@ import { createWriteStream, type WriteStream, writeFileSync } from 'node:fs'
 import type { Action } from '../src/contract/schemas.ts'
 import { type Op, Simulation } from './engine.ts'
 import { SimulatorError } from './errors.ts'
+import {
+  type InProcessService,
+  type Link,
+  type Listener,
+  type ServiceApi,
+  startInProcess,
+} from './in-process.ts'
 import { type Distribution, distribution, type KpiReport } from './kpi.ts'
 import { loadModels } from './models.ts'
 import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
@@ -47,6 +54,13 @@ export interface RunConfig extends PlanOptions {
   lingerMs: number
   /** Told where the run stands after each tick, as the progress is (a bench that acts at simulated instants). */
   observe?: (s: ProgressState) => void
+  /**
+   * `--in-process`: the service's core in this process, in event time, no socket and no fsync,
+   * with these rules and this sweep interval (instead of `broker` and `api`).
+   */
+  inProcess?: { rulesDir: string; sweepIntervalMs: number }
+  /** With `inProcess`: given the service's API once the run is over, before the service stops. */
+  inspect?: (api: ServiceApi) => Promise<void>
 }
 
 export interface RunReport {
@@ -114,15 +128,31 @@ export function wallOffsetMs(simElapsedMs: number, speed: number | 'max'): numbe
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-async function getJson<T>(url: string): Promise<T> {
-  let res: Response
-  try {
-    res = await fetch(url)
-  } catch (err) {
-    throw new SimulatorError('PW_ERR_SIM_API', `${url}: ${(err as Error).message}`)
+/** The service's API over HTTP, at `base`. */
+function httpApi(base: string): ServiceApi {
+  return {
+    async get<T>(path: string): Promise<T> {
+      const url = `${base}${path}`
+      let res: Response
+      try {
+        res = await fetch(url)
+      } catch (err) {
+        throw new SimulatorError('PW_ERR_SIM_API', `${url}: ${(err as Error).message}`)
+      }
+      if (!res.ok) throw new SimulatorError('PW_ERR_SIM_API', `${url} answered ${res.status}`)
+      return (await res.json()) as T
+    },
+    async post(path: string, body: unknown) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).catch((err: Error) => {
+        throw new SimulatorError('PW_ERR_SIM_API', `${base}${path}: ${err.message}`)
+      })
+      return { ok: res.ok, status: res.status }
+    },
   }
-  if (!res.ok) throw new SimulatorError('PW_ERR_SIM_API', `${url} answered ${res.status}`)
-  return (await res.json()) as T
 }
 
 export function buildPlan(cfg: RunConfig): FleetPlan {
@@ -169,17 +199,50 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
         ...(cfg.ca === undefined ? {} : { ca: cfg.ca }),
       }
     : null
-  const links = brokerOptions
-    ? plan.sites.map(
-        (s) =>
-          new GatewayLink(
-            brokerOptions,
-            s.siteId,
-            s.gatewayId,
-            s.devices.map((d) => plan.devices[d]?.deviceId as string),
-          ),
-      )
-    : []
+  const sites = plan.sites.map((s) => ({
+    siteId: s.siteId,
+    gatewayId: s.gatewayId,
+    devices: s.devices.map((d) => plan.devices[d]?.deviceId as string),
+  }))
+  const inProcess: InProcessService | null = cfg.inProcess
+    ? await startInProcess({
+        ...cfg.inProcess,
+        topicRoot: cfg.topicRoot,
+        clientPrefix: cfg.clientPrefix,
+        window: cfg.window,
+      })
+    : null
+  try {
+    const report = await runOn(cfg, log, plan, sim, out, brokerOptions, sites, inProcess)
+    if (inProcess) await cfg.inspect?.(inProcess.api)
+    return report
+  } finally {
+    await inProcess?.stop()
+  }
+}
+
+async function runOn(
+  cfg: RunConfig,
+  log: (line: string) => void,
+  plan: FleetPlan,
+  sim: Simulation,
+  out: OutFile | null,
+  brokerOptions: BrokerOptions | null,
+  sites: { siteId: string; gatewayId: string; devices: string[] }[],
+  inProcess: InProcessService | null,
+): Promise<RunReport> {
+  /** Somewhere to publish: a broker, or the service in this process. */
+  const connected = brokerOptions !== null || inProcess !== null
+  const links: Link[] = inProcess
+    ? inProcess.links(sites)
+    : brokerOptions
+      ? sites.map((s) => new GatewayLink(brokerOptions, s.siteId, s.gatewayId, s.devices))
+      : []
+  const api: ServiceApi | undefined = inProcess
+    ? inProcess.api
+    : cfg.api === undefined
+      ? undefined
+      : httpApi(cfg.api)
 
   // Wall-clock send times of the readings that should cause an action, by device and reading time.
   const sentAt = new Map<string, number>()
@@ -213,23 +276,27 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
   let unmatched = 0
   let received = 0
   let takenFromApi = 0
-  const listener =
-    brokerOptions && cfg.closedLoop
-      ? new ActionListener(brokerOptions, (action, receivedAt) => {
-          received++
-          if (!sim.applyAction(action)) return
-          const key = `${action.deviceId}|${Date.parse(action.createdAt)}`
-          // Kept after a match: one reading may cause several actions (two colours low at once).
-          const breaches = (action.details.ticket as { breaches?: unknown[] } | undefined)?.breaches?.length
-          if (breaches !== undefined) slaBreaches.set(action.id, breaches)
-          const sent = sentAt.get(key)
-          if (sent === undefined) unmatched++
-          else latencies.push(receivedAt - sent)
-        })
-      : null
+  const onAction = (action: Action, receivedAt: number) => {
+    received++
+    if (!sim.applyAction(action)) return
+    const key = `${action.deviceId}|${Date.parse(action.createdAt)}`
+    // Kept after a match: one reading may cause several actions (two colours low at once).
+    const breaches = (action.details.ticket as { breaches?: unknown[] } | undefined)?.breaches?.length
+    if (breaches !== undefined) slaBreaches.set(action.id, breaches)
+    const sent = sentAt.get(key)
+    if (sent === undefined) unmatched++
+    else latencies.push(receivedAt - sent)
+  }
+  const listener: Listener | null = !cfg.closedLoop
+    ? null
+    : inProcess
+      ? inProcess.listener(onAction)
+      : brokerOptions
+        ? new ActionListener(brokerOptions, onAction)
+        : null
   await listener?.start()
 
-  const lockstep = cfg.api !== undefined && listener !== null && cfg.lockstep
+  const lockstep = api !== undefined && listener !== null && cfg.lockstep
   const minDelay = sim.minEffectDelayMs()
   const syncEvery = lockstep
     ? Math.max(cfg.intervalMs, Math.floor((cfg.syncEveryMs ?? minDelay) / cfg.intervalMs) * cfg.intervalMs)
@@ -243,7 +310,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
   const processed = async () => {
     await Promise.all(links.map((l) => l.drain()))
     for (let wait = 2; ; wait = Math.min(50, wait * 2)) {
-      const stats = await getJson<{ processing: { backlog: number } }>(`${cfg.api}/stats`)
+      const stats = await (api as ServiceApi).get<{ processing: { backlog: number } }>('/stats')
       if (stats.processing.backlog === 0) return
       await sleep(wait)
     }
@@ -259,11 +326,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
         { step: 'shipped', carrier: 'SIM', trackingNumber: id.slice(0, 8), at: ts },
         { step: 'delivered', at: ts },
       ]) {
-        const res = await fetch(`${cfg.api}/actions/${id}/delivery`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }).catch((err: Error) => err)
+        const res = await (api as ServiceApi).post(`/actions/${id}/delivery`, body).catch((err: Error) => err)
         if (res instanceof Error || !res.ok) {
           log(
             `simulate: the service took no ${body.step} for ${id}: ${res instanceof Error ? res.message : res.status}`,
@@ -279,7 +342,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
     // After the readings before it were processed: the same run reports at the same point.
     await reportArrivals()
     if (!listener) return
-    const open = (await getJson<{ items: Action[] }>(`${cfg.api}/actions?status=open`)).items
+    const open = (await (api as ServiceApi).get<{ items: Action[] }>('/actions?status=open')).items
     let missing = open.filter((a) => !sim.hasSeen(a.id))
     for (let waited = 0; missing.length > 0 && waited < 5000; waited += 5) {
       await sleep(5)
@@ -292,9 +355,9 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
   // Without lockstep, how far the service's processing falls behind its ingest, sampled each second.
   const backlog = { max: 0, samples: 0 }
   const sampler =
-    cfg.api !== undefined && brokerOptions && !lockstep
+    api !== undefined && connected && !lockstep
       ? setInterval(() => {
-          getJson<{ processing: { backlog: number } }>(`${cfg.api}/stats`).then(
+          api.get<{ processing: { backlog: number } }>('/stats').then(
             (s) => {
               backlog.samples++
               backlog.max = Math.max(backlog.max, s.processing.backlog)
@@ -324,7 +387,26 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
         for (const ts of op.watch) sentAt.set(`${op.deviceId}|${ts}`, now)
       }
     } else if (op.op === 'connect') links[op.gateway]?.connect()
-    else await links[op.gateway]?.drop()
+    else {
+      // What the gateways sent before is processed first: the will (stamped with the service's
+      // event time) must not find it further on in simulated time in one run than in another.
+      if (lockstep) await processed()
+      await links[op.gateway]?.drop()
+      // The will is the broker's, sent when it notices the connection gone: in lockstep, the run
+      // goes on once the service has it, so that the outage starts at the same instant every run.
+      if (lockstep) await offlineSeen(sites[op.gateway])
+    }
+  }
+  const offlineSeen = async (site: { siteId: string; gatewayId: string } | undefined) => {
+    if (!site || !api) return
+    for (let waited = 0; waited < 5000; waited += 5) {
+      const { items } = await api.get<{ items: { gatewayId: string; state: string }[] }>(
+        `/sites/${encodeURIComponent(site.siteId)}/gateways`,
+      )
+      if (items.some((g) => g.gatewayId === site.gatewayId && g.state === 'offline')) return
+      await sleep(5)
+    }
+    log(`simulate: the service did not hear gateway ${site.gatewayId} go offline within 5 s`)
   }
 
   try {
@@ -371,12 +453,12 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
     )
 
   let processedSeconds: number | null = null
-  if (cfg.api !== undefined && brokerOptions) {
+  if (api !== undefined && connected) {
     await processed()
     processedSeconds = (performance.now() - t0) / 1000
     await sync()
     // The complete record: actions this run missed on MQTT still count in the KPIs.
-    const all = (await getJson<{ items: Action[] }>(`${cfg.api}/actions`)).items
+    const all = (await api.get<{ items: Action[] }>('/actions')).items
     for (const a of [...all].reverse()) if (sim.applyAction(a, false)) takenFromApi++
   } else if (listener) {
     await sleep(cfg.lingerMs)
@@ -398,9 +480,9 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
       end: new Date(plan.end).toISOString(),
       interval: `${cfg.intervalMs / 60_000}m`,
       speed: cfg.speed,
-      broker: cfg.broker,
+      broker: inProcess ? 'in-process' : cfg.broker,
       closedLoop: listener !== null,
-      observesActions: listener !== null || (cfg.api !== undefined && brokerOptions !== null),
+      observesActions: listener !== null || (api !== undefined && connected),
       lockstep,
       syncEveryMinutes: syncEvery === null ? null : syncEvery / 60_000,
     },

@@ -40,6 +40,7 @@ import type { TimeSeries } from './store/timeseries.ts'
 function observed(sink: ActionSink, after: (a: Action) => void): ActionSink {
   return {
     name: sink.name,
+    ...(sink.pipelined ? { pipelined: true } : {}),
     send: async (a, position) => {
       await sink.send(a, position)
       // Sent is sent: a failing observer must not make the relay send the message again.
@@ -59,13 +60,26 @@ export interface Service {
   readonly wssPort: number
   readonly app: App
   readonly processor: Processor
+  /**
+   * The broker's gate, for a caller in this process (the in-process what-if): a message on a
+   * contract topic, as if a client had published it; resolves true once stored, false if refused.
+   */
+  readonly accept: Ingest['accept']
+  /** Every action message, as MQTT subscribers get it. */
+  readonly live: Pick<LiveActions, 'subscribe'>
   stop(): Promise<void>
 }
 
-export async function startService(
-  config: Config,
-  options: { log?: Logger; clock?: Clock } = {},
-): Promise<Service> {
+export interface StartOptions {
+  log?: Logger
+  clock?: Clock
+  /** false: no fsync (a what-if on a throw-away data directory); nothing survives a crash. */
+  durable?: boolean
+  /** false: the HTTP API answers `app.inject` only, on no port (httpPort is then 0). */
+  listen?: boolean
+}
+
+export async function startService(config: Config, options: StartOptions = {}): Promise<Service> {
   const log = options.log ?? createLogger(config.logLevel)
   // Before anything is made on disk: a port in use stops the start with nothing left behind.
   await assertPortsFree(config.host, [
@@ -80,7 +94,7 @@ export async function startService(
   const clock: Clock = eventClock ?? wall
   // SQLite always holds the journal, device state and the action ledger (one transaction for all of
   // them); the time series of readings is SQLite's too by default, or InfluxDB's.
-  const store = new SqliteStore(config.dataDir, true, { create: mayCreateDataDir(config) })
+  const store = new SqliteStore(config.dataDir, options.durable ?? true, { create: mayCreateDataDir(config) })
   const influx = config.store === 'influx' ? new InfluxStore(parseInfluxUrl(config.influxUrl)) : undefined
   const timeseries: TimeSeries = influx ?? store
 
@@ -322,8 +336,10 @@ export async function startService(
   await relay.start()
   email?.start()
   await forwarder?.start()
-  await app.listen({ port: config.httpPort, host: config.host })
-  const httpPort = (app.server.address() as import('node:net').AddressInfo).port
+  const listen = options.listen ?? true
+  if (listen) await app.listen({ port: config.httpPort, host: config.host })
+  else await app.ready()
+  const httpPort = listen ? (app.server.address() as import('node:net').AddressInfo).port : 0
   // In event time the processor sweeps as the readings move the clock on.
   const sweeper = eventClock
     ? undefined
@@ -381,6 +397,8 @@ export async function startService(
     wssPort: broker.wssPort,
     app,
     processor,
+    accept: ingest.accept,
+    live,
     stop() {
       stopping ??= (async () => {
         running = false

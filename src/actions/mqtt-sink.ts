@@ -10,6 +10,8 @@ import type { ActionSink } from './outbox-relay.ts'
 export function mqttActionSink(broker: Broker, topicRoot: string): ActionSink {
   return {
     name: 'mqtt',
+    // aedes delivers publishes in the order they are made.
+    pipelined: true,
     send: (action: Action) =>
       broker.publish(
         action.deviceId === undefined

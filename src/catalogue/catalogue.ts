@@ -37,6 +37,17 @@ export function profileOf(
   vendorName: string | undefined,
   modelName: string | undefined,
 ): Profiled | undefined {
+  // The catalogue is fixed: one lookup per vendor and model, not one per reading.
+  const key = JSON.stringify([vendorName ?? null, modelName ?? null])
+  if (profiles.has(key)) return profiles.get(key)
+  const found = lookUp(vendorName, modelName)
+  if (profiles.size < 10_000) profiles.set(key, found)
+  return found
+}
+
+const profiles = new Map<string, Profiled | undefined>()
+
+function lookUp(vendorName: string | undefined, modelName: string | undefined): Profiled | undefined {
   const vendor = vendorOf(vendorName) ?? vendorOf(modelName)
   if (!vendor) return undefined
   const m = modelName === undefined ? '' : norm(modelName)

@@ -198,6 +198,34 @@ export function expectedDeliveryAt(
   lead: Partial<LeadTime> = {},
 ): number {
   const { morningDays, afternoonDays, cutoffHour } = { ...DEFAULT_LEAD_TIME, ...lead }
+  // The answer hangs on the order's local date and hour alone, and those change only at UTC
+  // quarter-hours (every zone's offset is a multiple of 15 minutes): one answer a quarter-hour,
+  // kept per calendar, as every reading below the threshold asks again.
+  let known = expected.get(cal)
+  if (!known) {
+    known = new Map()
+    expected.set(cal, known)
+  }
+  const key = `${Math.floor(orderedAtMs / QUARTER_HOUR)}|${morningDays}|${afternoonDays}|${cutoffHour}`
+  let at = known.get(key)
+  if (at === undefined) {
+    if (known.size >= 10_000) known.clear()
+    at = expectedDeliveryFrom(cal, orderedAtMs, morningDays, afternoonDays, cutoffHour)
+    known.set(key, at)
+  }
+  return at
+}
+
+const QUARTER_HOUR = 15 * 60_000
+const expected = new WeakMap<SiteCalendar, Map<string, number>>()
+
+function expectedDeliveryFrom(
+  cal: SiteCalendar,
+  orderedAtMs: number,
+  morningDays: number,
+  afternoonDays: number,
+  cutoffHour: number,
+): number {
   const c = compile(cal)
   const local = DateTime.fromMillis(orderedAtMs, { zone: c.zone })
   const morning = !isWorkingDate(c, local) || local.hour < cutoffHour

@@ -180,13 +180,30 @@ export class InventoryBook {
   describe(birth: Birth, deviceId: string, siteId: string): DeviceInfo {
     const device = this.devices.get(deviceId)
     const site = this.sites.get(device?.siteId ?? siteId)
+    // Asked at every reading: the same birth, device and site records (a write replaces them)
+    // give the same description, so it is made once for them. Callers copy what they change.
+    let ofBirth = this.described.get(birth)
+    if (!ofBirth) {
+      ofBirth = new Map()
+      this.described.set(birth, ofBirth)
+    }
+    const key = `${deviceId}\n${siteId}`
+    const known = ofBirth.get(key)
+    if (known && known.device === device && known.site === site) return known.info
     // What the inventory lacks, so that every action can say so.
-    return {
+    const info: DeviceInfo = {
       ...deviceInfo(birth, device, site),
       inInventory: device !== undefined,
       siteInInventory: site !== undefined,
     }
+    ofBirth.set(key, { device, site, info })
+    return info
   }
+
+  private readonly described = new WeakMap<
+    Birth,
+    Map<string, { device: DeviceInventory | undefined; site: Site | undefined; info: DeviceInfo }>
+  >()
 
   allDevices(): DeviceInventory[] {
     return [...this.devices.values()]

@@ -4,6 +4,7 @@ import { orderedDelivery } from '../domain/delivery.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import { openTicket, type TicketSeverity } from '../domain/ticket.ts'
+import { DecisionMemo } from './decision-memo.ts'
 import {
   actionIdentity,
   contractOf,
@@ -14,11 +15,9 @@ import {
   type SubjectInstance,
   subjectsOf,
 } from './facts.ts'
+import type { LoadedRule } from './loader.ts'
 
 const ticketSeverity = (s: unknown): TicketSeverity => (s === 'warning' || s === 'info' ? s : 'critical')
-
-import { DecisionMemo } from './decision-memo.ts'
-import type { LoadedRule } from './loader.ts'
 
 /** The keys of a path, split once: rule files have a few dozen paths, read at every reading. */
 const pathKeys = new Map<string, readonly string[]>()

@@ -128,15 +128,24 @@ export async function postJson<T = unknown>(
   return { status: res.status, body: (await res.json()) as T }
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on now, for a server that must come back on the same one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on now, for a server that must come back on the same
+ * one. Drawn below Linux's ephemeral range (32768–60999), where the ports the other tests' servers
+ * bind with port 0 come from: one of those could take a port freed between two starts (seen in CI).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await canListen(port)) return port
+  }
+  throw new Error('no free port below the ephemeral range after 50 tries')
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolvePort(port))
-    })
+    server.once('error', () => resolveFree(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)))
   })
 }
 
