@@ -190,6 +190,12 @@ const service = await startServiceProcess({
   ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
 })
 const pid = service.child.pid as number
+// A service that dies under the load is the finding: said, not left as a run that never ends.
+const died = (code: number | null) => {
+  process.stderr.write(`bench: the service exited (${code}) during the run\n`)
+  process.exit(1)
+}
+service.child.once('exit', died)
 const rssAtStart = memoryMiB(pid, 'VmHWM')
 if (influxd && values['spool-drain']) await influxd.kill()
 const t0 = performance.now()
@@ -249,6 +255,7 @@ const steady =
       })
     : undefined
 const peak = memoryMiB(pid, 'VmHWM')
+service.child.off('exit', died)
 if (profileDir) await stopGracefully(service)
 else await kill9(service)
 await influxd?.remove()

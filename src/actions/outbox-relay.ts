@@ -41,6 +41,8 @@ export function retryDelay(failures: number, policy: RetryPolicy): number {
 }
 
 const BATCH = 500
+/** Sends of a pipelined sink under way at once. */
+const PIPELINE = 32
 
 /** Where one sink stands, for `GET /health`, `GET /metrics` and the log. */
 export interface SinkStatus {
@@ -169,16 +171,21 @@ class SinkRunner {
     for (;;) {
       const batch = await this.store.outboxAfter(this.position, BATCH)
       if (batch.length === 0) return
-      // Pipelined, every send of the batch is under way before the first is awaited; each is
-      // then taken in order as before, so a failure still stops the cursor before it.
-      const sends = this.sink.pipelined
-        ? batch.map(({ id, action }) => settle(this.sink.send(action, id)))
-        : undefined
+      // Pipelined, up to PIPELINE sends are under way while the first of them is awaited; each
+      // is taken in order as before, so a failure still stops the cursor before it. Not more:
+      // aedes queues publishes past its concurrency and drains that queue recursively (a batch
+      // of 500 at once overflowed the stack).
+      const window = this.sink.pipelined ? PIPELINE : 1
+      const sends: Promise<unknown>[] = []
       try {
         for (const [i, { id, action }] of batch.entries()) {
           if (this.stopped) return
+          while (sends.length < Math.min(batch.length, i + window)) {
+            const next = batch[sends.length] as (typeof batch)[number]
+            sends.push(settle(this.sink.send(next.action, next.id)))
+          }
           try {
-            await (sends ? sends[i]?.then(rethrow) : this.sink.send(action, id))
+            rethrow(await sends[i])
           } catch (err) {
             this.failures++
             this.failuresTotal++
