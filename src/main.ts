@@ -98,7 +98,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const influx = config.store === 'influx' ? new InfluxStore(parseInfluxUrl(config.influxUrl)) : undefined
   const timeseries: TimeSeries = influx ?? store
 
-  const rules = new RuleLibrary(config.rulesDir, log)
+  const rules = new RuleLibrary(config.rulesDir, log.child({ module: 'rules' }))
   const inventory = new InventoryBook(config.dataDir)
   const support = supportCalendar(config)
   // Access (src/access): accounts, the device-to-site binding, the broker's hooks and limits, TLS.
@@ -111,7 +111,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
   }
   const tlsFiles =
     config.tlsCert !== ''
-      ? new TlsFiles({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa }, log)
+      ? new TlsFiles(
+          { cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa },
+          log.child({ module: 'tls' }),
+        )
       : undefined
   const deviceSites = new DeviceSites(
     (deviceId) => inventory.device(deviceId)?.siteId,
@@ -133,7 +136,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     store,
     clock,
     () => rules.current,
-    log,
+    log.child({ module: 'processor' }),
     () => relay?.poke(),
     eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
     describe,
@@ -174,7 +177,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     // the newest instant it had seen, so that a replayed buffer is stamped with simulated time.
     eventClock ?? wall,
     parseSettings,
-    log,
+    log.child({ module: 'ingest' }),
     (end, births, gateways) => {
       processor.forgetBirths(births)
       if (gateways) processor.reconsider('gateways')
@@ -187,12 +190,19 @@ export async function startService(config: Config, options: StartOptions = {}): 
     clock,
   )
   if (influx) {
-    forwarder = new InfluxForwarder(store, influx, wall, log, config.spoolMax, () => processor.processedUpTo)
+    forwarder = new InfluxForwarder(
+      store,
+      influx,
+      wall,
+      log.child({ module: 'influx' }),
+      config.spoolMax,
+      () => processor.processedUpTo,
+    )
   }
   const access = new MqttAccess({
     book: accounts,
     clock: wall,
-    log,
+    log: log.child({ module: 'access' }),
     topicRoot: config.topicRoot,
     limits: {
       ...DEFAULT_LIMITS,
@@ -212,7 +222,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     },
   })
   const broker = new Broker({
-    log,
+    log: log.child({ module: 'broker' }),
     host: config.host,
     mqttPort: config.mqttPort,
     wsPort: config.wsPort,
@@ -223,7 +233,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
   })
   // Email: a sink of its own on the outbox, with its own cursor and backoff, and a mail log in SQLite.
   const mailLog = new MailLog(config.dataDir)
-  const notifications = config.smtpUrl ? new NotificationLibrary(config.notificationsDir, log) : undefined
+  const notifications = config.smtpUrl
+    ? new NotificationLibrary(config.notificationsDir, log.child({ module: 'notify' }))
+    : undefined
   const email: EmailSink | undefined =
     notifications &&
     emailSink({
@@ -235,7 +247,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       mailLog,
       clock,
       wall,
-      log,
+      log: log.child({ module: 'email' }),
       retry: { initialMs: config.mailRetryMs, maxMs: Math.max(config.mailRetryMs, config.mailRetryMaxMs) },
       digestCheckMs: Math.min(config.sweepIntervalMs, 1000),
     })
@@ -254,7 +266,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
             {
               ...webhookSink({
                 url: config.webhookUrl,
-                log,
+                log: log.child({ module: 'webhook' }),
                 timeoutMs: config.webhookTimeoutMs,
                 ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
               }),
@@ -267,7 +279,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
         : []),
       ...(email ? [email] : []),
     ],
-    log,
+    log.child({ module: 'relay' }),
   )
 
   let running = false
@@ -307,7 +319,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       // A person's change (a ticket's step, a stock count) is looked at by the next sweep.
       processor.reconsider()
     },
-    log,
+    log: log.child({ module: 'api' }),
     mailMessages: (actionId) => mailLog.messagesOf(actionId),
     live,
     accounts,
