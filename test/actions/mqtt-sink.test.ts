@@ -2,9 +2,6 @@
  * The MQTT action sink behind the real outbox relay, over a real SQLite store and the real aedes
  * broker, with an mqtt.js subscriber: its sends are pipelined, and the order holds.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { connectAsync } from 'mqtt'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -13,8 +10,9 @@ import { type ActionSink, OutboxRelay } from '../../src/actions/outbox-relay.ts'
 import { Broker } from '../../src/broker/broker.ts'
 import type { Action } from '../../src/contract/schemas.ts'
 import type { ActionCandidate } from '../../src/domain/ledger.ts'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { waitFor } from '../helpers/service-process.ts'
+import { tempStore } from '../helpers/store.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 8)
 const silent = pino({ level: 'silent' })
@@ -22,17 +20,6 @@ const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-async function tempStore(): Promise<SqliteStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-mqtt-sink-'))
-  const store = new SqliteStore(dir)
-  await store.start()
-  cleanups.push(async () => {
-    await store.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return store
-}
 
 /** `n` reorders, each of its own device, created in one commit as the processor does. */
 async function createOrders(store: SqliteStore, n: number): Promise<void> {
@@ -70,7 +57,7 @@ describe('the MQTT action sink', () => {
     )
     await subscriber.subscribeAsync('fleet/v1/+/+/actions', { qos: 1 })
 
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-mqtt-sink-')
     const sink = mqttActionSink(broker, 'fleet/v1')
     expect(sink.pipelined).toBe(true)
     const N = 1200 // more than one outbox batch
@@ -92,7 +79,7 @@ describe('the MQTT action sink', () => {
   })
 
   it('stops a pipelined batch at the first send that fails, and sends from there on the retry', async () => {
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-mqtt-sink-')
     await createOrders(store, 10)
     const seen: string[] = []
     let failed = false

@@ -3,11 +3,8 @@
  * relay over a real SQLite store.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -20,7 +17,8 @@ import {
 import { idempotencyKey, webhookSink } from '../../src/actions/webhook-sink.ts'
 import type { Action } from '../../src/contract/schemas.ts'
 import type { ActionCandidate } from '../../src/domain/ledger.ts'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { tempStore } from '../helpers/store.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 8)
 const silent = pino({ level: 'silent' })
@@ -131,18 +129,6 @@ async function until(what: string, ok: () => boolean, timeoutMs = 5000): Promise
     if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`)
     await new Promise((r) => setTimeout(r, 5))
   }
-}
-
-/** A real store in a temp dir, removed after the test. */
-async function tempStore(): Promise<SqliteStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-webhook-'))
-  const store = new SqliteStore(dir)
-  await store.start()
-  cleanups.push(async () => {
-    await store.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return store
 }
 
 /** A relay, stopped after the test. */
@@ -307,7 +293,7 @@ describe('webhookSink', () => {
 describe('webhookSink behind the outbox relay', () => {
   it('sends a change refused twice with 503 three times with one idempotency key, and it is accepted once', async () => {
     const r = await receiver((_, n) => ({ status: n <= 2 ? 503 : 200 }))
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-webhook-')
     const [a] = await create(store, candidate('SCM-1', 'black', T0))
     const sink = webhookSink({ url: r.url })
     const relay = await startRelay(store, [sink])
@@ -324,7 +310,7 @@ describe('webhookSink behind the outbox relay', () => {
     // The receiver took the change but answered too late: only the idempotency key keeps the
     // retry from being a second order.
     const r = await receiver((_, n) => ({ status: 200, delayMs: n === 1 ? 2000 : 0 }))
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-webhook-')
     const [a] = await create(store, candidate('SCM-1', 'black', T0))
     const sink = webhookSink({ url: r.url, timeoutMs: 100 })
     const relay = await startRelay(store, [sink])
@@ -337,7 +323,7 @@ describe('webhookSink behind the outbox relay', () => {
   })
 
   it('goes on to the next message after a permanent 400, without sending the refused one again', async () => {
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-webhook-')
     const [refused, next] = await create(
       store,
       candidate('SCM-1', 'black', T0),
@@ -366,7 +352,7 @@ describe('webhookSink behind the outbox relay', () => {
     const port = r.port
     await r.close()
 
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-webhook-')
     const memory = memorySink()
     const hook = webhookSink({ url: `http://127.0.0.1:${port}/hooks/printwarden` })
     const relay = await startRelay(store, [memory, hook])
@@ -428,7 +414,7 @@ describe('a webhook receiver that fails for minutes', () => {
       acceptedAnswers++
       return { status: 200 }
     })
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-webhook-')
     const { log, lines } = capturedLog()
     const hook = webhookSink({ url: r.url, log, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
     const relay = new OutboxRelay(store, [hook], log, SCALED)
@@ -505,7 +491,7 @@ describe('the relay backoff', () => {
   })
 
   it('does not try a sink that is waiting out its backoff again early when new changes arrive', async () => {
-    const store = await tempStore()
+    const store = await tempStore(cleanups, 'pw-webhook-')
     let attempts = 0
     const down: ActionSink = {
       name: 'down',
