@@ -7,7 +7,6 @@
 import { createWriteStream, type WriteStream, writeFileSync } from 'node:fs'
 import type { Action } from '../src/contract/schemas.ts'
 import { type Op, Simulation } from './engine.ts'
-import { SimulatorError } from './errors.ts'
 import {
   type InProcessService,
   type Link,
@@ -21,7 +20,7 @@ import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
 import { createProgress, type ProgressMode, type ProgressState } from './progress.ts'
 import { htmlReport } from './report-html.ts'
 import type { Scenario } from './scenario.ts'
-import { ActionListener, type BrokerOptions, GatewayLink } from './transport.ts'
+import { ActionListener, type BrokerOptions, GatewayLink, httpApi } from './transport.ts'
 
 /** What a run plans (PlanOptions: fleet size, seed, time span) and how it publishes. */
 export interface RunConfig extends PlanOptions {
@@ -127,33 +126,6 @@ export function wallOffsetMs(simElapsedMs: number, speed: number | 'max'): numbe
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-/** The service's API over HTTP, at `base`. */
-function httpApi(base: string): ServiceApi {
-  return {
-    async get<T>(path: string): Promise<T> {
-      const url = `${base}${path}`
-      let res: Response
-      try {
-        res = await fetch(url)
-      } catch (err) {
-        throw new SimulatorError('PW_ERR_SIM_API', `${url}: ${(err as Error).message}`)
-      }
-      if (!res.ok) throw new SimulatorError('PW_ERR_SIM_API', `${url} answered ${res.status}`)
-      return (await res.json()) as T
-    },
-    async post(path: string, body: unknown) {
-      const res = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }).catch((err: Error) => {
-        throw new SimulatorError('PW_ERR_SIM_API', `${base}${path}: ${err.message}`)
-      })
-      return { ok: res.ok, status: res.status }
-    },
-  }
-}
 
 export function buildPlan(cfg: RunConfig): FleetPlan {
   return planFleet(cfg.scenario, loadModels(), {

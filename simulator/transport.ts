@@ -1,7 +1,7 @@
 /**
  * The simulator's only network code: one MQTT connection per site gateway (QoS 1, a last will, a
- * bounded window of messages in flight), and one subscriber to the service's actions. It moves
- * what the engine decided and decides nothing itself.
+ * bounded window of messages in flight), one subscriber to the service's actions, and the
+ * service's HTTP API. It moves what the engine decided and decides nothing itself.
  */
 
 import { readFileSync } from 'node:fs'
@@ -11,6 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { ACTION_STATUSES, Action, type GatewayStatus } from '../src/contract/schemas.ts'
 import { formatGatewayTopic } from '../src/contract/topics.ts'
 import { SimulatorError } from './errors.ts'
+import type { ServiceApi } from './in-process.ts'
 
 // The contract's status is a plain JSON Schema enum (for the API's error messages), which the
 // TypeBox compiler does not take: the same schema, with the status as a union of its literals.
@@ -253,5 +254,32 @@ export class ActionListener {
   async stop(): Promise<void> {
     await this.client?.endAsync()
     this.client = null
+  }
+}
+
+/** The service's API over HTTP, at `base`. */
+export function httpApi(base: string): ServiceApi {
+  return {
+    async get<T>(path: string): Promise<T> {
+      const url = `${base}${path}`
+      let res: Response
+      try {
+        res = await fetch(url)
+      } catch (err) {
+        throw new SimulatorError('PW_ERR_SIM_API', `${url}: ${(err as Error).message}`)
+      }
+      if (!res.ok) throw new SimulatorError('PW_ERR_SIM_API', `${url} answered ${res.status}`)
+      return (await res.json()) as T
+    },
+    async post(path: string, body: unknown) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).catch((err: Error) => {
+        throw new SimulatorError('PW_ERR_SIM_API', `${base}${path}: ${err.message}`)
+      })
+      return { ok: res.ok, status: res.status }
+    },
   }
 }
