@@ -43,6 +43,8 @@ export interface Listener {
 
 export interface InProcessOptions {
   rulesDir: string
+  /** Told what the service says of the rule files (a replaced fact, no rules at all). */
+  log?: (line: string) => void
   sweepIntervalMs: number
   topicRoot: string
   clientPrefix: string
@@ -171,6 +173,23 @@ export async function startInProcess(options: InProcessOptions): Promise<InProce
       `the service did not start in process: ${(err as Error).message}`,
     )
   }
+  // A what-if of rules that do not load would be a what-if of others: refused, saying which.
+  const view = (await service.app.inject({ method: 'GET', url: '/rules' })).json() as {
+    rules: unknown[]
+    failures: { file: string; reason: string }[]
+    warnings: { file: string; warning: string }[]
+  }
+  if (view.failures.length > 0) {
+    await service.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+    throw new SimulatorError(
+      'PW_ERR_SIM_SERVICE',
+      `rule files in ${options.rulesDir} do not load: ${view.failures.map((f) => `${f.file}: ${f.reason}`).join('; ')}`,
+    )
+  }
+  for (const w of view.warnings) options.log?.(`simulate: ${w.file}: ${w.warning}`)
+  if (view.rules.length === 0)
+    options.log?.(`simulate: ${options.rulesDir} has no rules: nothing will be decided`)
   const api: ServiceApi = {
     async get<T>(path: string): Promise<T> {
       const res = await service.app.inject({ method: 'GET', url: path })

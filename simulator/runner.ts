@@ -179,6 +179,7 @@ export async function run(cfg: RunConfig, log: (line: string) => void = () => un
   const inProcess: InProcessService | null = cfg.inProcess
     ? await startInProcess({
         ...cfg.inProcess,
+        log,
         topicRoot: cfg.topicRoot,
         clientPrefix: cfg.clientPrefix,
         window: cfg.window,

@@ -3,6 +3,8 @@
  * rules and sweep interval give the same actions, whether the readings cross a socket to the
  * service in a process of its own or are handed to its core in this one.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { configFromFlags, type Flags } from '../../simulator/options.ts'
 import { type RunReport, run } from '../../simulator/runner.ts'
@@ -71,6 +73,18 @@ describe('the in-process what-if', () => {
     expect(byTime(local.actions)).toEqual(byTime(mqtt.actions))
     expect(local.report.kpis).toEqual(mqtt.report.kpis)
     expect(local.report.published).toEqual(mqtt.report.published)
+  })
+
+  it('refuses rule files that do not load, naming the file and the reason', async () => {
+    const dir = tempDir('printwarden-what-if-rules-')
+    mkdirSync(dir.path, { recursive: true })
+    writeFileSync(join(dir.path, 'broken.json'), '{ "name": "broken", ')
+    try {
+      const cfg = configFromFlags({ ...FLAGS, inProcess: true, rules: dir.path, duration: '1d' })
+      await expect(run(cfg)).rejects.toThrow(/broken\.json/)
+    } finally {
+      dir.remove()
+    }
   })
 
   it('refuses --in-process with --api or --dry-run, and --rules without it, saying why', () => {
