@@ -231,6 +231,8 @@ const actions = (await getJson<{ items: unknown[] }>(`${service.http}/actions?li
 await run.end()
 const ackedPerSecond = Math.round(readingsSent / (acked / 1000))
 const steadySeconds = Number(values.steady)
+// Once, not at each message: the load driver must not be what is measured.
+const devicesByGateway = Array.from({ length: gateways }, (_, g) => devicesOf(g))
 const steady =
   steadySeconds > 0
     ? await steadyLatency({
@@ -241,7 +243,7 @@ const steady =
         warmupSeconds: Number(values.warmup),
         probeEvery: Number(values['probe-every']),
         reading: (g, n) => {
-          const mine = devicesOf(g)
+          const mine = devicesByGateway[g] as number[]
           const d = mine[n % mine.length] as number
           return {
             topic: `fleet/v1/site-${g}/BENCH-${d}/telemetry`,
