@@ -160,6 +160,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     spool: () => forwarder?.status(),
     sinks: () => relay?.status() ?? Promise.resolve([]),
     progress: () => processor.progress(),
+    ruleDecisions: () => rules.decisions(),
     ruleFiles: () => {
       const view = rules.view()
       return {

@@ -17,6 +17,8 @@ export interface MetricSources {
   sinks: () => Promise<SinkStatus[]>
   progress: () => Promise<{ backlog: number; lateReadings: number }>
   ruleFiles: () => { rules: number; failedFiles: number; reloadFailures: number }
+  /** Subject instances decided since the start, by subject and by the memo's cases or the engine. */
+  ruleDecisions?: () => { subject: string; by: string; count: number }[]
 }
 
 export class Metrics {
@@ -145,6 +147,16 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.ruleFiles().failedFiles)
+      },
+    })
+    new Counter({
+      name: 'printwarden_rule_decisions_total',
+      help: 'subject instances the rules decided, by subject and by "memo" (a case decided before) or "engine" (a run)',
+      labelNames: ['subject', 'by'],
+      registers,
+      collect() {
+        this.reset()
+        for (const d of sources.ruleDecisions?.() ?? []) this.inc({ subject: d.subject, by: d.by }, d.count)
       },
     })
     new Counter({

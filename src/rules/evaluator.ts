@@ -76,6 +76,7 @@ interface SubjectRules {
   byName: Map<string, LoadedRule>
   /** Which rules fired, by the outcome of each comparison: most readings are a case seen before. */
   memo: DecisionMemo
+  kind: SubjectKind
 }
 
 /**
@@ -93,6 +94,8 @@ export class RuleEvaluator {
     readonly rules: readonly LoadedRule[],
     /** Told of a rule's first failure at run time (later ones are only counted). */
     private readonly onFirstError: (rule: string, err: Error) => void = () => {},
+    /** Told of each subject instance decided: from the memo's cases, or by a run of the engine. */
+    private readonly tally: (kind: SubjectKind, by: 'memo' | 'engine') => void = () => {},
   ) {
     const grouped = new Map<SubjectKind, LoadedRule[]>()
     for (const rule of rules) grouped.set(rule.subject, [...(grouped.get(rule.subject) ?? []), rule])
@@ -103,6 +106,7 @@ export class RuleEvaluator {
         alone: list.map((rule) => ({ rule, engine: engineFor([rule]) })),
         byName: new Map(list.map((r) => [r.name, r])),
         memo: new DecisionMemo(list, together, resolvePath),
+        kind,
       })
     }
   }
@@ -114,8 +118,12 @@ export class RuleEvaluator {
   private async fired(compiled: SubjectRules, facts: Record<string, unknown>): Promise<FiredRule[]> {
     const { memo } = compiled
     const key = memo.key(facts)
-    if (key === undefined) return (await this.run(compiled, facts)).fired
+    if (key === undefined) {
+      this.tally(compiled.kind, 'engine')
+      return (await this.run(compiled, facts)).fired
+    }
     let names = memo.get(key)
+    this.tally(compiled.kind, names ? 'memo' : 'engine')
     if (!names) {
       const ran = await this.run(compiled, facts)
       // A run that failed is not a case: its rules were run alone, and may fail again.

@@ -61,12 +61,28 @@ export class RuleLibrary {
   }
 
   private compile(rules: readonly LoadedRule[]): RuleEvaluator {
-    return new RuleEvaluator(rules, (rule, err) =>
-      this.log.error(
-        { code: 'PW_ERR_RULE_RUNTIME', rule, err: err.message },
-        'a rule failed while running; it is skipped, the others go on',
-      ),
+    return new RuleEvaluator(
+      rules,
+      (rule, err) =>
+        this.log.error(
+          { code: 'PW_ERR_RULE_RUNTIME', rule, err: err.message },
+          'a rule failed while running; it is skipped, the others go on',
+        ),
+      (kind, by) => {
+        const key = `${kind}\n${by}`
+        this.tallies.set(key, (this.tallies.get(key) ?? 0) + 1)
+      },
     )
+  }
+
+  /** Subject instances decided since the start, by subject kind and by memo or engine: across reloads. */
+  private readonly tallies = new Map<string, number>()
+
+  decisions(): { subject: string; by: string; count: number }[] {
+    return [...this.tallies].map(([key, count]) => {
+      const [subject = '', by = ''] = key.split('\n')
+      return { subject, by, count }
+    })
   }
 
   stop(): void {

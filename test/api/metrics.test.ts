@@ -128,4 +128,32 @@ describe('GET /metrics', () => {
       value(families, 'printwarden_messages_rejected_total', { reason: 'not-json' }),
     )
   })
+
+  it('counts the subjects the rules decided, by the memo of cases seen before or by the engine', async () => {
+    const before = await scrape(running)
+    expect(before.get('printwarden_rule_decisions_total')?.type).toBe('COUNTER')
+    const engineBefore = value(before, 'printwarden_rule_decisions_total', { subject: 'toner', by: 'engine' })
+    const memoBefore = value(before, 'printwarden_rule_decisions_total', { subject: 'toner', by: 'memo' })
+    // The same case three times (toner well above its threshold): one engine run at most, then the memo.
+    // A device of its own, after the other tests' readings: it is the suite's last test.
+    for (const [h, level] of [
+      [3, 64],
+      [4, 63],
+      [5, 62],
+    ] as const) {
+      const reading = { ts: iso(T0 + h * HOUR), toner: { black: level } }
+      await running.client.publishAsync(
+        telemetry('milano-hq', 'SCM-MEMO-01', reading).topic,
+        JSON.stringify(reading),
+        { qos: 1 },
+      )
+    }
+    await running.service.processor.idle()
+    const after = await scrape(running)
+    const engine = value(after, 'printwarden_rule_decisions_total', { subject: 'toner', by: 'engine' })
+    const memo = value(after, 'printwarden_rule_decisions_total', { subject: 'toner', by: 'memo' })
+    expect(engine - engineBefore).toBeLessThanOrEqual(1)
+    expect(memo - memoBefore).toBeGreaterThanOrEqual(2)
+    expect(engine + memo - engineBefore - memoBefore).toBe(3)
+  })
 })
