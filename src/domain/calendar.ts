@@ -179,11 +179,7 @@ export const DEFAULT_LEAD_TIME: LeadTime = Value.Create(LeadTimeSchema)
  * after hours still counts by its clock time against the cutoff.
  */
 export function deliveryDate(cal: SiteCalendar, orderedAtMs: number, lead: Partial<LeadTime> = {}): number {
-  const { morningDays, afternoonDays, cutoffHour } = { ...DEFAULT_LEAD_TIME, ...lead }
-  const c = compile(cal)
-  const local = DateTime.fromMillis(orderedAtMs, { zone: c.zone })
-  const morning = !isWorkingDate(c, local) || local.hour < cutoffHour
-  return intervalOn(c, nthWorkingDate(c, orderedAtMs, morning ? morningDays : afternoonDays)).start
+  return arrivalDay(cal, orderedAtMs, lead).start
 }
 
 /**
@@ -197,39 +193,36 @@ export function expectedDeliveryAt(
   orderedAtMs: number,
   lead: Partial<LeadTime> = {},
 ): number {
-  const { morningDays, afternoonDays, cutoffHour } = { ...DEFAULT_LEAD_TIME, ...lead }
-  // The answer hangs on the order's local date and hour alone, and those change only at UTC
-  // quarter-hours (every zone's offset is a multiple of 15 minutes): one answer a quarter-hour,
-  // kept per calendar, as every reading below the threshold asks again.
-  let known = expected.get(cal)
-  if (!known) {
-    known = new Map()
-    expected.set(cal, known)
-  }
-  const key = `${Math.floor(orderedAtMs / QUARTER_HOUR)}|${morningDays}|${afternoonDays}|${cutoffHour}`
-  let at = known.get(key)
-  if (at === undefined) {
-    if (known.size >= 10_000) known.clear()
-    at = expectedDeliveryFrom(cal, orderedAtMs, morningDays, afternoonDays, cutoffHour)
-    known.set(key, at)
-  }
-  return at
+  return arrivalDay(cal, orderedAtMs, lead).end
 }
 
 const QUARTER_HOUR = 15 * 60_000
-const expected = new WeakMap<SiteCalendar, Map<string, number>>()
+const arrivals = new WeakMap<SiteCalendar, Map<string, { start: number; end: number }>>()
 
-function expectedDeliveryFrom(
-  cal: SiteCalendar,
-  orderedAtMs: number,
-  morningDays: number,
-  afternoonDays: number,
-  cutoffHour: number,
-): number {
-  const c = compile(cal)
-  const local = DateTime.fromMillis(orderedAtMs, { zone: c.zone })
-  const morning = !isWorkingDate(c, local) || local.hour < cutoffHour
-  return intervalOn(c, nthWorkingDate(c, orderedAtMs, morning ? morningDays : afternoonDays)).end
+/**
+ * The working hours of the day an order placed at `orderedAtMs` arrives. The answer hangs on the
+ * order's local date and hour alone, and those change only at UTC quarter-hours (every zone's
+ * offset is a multiple of 15 minutes), while computing it walks the calendar through luxon: it is
+ * kept per calendar, lead time and quarter-hour, since every toner of every reading asks.
+ */
+function arrivalDay(cal: SiteCalendar, orderedAtMs: number, lead: Partial<LeadTime>) {
+  const { morningDays, afternoonDays, cutoffHour } = { ...DEFAULT_LEAD_TIME, ...lead }
+  let known = arrivals.get(cal)
+  if (!known) {
+    known = new Map()
+    arrivals.set(cal, known)
+  }
+  const key = `${Math.floor(orderedAtMs / QUARTER_HOUR)}|${morningDays}|${afternoonDays}|${cutoffHour}`
+  let day = known.get(key)
+  if (day === undefined) {
+    if (known.size >= 10_000) known.clear()
+    const c = compile(cal)
+    const local = DateTime.fromMillis(orderedAtMs, { zone: c.zone })
+    const morning = !isWorkingDate(c, local) || local.hour < cutoffHour
+    day = intervalOn(c, nthWorkingDate(c, orderedAtMs, morning ? morningDays : afternoonDays))
+    known.set(key, day)
+  }
+  return day
 }
 
 /**

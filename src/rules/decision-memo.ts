@@ -41,8 +41,6 @@ export class DecisionMemo {
   private readonly cases = new Map<string, Fired>()
   /** False when a condition cannot be keyed: every run then goes to the engine. */
   readonly usable: boolean
-  hits = 0
-  misses = 0
 
   constructor(
     rules: readonly LoadedRule[],
@@ -93,10 +91,7 @@ export class DecisionMemo {
   }
 
   get(key: string): Fired | undefined {
-    const fired = this.cases.get(key)
-    if (fired) this.hits++
-    else this.misses++
-    return fired
+    return this.cases.get(key)
   }
 
   set(key: string, fired: Fired): void {

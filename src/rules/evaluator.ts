@@ -163,13 +163,6 @@ export class RuleEvaluator {
     }
   }
 
-  /** How often the memo knew the case, and how often the engine was asked: per subject kind. */
-  memoStats(): Record<string, { hits: number; misses: number }> {
-    return Object.fromEntries(
-      [...this.bySubject].map(([kind, c]) => [kind, { hits: c.memo.hits, misses: c.memo.misses }]),
-    )
-  }
-
   /** The names and params of the rules of a kind that fire over these facts (what `evaluate` uses). */
   async decide(kind: SubjectKind, facts: Record<string, unknown>): Promise<FiredRule[]> {
     const compiled = this.bySubject.get(kind)

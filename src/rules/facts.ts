@@ -273,30 +273,6 @@ function orderedFor(
 const DAY = 24 * HOUR
 
 /**
- * When an order placed at `at` arrives. The answer is the same for a whole quarter of an hour (the
- * cutoff is at a local hour, and every time zone is a whole number of quarters from UTC), and
- * computing it walks a calendar through luxon: it is kept per calendar and quarter, since every
- * toner of every reading asks.
- */
-const QUARTER = 15 * 60_000
-const arrivals = new WeakMap<SiteCalendar, Map<number, number>>()
-function arrivalOfOrderAt(cal: SiteCalendar, at: number): number {
-  let byQuarter = arrivals.get(cal)
-  if (!byQuarter) {
-    byQuarter = new Map()
-    arrivals.set(cal, byQuarter)
-  }
-  const quarter = Math.floor(at / QUARTER)
-  let arrival = byQuarter.get(quarter)
-  if (arrival === undefined) {
-    if (byQuarter.size > 10_000) byQuarter.clear()
-    arrival = deliveryDate(cal, quarter * QUARTER)
-    byQuarter.set(quarter, arrival)
-  }
-  return arrival
-}
-
-/**
  * Days until the cartridge is empty, days until an order placed now would arrive (2 working days
  * before noon, 3 after, on the site's calendar), and what is left between the two.
  */
@@ -305,7 +281,7 @@ function forecast(t: TonerState, color: string, state: DeviceState, info: Device
     pagesPerDay: pagesPerDay(state),
     yieldPages: info.yields && Object.hasOwn(info.yields, color) ? info.yields[color] : undefined,
   })
-  const delivery = (arrivalOfOrderAt(info.calendar ?? DEFAULT_SITE_CALENDAR, at) - at) / DAY
+  const delivery = (deliveryDate(info.calendar ?? DEFAULT_SITE_CALENDAR, at) - at) / DAY
   const round = (n: number) => Math.round(n * 100) / 100
   return {
     daysToEmpty: empty === null ? null : round(empty),

@@ -69,20 +69,24 @@ export class RuleLibrary {
           'a rule failed while running; it is skipped, the others go on',
         ),
       (kind, by) => {
-        const key = `${kind}\n${by}`
-        this.tallies.set(key, (this.tallies.get(key) ?? 0) + 1)
+        let tally = this.tallies.get(kind)
+        if (!tally) {
+          tally = { memo: 0, engine: 0 }
+          this.tallies.set(kind, tally)
+        }
+        tally[by]++
       },
     )
   }
 
   /** Subject instances decided since the start, by subject kind and by memo or engine: across reloads. */
-  private readonly tallies = new Map<string, number>()
+  private readonly tallies = new Map<string, { memo: number; engine: number }>()
 
   decisions(): { subject: string; by: string; count: number }[] {
-    return [...this.tallies].map(([key, count]) => {
-      const [subject = '', by = ''] = key.split('\n')
-      return { subject, by, count }
-    })
+    return [...this.tallies].flatMap(([subject, t]) => [
+      { subject, by: 'memo', count: t.memo },
+      { subject, by: 'engine', count: t.engine },
+    ])
   }
 
   stop(): void {
