@@ -7,6 +7,7 @@ import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { type DeviceInfo, type OpenAction, orderFields } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
+import { subjectsWoken } from '../subjects/registry.ts'
 import { Sweeps, WatchedStates } from './sweeps.ts'
 
 /** An action's cause on one device: what the ledger's dedup key says, the device aside. */
@@ -17,7 +18,8 @@ const causeOf = (a: Pick<OpenAction, 'type' | 'subject' | 'episode'>) =>
 const MANY_SWEEPS = 10_000
 
 /** Rules evaluated when a reading arrives; silence is the sweep's. */
-const READING_SUBJECTS: readonly SubjectKind[] = ['toner', 'wasteBox', 'error', 'recurrence']
+/** A device's subjects that its readings wake. */
+const READING_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'reading')
 const BATCH = 500
 
 /**

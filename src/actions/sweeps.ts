@@ -28,6 +28,7 @@ import {
   stockSubject,
 } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
+import { subjectsWoken } from '../subjects/registry.ts'
 import {
   DeadlineQueue,
   type DevicePlan,
@@ -41,7 +42,7 @@ import {
 } from './deadlines.ts'
 
 /** The rules of a device that the sweeps run; the others run at its readings. */
-export const SWEEP_SUBJECTS: readonly SubjectKind[] = ['silence', 'billing']
+export const SWEEP_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'deadline')
 
 /** What the sweeps need of the processor they run in. */
 export interface SweepHost {

@@ -246,25 +246,9 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-export type SubjectKind =
-  | 'toner'
-  | 'wasteBox'
-  | 'error'
-  | 'recurrence'
-  | 'silence'
-  | 'billing'
-  | 'stock'
-  | 'gateway'
-export const SUBJECT_KINDS: readonly SubjectKind[] = [
-  'toner',
-  'wasteBox',
-  'error',
-  'recurrence',
-  'silence',
-  'billing',
-  'stock',
-  'gateway',
-]
+import type { SubjectKind } from '../subjects/registry.ts'
+
+export { SUBJECT_KINDS, type SubjectKind } from '../subjects/registry.ts'
 
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
 export function currentEpisodes(

@@ -14,7 +14,7 @@ import {
   workingDaysAfter,
   workingDaysSince,
 } from '../domain/calendar.ts'
-import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
+import type { DeviceState } from '../domain/device-state.ts'
 import {
   pagesPerDay,
   RECURRENCE_WINDOW_MS,
@@ -26,6 +26,8 @@ import {
 import { daysToEmpty } from '../domain/forecast.ts'
 import { ordersPart } from '../domain/ledger.ts'
 import { owedCount, type StockCount, type StockLine, stockEpisode } from '../domain/stock.ts'
+import { FACT_SCHEMAS, type FactName } from '../subjects/fact-schemas.ts'
+import { SUBJECTS, type SubjectKind } from '../subjects/registry.ts'
 
 /**
  * The support calendar when none is configured (the service passes the configured one as each
@@ -114,65 +116,21 @@ export function contractOf(info: DeviceInfo): 'active' | 'suspended' | 'ended' {
   return c === 'inactive' ? 'ended' : c
 }
 
-/** Each fact and its fields. `device` is there for every subject; the others for their own. */
-export const FACT_FIELDS = {
-  device: [
-    'deviceId',
-    'siteId',
-    'vendor',
-    'model',
-    'label',
-    'location',
-    'contractActive',
-    'contract',
-    'wasteBoxShipsWithToner',
-    'tonerBottleIsWasteBox',
-    'profile',
-    'stockMode',
-    'addressee',
-    'status',
-    'lastReadingAt',
-    'hoursSinceLastReading',
-    'counters',
-    'pagesPerDay',
-  ],
-  toner: [
-    'color',
-    'level',
-    'cartridge',
-    'installedAt',
-    'installedNow',
-    'replacedAtLevel',
-    'bumps',
-    'orderedForHours',
-    'daysToEmpty',
-    'deliveryInDays',
-    'daysLeftAfterDelivery',
-    'expectedDelivery',
-    'deliveryStep',
-    'workingDaysOverdue',
-  ],
-  wasteBox: ['state', 'fill', 'needsReplacing'],
-  error: ['code', 'severity', 'text', 'activeForHours'],
-  recurrence: ['code', 'severity', 'timesInLast7Days', 'activeNow', 'firstAt', 'lastAt'],
-  billing: ['period', 'periodStart', 'periodEnd', 'owesMeterReading'],
-  site: ['siteId', 'name', 'customer', 'stockMode', 'addressee'],
-  stock: ['period', 'periodStart', 'owesCount', 'lastCountedAt', 'expectedTotal', 'holdsSpareStock', 'items'],
-  gateway: ['gatewayId', 'state', 'offlineSince', 'offlineForHours', 'devices', 'software'],
-} as const
+/** Each fact and its fields, from its schema. `device` is there for every device subject. */
+export const FACT_FIELDS: Record<FactName, readonly string[]> = mapValues(FACT_SCHEMAS, (schema) =>
+  Object.keys(schema.properties),
+)
 
-export type FactName = keyof typeof FACT_FIELDS
+export type { FactName }
 
 /** The facts a rule of each subject may name. */
-export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = {
-  toner: ['device', 'toner'],
-  wasteBox: ['device', 'wasteBox'],
-  error: ['device', 'error'],
-  recurrence: ['device', 'recurrence'],
-  silence: ['device'],
-  billing: ['device', 'billing'],
-  stock: ['site', 'stock'],
-  gateway: ['site', 'gateway'],
+export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = mapValues(
+  SUBJECTS,
+  (s): readonly FactName[] => s.facts,
+)
+
+function mapValues<K extends string, V, W>(o: Record<K, V>, f: (v: V) => W): Record<K, W> {
+  return Object.fromEntries(Object.entries<V>(o).map(([k, v]) => [k, f(v)])) as Record<K, W>
 }
 
 /** One thing to run the rules of a subject over: its facts, and what an action about it records. */

@@ -4,6 +4,8 @@
  * subject also says whether its actions end when its episode does (a gateway back online), or only
  * otherwise (a stock count answers its request).
  */
+import { SUBJECT_KINDS, SUBJECTS } from './registry.ts'
+
 export type Scope = 'device' | 'site'
 
 export interface SubjectScope {
@@ -12,16 +14,11 @@ export interface SubjectScope {
   endsWithEpisode: boolean
 }
 
-/** Every subject kind's scope. A kind not listed is a device's, ending with its episode. */
+/** Every subject kind's scope: the rule subjects' from their declarations, and people's calls. */
 export const SUBJECT_SCOPES: Readonly<Record<string, SubjectScope>> = {
-  toner: { scope: 'device', endsWithEpisode: true },
-  wasteBox: { scope: 'device', endsWithEpisode: true },
-  error: { scope: 'device', endsWithEpisode: true },
-  recurrence: { scope: 'device', endsWithEpisode: true },
-  silence: { scope: 'device', endsWithEpisode: true },
-  billing: { scope: 'device', endsWithEpisode: true },
-  stock: { scope: 'site', endsWithEpisode: false },
-  gateway: { scope: 'site', endsWithEpisode: true },
+  ...Object.fromEntries(
+    SUBJECT_KINDS.map((k) => [k, { scope: SUBJECTS[k].scope, endsWithEpisode: SUBJECTS[k].endsWithEpisode }]),
+  ),
   /** A person's service call (`request:<id>`): it ends when a person resolves or cancels it. */
   request: { scope: 'device', endsWithEpisode: false },
 }

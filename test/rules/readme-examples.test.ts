@@ -10,6 +10,7 @@ import type { Reading } from '../../src/domain/reading.ts'
 import { RuleEvaluator } from '../../src/rules/evaluator.ts'
 import { FACT_FIELDS } from '../../src/rules/facts.ts'
 import { parseRuleFile } from '../../src/rules/loader.ts'
+import { withTables } from '../../src/subjects/docs.ts'
 import { ROOT } from '../helpers/service-process.ts'
 
 const readme = readFileSync(join(ROOT, 'rules/README.md'), 'utf8')
@@ -66,6 +67,10 @@ describe('the examples of rules/README.md', () => {
     const actions = await evaluator.evaluate([scene.subject], state, scene.info ?? {}, scene.at)
     expect(evaluator.runtimeErrors()).toEqual([])
     expect(actions.map((a) => a.type)).toEqual([loaded.rule.event.type])
+  })
+
+  it('has the subject and fact tables of the declarations in src/subjects/ (npm run docs:rules)', () => {
+    expect(readme).toBe(withTables(readme))
   })
 
   it('documents every fact field and every subject', () => {

@@ -1,0 +1,108 @@
+/**
+ * The declarations are what the code does: the facts that each subject's instances carry are the
+ * ones its declaration names, with the fields and types of their schemas, and the lists of subjects
+ * that readings and deadlines wake are read from the declarations.
+ */
+import { Value } from '@sinclair/typebox/value'
+import { describe, expect, it } from 'vitest'
+import { type DeviceState, step } from '../../src/domain/device-state.ts'
+import type { Reading } from '../../src/domain/reading.ts'
+import { gatewaySubject, type SubjectInstance, stockSubject, subjectsOf } from '../../src/rules/facts.ts'
+import { FACT_SCHEMAS, type FactName } from '../../src/subjects/fact-schemas.ts'
+import { SUBJECT_KINDS, SUBJECTS, subjectsWoken } from '../../src/subjects/registry.ts'
+import { scopeOf } from '../../src/subjects/scope.ts'
+
+const HOUR = 3_600_000
+const T0 = Date.UTC(2026, 9, 5, 8)
+const reading = (h: number, fields: Partial<Reading>): Reading => ({
+  deviceId: 'REG-1',
+  siteId: 'reg',
+  ts: T0 + h * HOUR,
+  ...fields,
+})
+
+/** A device with every device subject present: colours, a full box, an error that came back. */
+function busyDevice(): DeviceState {
+  const readings = [
+    reading(0, { toner: { black: 40, cyan: 30 }, wasteBox: 'ok', counters: { total: 100 }, status: 'ready' }),
+    reading(1, { toner: { black: 35, cyan: 28 }, errors: [{ code: 'J-1', severity: 'warning' }] }),
+    reading(2, { toner: { black: 30, cyan: 25 }, errors: [], wasteBox: 'full' }),
+    reading(3, {
+      toner: { black: 25, cyan: 22 },
+      errors: [{ code: 'J-1', severity: 'warning', text: 'jam' }],
+    }),
+  ]
+  let state: DeviceState | undefined
+  for (const r of readings) state = step(state, r)
+  if (!state) throw new Error('no state')
+  return state
+}
+
+function expectFactsOfDeclaration(subject: SubjectInstance) {
+  const declared = SUBJECTS[subject.kind].facts
+  expect(Object.keys(subject.facts).sort()).toEqual([...declared].sort())
+  for (const name of declared) {
+    const schema = FACT_SCHEMAS[name as FactName]
+    const fact = subject.facts[name] as Record<string, unknown>
+    expect(Object.keys(fact).sort(), `${subject.kind}: ${name}`).toEqual(
+      Object.keys(schema.properties).sort(),
+    )
+    expect([...Value.Errors(schema, fact)].map((e) => `${name}${e.path}: ${e.message}`)).toEqual([])
+  }
+}
+
+describe('the subject declarations', () => {
+  it.each(subjectsWoken('device', 'reading').concat(subjectsWoken('device', 'deadline')))(
+    'a device subject (%s) carries the facts its declaration names, as their schemas say',
+    (kind) => {
+      // An hour after the last reading; for billing two months on, with no counters since.
+      const at = T0 + (kind === 'billing' ? 60 * 24 : 4) * HOUR
+      const instances = subjectsOf(kind, busyDevice(), { model: 'M-1', contact: 'a@b.c' }, at)
+      expect(instances.length).toBeGreaterThan(0)
+      for (const instance of instances) expectFactsOfDeclaration(instance)
+    },
+  )
+
+  it('the site subjects carry the facts their declarations name', () => {
+    const at = Date.UTC(2026, 8, 1, 12)
+    const site = { siteId: 'reg', name: 'Reg', customer: 'C', contact: 'a@b.c' }
+    const stock = stockSubject(
+      site,
+      {
+        count: null,
+        lines: [{ model: 'M', color: 'black', expected: 2, counted: 1, shipped: 1, extra: 0, installed: 0 }],
+      },
+      at - 400 * 24 * HOUR,
+      at,
+    )
+    const gateway = gatewaySubject(
+      {
+        siteId: 'reg',
+        gatewayId: 'gw',
+        state: 'offline',
+        since: at - HOUR,
+        devices: ['REG-1'],
+        software: null,
+      },
+      site,
+      at,
+    )
+    if (!stock || !gateway) throw new Error('expected a stock and a gateway subject')
+    expectFactsOfDeclaration(stock)
+    expectFactsOfDeclaration(gateway)
+  })
+
+  it('every kind is woken by readings or by deadlines, and the ledger reads its scope from it', () => {
+    const woken = [...subjectsWoken('device', 'reading'), ...subjectsWoken('device', 'deadline')]
+    expect(woken).toEqual(
+      expect.arrayContaining(['toner', 'wasteBox', 'error', 'recurrence', 'silence', 'billing']),
+    )
+    expect(subjectsWoken('device', 'reading')).not.toContain('silence')
+    expect(subjectsWoken('site', 'deadline').sort()).toEqual(['gateway', 'stock'])
+    for (const kind of SUBJECT_KINDS) {
+      expect(scopeOf(`${kind}:x`).scope).toBe(SUBJECTS[kind].scope)
+      expect(scopeOf(kind).endsWithEpisode).toBe(SUBJECTS[kind].endsWithEpisode)
+    }
+    expect(scopeOf('stock:reg')).toEqual({ scope: 'site', endsWithEpisode: false })
+  })
+})
