@@ -356,3 +356,11 @@ function nextStart(c: Compiled, ms: number): number {
   for (const iv of workingIntervals(c, ms)) return Math.max(iv.start, ms)
   throw new Error('unreachable: working intervals never run out')
 }
+
+/**
+ * The support calendar when none is configured (the service passes the configured one as each
+ * device's calendar): Monday to Friday, 09:00 to 18:00, UTC, no holidays.
+ */
+export const DEFAULT_SITE_CALENDAR: SiteCalendar = siteCalendar('UTC', {
+  workingHours: DEFAULT_SUPPORT_HOURS,
+})

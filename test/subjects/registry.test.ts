@@ -7,10 +7,13 @@ import { Value } from '@sinclair/typebox/value'
 import { describe, expect, it } from 'vitest'
 import { type DeviceState, step } from '../../src/domain/device-state.ts'
 import type { Reading } from '../../src/domain/reading.ts'
-import { gatewaySubject, type SubjectInstance, stockSubject, subjectsOf } from '../../src/rules/facts.ts'
+import { type SubjectInstance, subjectsOf } from '../../src/rules/facts.ts'
+import { DEVICE_INSTANCES } from '../../src/subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../../src/subjects/fact-schemas.ts'
+import { gatewaySubject } from '../../src/subjects/gateway.ts'
 import { SUBJECT_KINDS, SUBJECTS, subjectsWoken } from '../../src/subjects/registry.ts'
 import { scopeOf } from '../../src/subjects/scope.ts'
+import { stockSubject } from '../../src/subjects/stock.ts'
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 9, 5, 8)
@@ -103,6 +106,8 @@ describe('the subject declarations', () => {
       expect(scopeOf(`${kind}:x`).scope).toBe(SUBJECTS[kind].scope)
       expect(scopeOf(kind).endsWithEpisode).toBe(SUBJECTS[kind].endsWithEpisode)
     }
+    for (const kind of SUBJECT_KINDS)
+      expect(DEVICE_INSTANCES[kind] !== undefined, kind).toBe(SUBJECTS[kind].scope === 'device')
     expect(scopeOf('stock:reg')).toEqual({ scope: 'site', endsWithEpisode: false })
   })
 })

@@ -1,7 +1,7 @@
 /**
  * The sweeps: what must happen at a time rather than at a reading (a device's silence, a billing
  * month's end, an SLA clock running out, a gateway offline too long, a site's stock count). Each
- * subject says when it next needs a look (src/actions/deadlines.ts), and a sweep instant only looks at
+ * subject says when it next needs a look (src/pipeline/deadlines.ts), and a sweep instant only looks at
  * the subjects whose deadline fell due, and those whose state or description changed since they
  * were last looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
  *
@@ -18,17 +18,11 @@ import type { ActionCandidate } from '../domain/ledger.ts'
 import { expectedStock, owedCount } from '../domain/stock.ts'
 import { checkClocks, releaseTicket } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import {
-  actionIdentity,
-  contractOf,
-  DEFAULT_SITE_CALENDAR,
-  type DeviceInfo,
-  gatewaySubject,
-  siteCountCalendar,
-  stockSubject,
-} from '../rules/facts.ts'
+import { actionIdentity, contractOf, DEFAULT_SITE_CALENDAR, type DeviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
+import { gatewaySubject } from '../subjects/gateway.ts'
 import { subjectsWoken } from '../subjects/registry.ts'
+import { siteCountCalendar, stockSubject } from '../subjects/stock.ts'
 import {
   DeadlineQueue,
   type DevicePlan,

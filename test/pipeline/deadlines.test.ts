@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DeadlineQueue, nextCrossing, sweepInstantOf, thresholdsOf } from '../../src/actions/deadlines.ts'
+import { DeadlineQueue, nextCrossing, sweepInstantOf, thresholdsOf } from '../../src/pipeline/deadlines.ts'
 import type { LoadedRule } from '../../src/rules/loader.ts'
 
 const HOUR = 3_600_000

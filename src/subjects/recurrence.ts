@@ -1,0 +1,33 @@
+/** Each error code that became active in the last 7 days: one episode per run of recurrences. */
+import { RECURRENCE_WINDOW_MS, recurrenceEpisode, subjectKey } from '../domain/device-state.ts'
+import type { SubjectInstance } from '../rules/facts.ts'
+import type { DeviceInstances } from './device-subject.ts'
+
+export const recurrenceInstances: DeviceInstances = ({ state, at, device }) => {
+  const out: SubjectInstance[] = []
+  for (const [code, r] of Object.entries(state.recurrences ?? {})) {
+    const episode = recurrenceEpisode(r, at)
+    if (episode === null) continue
+    const recent = r.starts.filter((t) => at - t <= RECURRENCE_WINDOW_MS)
+    const first = recent[0] ?? r.runStart
+    const last = recent[recent.length - 1] ?? r.runStart
+    out.push({
+      kind: 'recurrence',
+      key: subjectKey('recurrence', code),
+      episode,
+      facts: {
+        device,
+        recurrence: {
+          code,
+          severity: r.severity,
+          timesInLast7Days: recent.length,
+          activeNow: Object.hasOwn(state.errors, code),
+          firstAt: new Date(first).toISOString(),
+          lastAt: new Date(last).toISOString(),
+        },
+      },
+      details: { code, severity: r.severity, times: recent.length, since: new Date(first).toISOString() },
+    })
+  }
+  return out
+}

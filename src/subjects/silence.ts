@@ -1,0 +1,25 @@
+/** Each device, for the time since its last reading: one episode per silence. */
+import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
+import type { DeviceInstances } from './device-subject.ts'
+
+export const silenceInstances: DeviceInstances = ({ state, info, device }) => [
+  {
+    kind: 'silence',
+    key: subjectKey('silence'),
+    episode: silenceEpisode(state),
+    facts: { device },
+    details: {
+      lastReadingAt: device.lastReadingAt,
+      hoursSinceLastReading: Math.round(device.hoursSinceLastReading * 10) / 10,
+      // Not the device's silence alone: the gateway that speaks for it is offline.
+      ...(info.gatewayOffline
+        ? {
+            gatewayOffline: {
+              gatewayId: info.gatewayOffline.gatewayId,
+              since: new Date(info.gatewayOffline.since).toISOString(),
+            },
+          }
+        : {}),
+    },
+  },
+]
