@@ -8,7 +8,7 @@
  * Episode ids depend only on the readings up to that instant, never on the order they arrived in,
  * so a gateway replaying old readings lands on the same episodes as live traffic did.
  */
-import { missingMeterPeriod } from './billing.ts'
+import type { SubjectKind } from '../subjects/registry.ts'
 import type { ActiveError, Counters, Reading, Status, WasteBoxReport } from './reading.ts'
 
 /** A rise of a colour's level by this many points or more is a new cartridge (CONTRACT.md). */
@@ -246,30 +246,7 @@ export function fold(readings: readonly Reading[], initial?: DeviceState): Devic
   return state
 }
 
-import type { SubjectKind } from '../subjects/registry.ts'
-
 export { SUBJECT_KINDS, type SubjectKind } from '../subjects/registry.ts'
-
-/** The episode each subject of a device is in now. A subject with no current episode is absent. */
-export function currentEpisodes(
-  state: DeviceState,
-  now: number,
-  /** The site's zone: billing months are in it. */
-  zone?: string,
-): Map<string, string> {
-  const episodes = new Map<string, string>()
-  for (const [color, t] of Object.entries(state.toner)) episodes.set(subjectKey('toner', color), t.cartridge)
-  if (state.wasteBox) episodes.set(subjectKey('wasteBox'), state.wasteBox.box)
-  for (const [code, e] of Object.entries(state.errors)) episodes.set(subjectKey('error', code), `e${e.since}`)
-  for (const [code, r] of Object.entries(state.recurrences ?? {})) {
-    const episode = recurrenceEpisode(r, now)
-    if (episode !== null) episodes.set(subjectKey('recurrence', code), episode)
-  }
-  episodes.set(subjectKey('silence'), silenceEpisode(state))
-  const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now, zone)
-  if (owed) episodes.set(subjectKey('billing'), `m${owed.id}`)
-  return episodes
-}
 
 export function silenceEpisode(state: DeviceState): string {
   return `s${state.lastTs}`

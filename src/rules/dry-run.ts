@@ -28,6 +28,7 @@ import { Processor } from '../pipeline/processor.ts'
 import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { BirthRecord, GatewayUpdate } from '../store/store.ts'
+import { SUBJECTS } from '../subjects/registry.ts'
 import { scopeOf } from '../subjects/scope.ts'
 import { engineFor, RuleEvaluator, type RuleRuntimeError } from './evaluator.ts'
 import { type DeviceInfo, deviceInfo, type OpenAction, type SubjectInstance, subjectsOf } from './facts.ts'
@@ -407,19 +408,6 @@ async function explainSubject(engine: Engine, subject: SubjectInstance): Promise
   }
 }
 
-const NOTHING_TO_EVALUATE: Record<SubjectKind, string> = {
-  toner: 'never evaluated: the device reported no toner level',
-  wasteBox: 'never evaluated: the device reported no waste box',
-  error: 'never evaluated: no error was active in any reading of the device',
-  recurrence: 'never evaluated: no error became active in any reading of the device',
-  silence:
-    'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
-  billing: 'never evaluated: the device owed no meter reading at any sweep',
-  stock:
-    'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
-  gateway: 'never evaluated: no gateway of the site was offline at a sweep',
-}
-
 async function explainNotFired(
   rules: readonly LoadedRule[],
   devices: readonly { deviceId: string; siteId: string }[],
@@ -443,7 +431,12 @@ async function explainNotFired(
       const base = { rule: rule.name, file: rule.file, deviceId, siteId }
       const last = evaluator.last.get(observedKey(who, rule.subject))
       if (!last) {
-        notFired.push({ ...base, evaluatedAt: null, subjects: [], reason: NOTHING_TO_EVALUATE[rule.subject] })
+        notFired.push({
+          ...base,
+          evaluatedAt: null,
+          subjects: [],
+          reason: SUBJECTS[rule.subject].neverEvaluated,
+        })
         continue
       }
       let engine = engines.get(rule.name)

@@ -1,7 +1,12 @@
 /** A device that owes a meter reading for a billing period (a month in the site's zone). */
 import { missingMeterPeriod } from '../domain/billing.ts'
 import { subjectKey } from '../domain/device-state.ts'
-import type { DeviceInstances } from './device-subject.ts'
+import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+
+export const billingEpisodes: DeviceEpisodes = (state, now, zone) => {
+  const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now, zone)
+  return owed ? [[subjectKey('billing'), `m${owed.id}`]] : []
+}
 
 export const billingInstances: DeviceInstances = ({ state, info, at, device }) => {
   const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, at, info.calendar?.zone)

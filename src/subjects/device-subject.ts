@@ -16,5 +16,13 @@ export interface DeviceMoment {
 /** The instances of one device subject, with their facts: none where it has no current episode. */
 export type DeviceInstances = (moment: DeviceMoment) => SubjectInstance[]
 
+/** The episode each instance of a device subject is in at `now`: (subject key, episode) pairs. */
+export type DeviceEpisodes = (
+  state: DeviceState,
+  now: number,
+  /** The site's zone: billing months are in it. */
+  zone: string | undefined,
+) => Iterable<readonly [string, string]>
+
 export const HOUR = 3_600_000
 export const DAY = 24 * HOUR

@@ -1,12 +1,19 @@
 /** Each active error code: one episode per stretch of it being active. */
+
+import type { ErrorState } from '../domain/device-state.ts'
 import { subjectKey } from '../domain/device-state.ts'
-import { type DeviceInstances, HOUR } from './device-subject.ts'
+import { type DeviceEpisodes, type DeviceInstances, HOUR } from './device-subject.ts'
+
+const episodeOf = (e: ErrorState) => `e${e.since}`
+
+export const errorEpisodes: DeviceEpisodes = (state) =>
+  Object.values(state.errors).map((e) => [subjectKey('error', e.code), episodeOf(e)] as const)
 
 export const errorInstances: DeviceInstances = ({ state, at, device }) =>
   Object.values(state.errors).map((e) => ({
     kind: 'error',
     key: subjectKey('error', e.code),
-    episode: `e${e.since}`,
+    episode: episodeOf(e),
     facts: {
       device,
       error: {

@@ -1,7 +1,16 @@
 /** Each error code that became active in the last 7 days: one episode per run of recurrences. */
 import { RECURRENCE_WINDOW_MS, recurrenceEpisode, subjectKey } from '../domain/device-state.ts'
 import type { SubjectInstance } from '../rules/facts.ts'
-import type { DeviceInstances } from './device-subject.ts'
+import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+
+export const recurrenceEpisodes: DeviceEpisodes = (state, now) => {
+  const out: [string, string][] = []
+  for (const [code, r] of Object.entries(state.recurrences ?? {})) {
+    const episode = recurrenceEpisode(r, now)
+    if (episode !== null) out.push([subjectKey('recurrence', code), episode])
+  }
+  return out
+}
 
 export const recurrenceInstances: DeviceInstances = ({ state, at, device }) => {
   const out: SubjectInstance[] = []

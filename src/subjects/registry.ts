@@ -19,10 +19,13 @@ export interface SubjectDeclaration {
   runFor: string
   episode: string
   endsWhen: string
+  /** What the dry run says of a device's rule of this subject that never ran. */
+  neverEvaluated: string
 }
 
 export const SUBJECTS = {
   toner: {
+    neverEvaluated: 'never evaluated: the device reported no toner level',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -33,6 +36,7 @@ export const SUBJECTS = {
       "a rise of that colour's level by 30 points or more (a new cartridge); smaller rises, such as a shaken cartridge, are the same one",
   },
   wasteBox: {
+    neverEvaluated: 'never evaluated: the device reported no waste box',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -43,6 +47,7 @@ export const SUBJECTS = {
       'after the box needed replacing (`nearFull`, `full` or 90% and over), a report of `ok` or a fill under 50%',
   },
   error: {
+    neverEvaluated: 'never evaluated: no error was active in any reading of the device',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -52,6 +57,7 @@ export const SUBJECTS = {
     endsWhen: 'a reading whose `errors` no longer has it (a reading without `errors` changes nothing)',
   },
   recurrence: {
+    neverEvaluated: 'never evaluated: no error became active in any reading of the device',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -62,6 +68,8 @@ export const SUBJECTS = {
     endsWhen: '7 days pass without the code becoming active again',
   },
   silence: {
+    neverEvaluated:
+      'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'deadline',
@@ -71,6 +79,7 @@ export const SUBJECTS = {
     endsWhen: 'a newer reading arrives',
   },
   billing: {
+    neverEvaluated: 'never evaluated: the device owed no meter reading at any sweep',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'deadline',
@@ -82,6 +91,8 @@ export const SUBJECTS = {
       'counters arrive (telemetry, or `POST /devices/{deviceId}/meter-readings`), or the next period ends',
   },
   stock: {
+    neverEvaluated:
+      'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
     scope: 'site',
     endsWithEpisode: false,
     wakes: 'deadline',
@@ -93,6 +104,7 @@ export const SUBJECTS = {
       'never by itself: a count through `POST /sites/{siteId}/stock-counts` dated in that half-year or later resolves it',
   },
   gateway: {
+    neverEvaluated: 'never evaluated: no gateway of the site was offline at a sweep',
     scope: 'site',
     endsWithEpisode: true,
     wakes: 'deadline',

@@ -1,6 +1,8 @@
 /** Each device, for the time since its last reading: one episode per silence. */
 import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
-import type { DeviceInstances } from './device-subject.ts'
+import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+
+export const silenceEpisodes: DeviceEpisodes = (state) => [[subjectKey('silence'), silenceEpisode(state)]]
 
 export const silenceInstances: DeviceInstances = ({ state, info, device }) => [
   {

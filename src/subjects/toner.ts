@@ -13,7 +13,10 @@ import { type DeviceState, pagesPerDay, subjectKey, type TonerState } from '../d
 import { daysToEmpty } from '../domain/forecast.ts'
 import { ordersPart } from '../domain/ledger.ts'
 import type { DeviceInfo, OpenAction } from '../rules/facts.ts'
-import { DAY, type DeviceInstances, HOUR } from './device-subject.ts'
+import { DAY, type DeviceEpisodes, type DeviceInstances, HOUR } from './device-subject.ts'
+
+export const tonerEpisodes: DeviceEpisodes = (state) =>
+  Object.entries(state.toner).map(([color, t]) => [subjectKey('toner', color), t.cartridge] as const)
 
 export const tonerInstances: DeviceInstances = ({ state, info, at, open, device }) =>
   Object.entries(state.toner).map(([color, t]) => ({

@@ -1,6 +1,9 @@
 /** The waste toner box: one episode per box, at each reading. */
 import { subjectKey } from '../domain/device-state.ts'
-import type { DeviceInstances } from './device-subject.ts'
+import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+
+export const wasteBoxEpisodes: DeviceEpisodes = (state) =>
+  state.wasteBox ? [[subjectKey('wasteBox'), state.wasteBox.box]] : []
 
 export const wasteBoxInstances: DeviceInstances = ({ state, device }) => {
   const w = state.wasteBox

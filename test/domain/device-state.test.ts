@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  currentEpisodes,
   type DeviceState,
   fold,
   INITIAL_EPISODE,
@@ -12,6 +11,7 @@ import {
 } from '../../src/domain/device-state.ts'
 import type { ActiveError, Reading, WasteBoxReport } from '../../src/domain/reading.ts'
 import { subjectsOf } from '../../src/rules/facts.ts'
+import { currentEpisodes } from '../../src/subjects/device-subjects.ts'
 
 const T0 = Date.parse('2026-11-20T08:00:00Z')
 const MINUTE = 60_000
