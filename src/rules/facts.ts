@@ -7,7 +7,7 @@ import { profileOf } from '../catalogue/catalogue.ts'
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import type { SiteCalendar } from '../domain/calendar.ts'
 import { type DeviceState, pagesPerDay, type SubjectKind } from '../domain/device-state.ts'
-import { DEVICE_INSTANCES } from '../subjects/device-subjects.ts'
+import { DEVICE_SUBJECTS } from '../subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../subjects/fact-schemas.ts'
 import { SUBJECTS } from '../subjects/registry.ts'
 
@@ -181,8 +181,8 @@ export function subjectsOf(
   /** The `device` fact, when the caller built it already for another kind. */
   device: ReturnType<typeof deviceFact> = deviceFact(state, info, at),
 ): SubjectInstance[] {
-  const build = DEVICE_INSTANCES[kind]
-  return build ? build({ state, info, at, open, device }) : []
+  const subject = DEVICE_SUBJECTS[kind]
+  return subject ? subject.instances({ state, info, at, open, device }) : []
 }
 
 /** The `site` fact of a site, or of a site the inventory does not know (its ID alone). */

@@ -3,7 +3,6 @@
  * with their facts, and say which episodes are current (the ledger resolves actions by them).
  */
 import type { DeviceState } from '../domain/device-state.ts'
-
 import { billingEpisodes, billingInstances } from './billing.ts'
 import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
 import { errorEpisodes, errorInstances } from './error.ts'
@@ -13,23 +12,19 @@ import { silenceEpisodes, silenceInstances } from './silence.ts'
 import { tonerEpisodes, tonerInstances } from './toner.ts'
 import { wasteBoxEpisodes, wasteBoxInstances } from './waste-box.ts'
 
-export const DEVICE_INSTANCES: Partial<Record<SubjectKind, DeviceInstances>> = {
-  toner: tonerInstances,
-  wasteBox: wasteBoxInstances,
-  error: errorInstances,
-  recurrence: recurrenceInstances,
-  billing: billingInstances,
-  silence: silenceInstances,
+/** Each device subject's two functions; a site's subjects are gathered by the sweeps. */
+export const DEVICE_SUBJECTS: Partial<
+  Record<SubjectKind, { instances: DeviceInstances; episodes: DeviceEpisodes }>
+> = {
+  toner: { instances: tonerInstances, episodes: tonerEpisodes },
+  wasteBox: { instances: wasteBoxInstances, episodes: wasteBoxEpisodes },
+  error: { instances: errorInstances, episodes: errorEpisodes },
+  recurrence: { instances: recurrenceInstances, episodes: recurrenceEpisodes },
+  silence: { instances: silenceInstances, episodes: silenceEpisodes },
+  billing: { instances: billingInstances, episodes: billingEpisodes },
 }
 
-const DEVICE_EPISODES: readonly DeviceEpisodes[] = [
-  tonerEpisodes,
-  wasteBoxEpisodes,
-  errorEpisodes,
-  recurrenceEpisodes,
-  silenceEpisodes,
-  billingEpisodes,
-]
+const ALL = Object.values(DEVICE_SUBJECTS)
 
 /** The episode each subject of a device is in now. A subject with no current episode is absent. */
 export function currentEpisodes(
@@ -38,8 +33,8 @@ export function currentEpisodes(
   /** The site's zone: billing months are in it. */
   zone?: string,
 ): Map<string, string> {
-  const episodes = new Map<string, string>()
-  for (const of of DEVICE_EPISODES)
-    for (const [key, episode] of of(state, now, zone)) episodes.set(key, episode)
-  return episodes
+  const current = new Map<string, string>()
+  for (const subject of ALL)
+    for (const [key, episode] of subject.episodes(state, now, zone)) current.set(key, episode)
+  return current
 }

@@ -25,7 +25,6 @@ export interface SubjectDeclaration {
 
 export const SUBJECTS = {
   toner: {
-    neverEvaluated: 'never evaluated: the device reported no toner level',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -34,9 +33,9 @@ export const SUBJECTS = {
     episode: 'one cartridge',
     endsWhen:
       "a rise of that colour's level by 30 points or more (a new cartridge); smaller rises, such as a shaken cartridge, are the same one",
+    neverEvaluated: 'never evaluated: the device reported no toner level',
   },
   wasteBox: {
-    neverEvaluated: 'never evaluated: the device reported no waste box',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -45,9 +44,9 @@ export const SUBJECTS = {
     episode: 'one box',
     endsWhen:
       'after the box needed replacing (`nearFull`, `full` or 90% and over), a report of `ok` or a fill under 50%',
+    neverEvaluated: 'never evaluated: the device reported no waste box',
   },
   error: {
-    neverEvaluated: 'never evaluated: no error was active in any reading of the device',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -55,9 +54,9 @@ export const SUBJECTS = {
     runFor: 'each active error code',
     episode: 'one stretch of that code being active',
     endsWhen: 'a reading whose `errors` no longer has it (a reading without `errors` changes nothing)',
+    neverEvaluated: 'never evaluated: no error was active in any reading of the device',
   },
   recurrence: {
-    neverEvaluated: 'never evaluated: no error became active in any reading of the device',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'reading',
@@ -66,10 +65,9 @@ export const SUBJECTS = {
     episode:
       'one run of recurrences: it starts when the code becomes active with no earlier start in the 7 days before, and goes on while it comes back within 7 days',
     endsWhen: '7 days pass without the code becoming active again',
+    neverEvaluated: 'never evaluated: no error became active in any reading of the device',
   },
   silence: {
-    neverEvaluated:
-      'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'deadline',
@@ -77,9 +75,10 @@ export const SUBJECTS = {
     runFor: 'each device',
     episode: 'the time since its last reading',
     endsWhen: 'a newer reading arrives',
+    neverEvaluated:
+      'never evaluated: no sweep ran while the device was known (event time did not pass a sweep instant)',
   },
   billing: {
-    neverEvaluated: 'never evaluated: the device owed no meter reading at any sweep',
     scope: 'device',
     endsWithEpisode: true,
     wakes: 'deadline',
@@ -89,10 +88,9 @@ export const SUBJECTS = {
     episode: 'that period',
     endsWhen:
       'counters arrive (telemetry, or `POST /devices/{deviceId}/meter-readings`), or the next period ends',
+    neverEvaluated: 'never evaluated: the device owed no meter reading at any sweep',
   },
   stock: {
-    neverEvaluated:
-      'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
     scope: 'site',
     endsWithEpisode: false,
     wakes: 'deadline',
@@ -102,9 +100,10 @@ export const SUBJECTS = {
     episode: 'that half-year',
     endsWhen:
       'never by itself: a count through `POST /sites/{siteId}/stock-counts` dated in that half-year or later resolves it',
+    neverEvaluated:
+      'never evaluated: no sweep found a site of the inventory that owed a count of its spare stock (rules test takes the inventory with --data-dir)',
   },
   gateway: {
-    neverEvaluated: 'never evaluated: no gateway of the site was offline at a sweep',
     scope: 'site',
     endsWithEpisode: true,
     wakes: 'deadline',
@@ -114,6 +113,7 @@ export const SUBJECTS = {
     episode:
       "one outage: from the time of its `offline` state (a will carries none: the time it was received, in event time the newest reading's)",
     endsWhen: 'the gateway is `online` again',
+    neverEvaluated: 'never evaluated: no gateway of the site was offline at a sweep',
   },
 } as const satisfies Record<string, SubjectDeclaration>
 

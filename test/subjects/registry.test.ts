@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { type DeviceState, step } from '../../src/domain/device-state.ts'
 import type { Reading } from '../../src/domain/reading.ts'
 import { type SubjectInstance, subjectsOf } from '../../src/rules/facts.ts'
-import { DEVICE_INSTANCES } from '../../src/subjects/device-subjects.ts'
+import { currentEpisodes, DEVICE_SUBJECTS } from '../../src/subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../../src/subjects/fact-schemas.ts'
 import { gatewaySubject } from '../../src/subjects/gateway.ts'
 import { SUBJECT_KINDS, SUBJECTS, subjectsWoken } from '../../src/subjects/registry.ts'
@@ -66,6 +66,19 @@ describe('the subject declarations', () => {
     },
   )
 
+  it.each([4, 60 * 24, 8 * 24])(
+    "a device's current episodes are those of its subjects' instances, %i hours on",
+    (hours) => {
+      const at = T0 + hours * HOUR
+      const state = busyDevice()
+      const fromInstances = SUBJECT_KINDS.flatMap((kind) =>
+        subjectsOf(kind, state, {}, at).map((i) => [i.key, i.episode] as const),
+      )
+      expect(fromInstances.length).toBeGreaterThan(0)
+      expect(Object.fromEntries(currentEpisodes(state, at))).toEqual(Object.fromEntries(fromInstances))
+    },
+  )
+
   it('the site subjects carry the facts their declarations name', () => {
     const at = Date.UTC(2026, 8, 1, 12)
     const site = { siteId: 'reg', name: 'Reg', customer: 'C', contact: 'a@b.c' }
@@ -107,7 +120,7 @@ describe('the subject declarations', () => {
       expect(scopeOf(kind).endsWithEpisode).toBe(SUBJECTS[kind].endsWithEpisode)
     }
     for (const kind of SUBJECT_KINDS)
-      expect(DEVICE_INSTANCES[kind] !== undefined, kind).toBe(SUBJECTS[kind].scope === 'device')
+      expect(DEVICE_SUBJECTS[kind] !== undefined, kind).toBe(SUBJECTS[kind].scope === 'device')
     expect(scopeOf('stock:reg')).toEqual({ scope: 'site', endsWithEpisode: false })
   })
 })
