@@ -1,5 +1,5 @@
 import { Engine } from 'json-rules-engine'
-import { expectedDeliveryAt } from '../domain/calendar.ts'
+import { DEFAULT_SITE_CALENDAR, expectedDeliveryAt } from '../domain/calendar.ts'
 import { orderedDelivery } from '../domain/delivery.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
@@ -8,7 +8,6 @@ import { DecisionMemo } from './decision-memo.ts'
 import {
   actionIdentity,
   contractOf,
-  DEFAULT_SITE_CALENDAR,
   type DeviceInfo,
   deviceFact,
   type OpenAction,

@@ -11,8 +11,6 @@ import { DEVICE_SUBJECTS } from '../subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../subjects/fact-schemas.ts'
 import { SUBJECTS } from '../subjects/registry.ts'
 
-export { DEFAULT_SITE_CALENDAR } from '../domain/calendar.ts'
-
 const HOUR = 3_600_000
 
 /** What is known of a device besides its readings: its birth message, the inventory, its site. */
@@ -98,8 +96,6 @@ export function contractOf(info: DeviceInfo): 'active' | 'suspended' | 'ended' {
 export const FACT_FIELDS: Record<FactName, readonly string[]> = mapValues(FACT_SCHEMAS, (schema) =>
   Object.keys(schema.properties),
 )
-
-export type { FactName }
 
 /** The facts a rule of each subject may name. */
 export const SUBJECT_FACTS: Record<SubjectKind, readonly FactName[]> = mapValues(

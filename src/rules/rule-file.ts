@@ -10,7 +10,8 @@ import { ID_PATTERN } from '../contract/topics.ts'
 import { DeliveryTermsSchema } from '../domain/delivery.ts'
 import { SUBJECT_KINDS } from '../domain/device-state.ts'
 import { SlaTermsSchema } from '../domain/ticket.ts'
-import { FACT_FIELDS, type FactName, SUBJECT_FACTS } from './facts.ts'
+import type { FactName } from '../subjects/fact-schemas.ts'
+import { FACT_FIELDS, SUBJECT_FACTS } from './facts.ts'
 
 export const RuleFile = Type.Object(
   {

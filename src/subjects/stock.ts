@@ -3,7 +3,7 @@ import type { Site } from '../contract/schemas.ts'
 import { nextWorkingStart } from '../domain/calendar.ts'
 import { subjectKey } from '../domain/device-state.ts'
 import { owedCount, type StockCount, type StockLine, stockEpisode } from '../domain/stock.ts'
-import type { SubjectInstance } from '../rules/facts.ts'
+import { type SubjectInstance, siteFact } from '../rules/facts.ts'
 
 /**
  * A site's spare stock, while the site owes a count for the half-year (none since it began): the
@@ -25,13 +25,7 @@ export function stockSubject(
     key: subjectKey('stock', site.siteId),
     episode: stockEpisode(owed),
     facts: {
-      site: {
-        siteId: site.siteId,
-        name: site.name ?? null,
-        customer: site.customer ?? null,
-        stockMode: site.stockMode ?? 'threshold',
-        addressee: site.contact,
-      },
+      site: siteFact(site.siteId, site),
       stock: {
         period: owed.id,
         periodStart: new Date(owed.start).toISOString(),

@@ -19,50 +19,45 @@ export const tonerEpisodes: DeviceEpisodes = (state) =>
   Object.entries(state.toner).map(([color, t]) => [subjectKey('toner', color), t.cartridge] as const)
 
 export const tonerInstances: DeviceInstances = ({ state, info, at, open, device }) =>
-  Object.entries(state.toner).map(([color, t]) => ({
-    kind: 'toner',
-    key: subjectKey('toner', color),
-    episode: t.cartridge,
-    facts: {
-      device,
-      toner: {
-        color,
-        level: t.level,
-        cartridge: t.cartridge,
-        installedAt: t.installedAt === undefined ? null : new Date(t.installedAt).toISOString(),
-        installedNow: t.installedAt === at,
-        replacedAtLevel: t.replacedAtLevel ?? null,
-        bumps: t.bumps ?? 0,
-        orderedForHours: orderedFor(open, subjectKey('toner', color), t.cartridge, at),
-        ...forecast(t, color, state, info, at),
-        ...orderFacts(
-          open,
-          subjectKey('toner', color),
-          t.cartridge,
-          info.calendar ?? DEFAULT_SITE_CALENDAR,
-          at,
-        ),
+  Object.entries(state.toner).map(([color, t]) => {
+    const key = subjectKey('toner', color)
+    const order = openOrder(open, key, t.cartridge)
+    return {
+      kind: 'toner',
+      key,
+      episode: t.cartridge,
+      facts: {
+        device,
+        toner: {
+          color,
+          level: t.level,
+          cartridge: t.cartridge,
+          installedAt: t.installedAt === undefined ? null : new Date(t.installedAt).toISOString(),
+          installedNow: t.installedAt === at,
+          replacedAtLevel: t.replacedAtLevel ?? null,
+          bumps: t.bumps ?? 0,
+          // Hours since this cartridge's `reorder` was made, while it is not resolved.
+          orderedForHours: order ? Math.max(0, at - order.createdAt) / HOUR : null,
+          ...forecast(t, color, state, info, at),
+          ...orderFacts(order, info.calendar ?? DEFAULT_SITE_CALENDAR, at),
+        },
       },
-    },
-    // The model says which cartridge: a site's spare stock is counted by model and colour.
-    details:
-      info.model === undefined ? { color, level: t.level } : { color, level: t.level, model: info.model },
-  }))
+      // The model says which cartridge: a site's spare stock is counted by model and colour.
+      details:
+        info.model === undefined ? { color, level: t.level } : { color, level: t.level, model: info.model },
+    }
+  })
+
+/** The cartridge's `reorder` not resolved yet, if any. */
+function openOrder(open: readonly OpenAction[], subject: string, episode: string): OpenAction | undefined {
+  return open.find((a) => a.type === 'reorder' && a.subject === subject && ordersPart(a.episode, episode))
+}
 
 /**
  * The open order of a cartridge as facts: when it is expected, its delivery's step, and the whole
  * working days (on the site's calendar) it is past its expected delivery while not delivered.
  */
-function orderFacts(
-  open: readonly OpenAction[],
-  subject: string,
-  episode: string,
-  cal: SiteCalendar,
-  at: number,
-) {
-  const order = open.find(
-    (a) => a.type === 'reorder' && a.subject === subject && ordersPart(a.episode, episode),
-  )
+function orderFacts(order: OpenAction | undefined, cal: SiteCalendar, at: number) {
   const expected = order?.expectedDelivery
   const step = order ? (order.deliveryStep ?? 'ordered') : null
   return {
@@ -96,19 +91,6 @@ function overdueDays(cal: SiteCalendar, expected: number, at: number): number | 
   let n = 0
   while (n < ends.length && at >= (ends[n] as number)) n++
   return n < ends.length ? n : workingDaysSince(cal, expected, at)
-}
-
-/** Hours since the cartridge of this subject was ordered (a `reorder` not resolved), or null. */
-function orderedFor(
-  open: readonly OpenAction[],
-  subject: string,
-  episode: string,
-  at: number,
-): number | null {
-  const order = open.find(
-    (a) => a.type === 'reorder' && a.subject === subject && ordersPart(a.episode, episode),
-  )
-  return order ? Math.max(0, at - order.createdAt) / HOUR : null
 }
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ActionStatus } from '../../src/contract/schemas.ts'
+import { DEFAULT_SITE_CALENDAR } from '../../src/domain/calendar.ts'
 import {
   type ActionCandidate,
   dedupKey,
@@ -14,7 +15,6 @@ import {
   transition,
 } from '../../src/domain/ledger.ts'
 import { openTicket } from '../../src/domain/ticket.ts'
-import { DEFAULT_SITE_CALENDAR } from '../../src/rules/facts.ts'
 
 function candidate(overrides: Partial<ActionCandidate> = {}): ActionCandidate {
   return {

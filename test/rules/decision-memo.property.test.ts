@@ -3,8 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { SubjectKind } from '../../src/domain/device-state.ts'
 import { engineFor, RuleEvaluator } from '../../src/rules/evaluator.ts'
-import { FACT_FIELDS, type FactName, SUBJECT_FACTS } from '../../src/rules/facts.ts'
+import { FACT_FIELDS, SUBJECT_FACTS } from '../../src/rules/facts.ts'
 import { loadRuleDir } from '../../src/rules/loader.ts'
+import type { FactName } from '../../src/subjects/fact-schemas.ts'
 
 const shipped = await loadRuleDir(join(import.meta.dirname, '../../rules'))
 
