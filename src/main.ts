@@ -1,6 +1,8 @@
 /**
- * The one place that wires IO together. Everything here has start() and stop(); stop() drains in
- * reverse order of start, so in-flight readings finish before the database closes.
+ * The one place that wires IO together. Every component has start() and stop() (src/lifecycle.ts):
+ * they start in the order added here and stop in reverse, so in-flight readings finish before the
+ * database closes. They talk through the typed events of src/events.ts; the decision core (the
+ * processor and what it knows) is built by src/pipeline/core.ts, as the dry run builds it too.
  */
 import type { Logger } from 'pino'
 import { AccountBook } from './access/accounts.ts'
@@ -11,45 +13,31 @@ import { isLoopback } from './access/secure-default.ts'
 import { TlsFiles } from './access/tls.ts'
 import { type EmailSink, emailSink } from './actions/email-sink.ts'
 import { LiveActions } from './actions/live.ts'
-import { mqttActionSink } from './actions/mqtt-sink.ts'
-import { type ActionSink, OutboxRelay } from './actions/outbox-relay.ts'
-import { webhookSink } from './actions/webhook-sink.ts'
+import { OutboxRelay, type SinkStatus } from './actions/outbox-relay.ts'
+import { actionSinks } from './actions/sinks.ts'
 import { type App, buildApp } from './api/app.ts'
 import { Broker } from './broker/broker.ts'
 import { type Clock, EventClock, wallClock } from './clock.ts'
 import { type Config, mayCreateDataDir, parseInfluxUrl, supportCalendar } from './config/config.ts'
-import type { Action, Birth } from './contract/schemas.ts'
 import { configError } from './errors.ts'
+import { ServiceEvents } from './events.ts'
 import { Ingest } from './ingest/ingest.ts'
 import { InventoryBook } from './inventory/inventory.ts'
+import { Components } from './lifecycle.ts'
 import { createLogger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { NotificationLibrary } from './notify/library.ts'
-import { Processor } from './pipeline/processor.ts'
+import { decisionCore } from './pipeline/core.ts'
+import type { Processor } from './pipeline/processor.ts'
 import { assertPortsFree } from './ports.ts'
 import { CustomerRequests } from './requests/requests.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
 import { InfluxStore } from './store/influx/influx-store.ts'
-import { fleetPoint } from './store/influx/schema.ts'
+import { fleetSnapshots } from './store/influx/snapshots.ts'
 import { MailLog } from './store/sqlite/mail-log.ts'
 import { SqliteStore } from './store/sqlite/sqlite-store.ts'
 import type { TimeSeries } from './store/timeseries.ts'
-
-/** A sink that also tells `after` of each message it sent. */
-function observed(sink: ActionSink, after: (a: Action) => void): ActionSink {
-  return {
-    name: sink.name,
-    ...(sink.pipelined ? { pipelined: true } : {}),
-    send: async (a, position) => {
-      await sink.send(a, position)
-      // Sent is sent: a failing observer must not make the relay send the message again.
-      try {
-        after(a)
-      } catch {}
-    },
-  }
-}
 
 export interface Service {
   readonly mqttPort: number
@@ -100,7 +88,6 @@ export async function startService(config: Config, options: StartOptions = {}): 
 
   const rules = new RuleLibrary(config.rulesDir, log.child({ module: 'rules' }))
   const inventory = new InventoryBook(config.dataDir)
-  const support = supportCalendar(config)
   // Access (src/access): accounts, the device-to-site binding, the broker's hooks and limits, TLS.
   const accounts = new AccountBook(config.dataDir, wall)
   await accounts.load()
@@ -126,22 +113,18 @@ export async function startService(config: Config, options: StartOptions = {}): 
     siteOf: deviceSites.siteOf,
   }
 
-  // A site without a calendar of its own works on the provider's support calendar.
-  const describe = (birth: Birth, deviceId: string, siteId: string) => ({
-    calendar: support,
-    ...inventory.describe(birth, deviceId, siteId),
-  })
-  let relay: OutboxRelay | null = null
-  const processor = new Processor(
+  const events = new ServiceEvents()
+  const core = decisionCore({
     store,
     clock,
-    () => rules.current,
-    log.child({ module: 'processor' }),
-    () => relay?.poke(),
-    eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
-    describe,
-    (siteId) => inventory.site(siteId),
-  )
+    eventTime: eventClock && { clock: eventClock, sweepIntervalMs: config.sweepIntervalMs },
+    rules: () => rules.current,
+    log: log.child({ module: 'processor' }),
+    events,
+    inventory,
+    support: supportCalendar(config),
+  })
+  const { processor, describe } = core
   const requests = new CustomerRequests({
     store,
     now: () => clock.now(),
@@ -150,15 +133,22 @@ export async function startService(config: Config, options: StartOptions = {}): 
     rules: () => rules.view().rules,
     processing: processor,
   })
-  // In event time the readings define the time: none is "ahead of the clock".
-  const parseSettings = eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config
-  let forwarder: InfluxForwarder | undefined
+  const forwarder =
+    influx &&
+    new InfluxForwarder(
+      store,
+      influx,
+      wall,
+      log.child({ module: 'influx' }),
+      config.spoolMax,
+      () => processor.processedUpTo,
+    )
+  // Read at scrape time, once they exist (below).
   const metrics = new Metrics({
     unresolvedActions: () => store.unresolvedCounts(),
-    // Read at scrape time, once the broker (made below) exists.
     mqttConnections: (): number => broker.connections,
     spool: () => forwarder?.status(),
-    sinks: () => relay?.status() ?? Promise.resolve([]),
+    sinks: (): Promise<SinkStatus[]> => relay.status(),
     progress: () => processor.progress(),
     ruleDecisions: () => rules.decisions(),
     ruleFiles: () => {
@@ -171,35 +161,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
     },
   })
   processor.batchTimer = () => metrics.timeBatch()
-  const live = new LiveActions()
-  const ingest = new Ingest(
+  const ingest = new Ingest({
     store,
     // A reading's receipt is when the service learned of it (SLA clocks start there): in event time,
     // the newest instant it had seen, so that a replayed buffer is stamped with simulated time.
-    eventClock ?? wall,
-    parseSettings,
-    log.child({ module: 'ingest' }),
-    (end, births, gateways) => {
-      processor.forgetBirths(births)
-      if (gateways) processor.reconsider('gateways')
-      forwarder?.forgetBirths(births)
-      processor.poke()
-      forwarder?.poke(end)
-    },
-    () => forwarder?.full() ?? null,
-    metrics.ingest,
-    clock,
-  )
-  if (influx) {
-    forwarder = new InfluxForwarder(
-      store,
-      influx,
-      wall,
-      log.child({ module: 'influx' }),
-      config.spoolMax,
-      () => processor.processedUpTo,
-    )
-  }
+    clock: eventClock ?? wall,
+    // In event time the readings define the time: none is "ahead of the clock".
+    settings: eventClock ? { ...config, maxFutureSkewMs: Number.POSITIVE_INFINITY } : config,
+    log: log.child({ module: 'ingest' }),
+    events,
+    admission: () => forwarder?.full() ?? null,
+    stats: metrics.ingest,
+    decisionClock: clock,
+  })
+  events.on('committed', ({ end, births }) => {
+    forwarder?.forgetBirths(births)
+    forwarder?.poke(end)
+  })
   const access = new MqttAccess({
     book: accounts,
     clock: wall,
@@ -252,36 +230,24 @@ export async function startService(config: Config, options: StartOptions = {}): 
       retry: { initialMs: config.mailRetryMs, maxMs: Math.max(config.mailRetryMs, config.mailRetryMaxMs) },
       digestCheckMs: Math.min(config.sweepIntervalMs, 1000),
     })
-  relay = new OutboxRelay(
+  const live = new LiveActions()
+  const relay = new OutboxRelay(
     store,
-    [
-      // The metrics and the console's live view follow what MQTT published: no cursor of their own
-      // (an fsync a batch each), and exactly the messages subscribers got.
-      observed(mqttActionSink(broker, config.topicRoot), (a) => {
+    actionSinks({
+      config,
+      broker,
+      influx,
+      email,
+      published: (a) => {
         metrics.observeAction(a)
         live.publish(a)
-      }),
-      ...(influx ? [{ name: 'influx', send: (a: Action) => influx.writeAction(a) }] : []),
-      ...(config.webhookUrl
-        ? [
-            {
-              ...webhookSink({
-                url: config.webhookUrl,
-                log: log.child({ module: 'webhook' }),
-                timeoutMs: config.webhookTimeoutMs,
-                ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
-              }),
-              retry: {
-                initialMs: config.webhookRetryMs,
-                maxMs: Math.max(config.webhookRetryMs, config.webhookRetryMaxMs),
-              },
-            },
-          ]
-        : []),
-      ...(email ? [email] : []),
-    ],
+      },
+      log,
+    }),
     log.child({ module: 'relay' }),
   )
+  events.on('actionsWritten', () => relay.poke())
+  events.on('actionChanged', () => relay.poke())
 
   let running = false
   const app = buildApp({
@@ -291,7 +257,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     timeseries,
     clock,
     spool: () => forwarder?.status(),
-    sinks: () => relay?.status() ?? Promise.resolve([]),
+    sinks: () => relay.status(),
     stats: ingest.stats,
     rules: () => rules.view(),
     progress: () => processor.progress(),
@@ -305,21 +271,14 @@ export async function startService(config: Config, options: StartOptions = {}): 
       // robust: after a failed commit (a full disk), one probe write tells whether it takes writes again.
       if (ingest.failing)
         await store.probeWrite().then(
-          () => {
-            ingest.recovered()
-            processor.poke()
-          },
+          () => ingest.recovered(),
           (err: Error) => problems.push(`readings are not acknowledged: ${err.message}`),
         )
       const full = forwarder?.full()
       if (full) problems.push(full)
       return problems
     },
-    onActionChanged: () => {
-      relay?.poke()
-      // A person's change (a ticket's step, a stock count) is looked at by the next sweep.
-      processor.reconsider()
-    },
+    onActionChanged: () => events.emit('actionChanged'),
     log: log.child({ module: 'api' }),
     mailMessages: (actionId) => mailLog.messagesOf(actionId),
     live,
@@ -331,60 +290,56 @@ export async function startService(config: Config, options: StartOptions = {}): 
   })
   if (tlsFiles) tlsFiles.track(app.server as unknown as import('node:https').Server)
 
-  await inventory.load()
-  // The sweeps look again at what the inventory describes (contracts, calendars, sites) once it changes.
-  const unwatchInventory = inventory.onChange(() => processor.reconsider())
-  tlsFiles?.start()
-  await rules.start()
-  await notifications?.start()
-  await store.start()
-  mailLog.start()
-  // After the store, which makes the data directory the accounts file is watched in.
-  await accounts.start((err) =>
-    log.error({ err }, 'the accounts file changed but cannot be read; the accounts before stay'),
-  )
-  await processor.start()
-  await deviceSites.start()
-  await broker.start()
-  await relay.start()
-  email?.start()
-  await forwarder?.start()
   const listen = options.listen ?? true
-  if (listen) await app.listen({ port: config.httpPort, host: config.host })
-  else await app.ready()
-  const httpPort = listen ? (app.server.address() as import('node:net').AddressInfo).port : 0
-  // In event time the processor sweeps as the readings move the clock on.
-  const sweeper = eventClock
-    ? undefined
-    : setInterval(() => {
-        processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
-      }, config.sweepIntervalMs)
-  // A snapshot of the fleet for the dashboards: devices reporting, silent, actions not resolved.
-  const snapshots =
-    influx &&
-    setInterval(
-      () => {
-        const now = clock.now()
-        const counts = processor.fleetCounts(now, 3_600_000, 120 * 3_600_000)
-        store
-          .unresolvedCounts()
-          .then((unresolved) =>
-            influx.write([
-              fleetPoint(
-                {
-                  devices: counts.devices,
-                  reportingLastHour: counts.reporting,
-                  silentOver5Days: counts.silent,
-                  unresolved,
-                },
-                now,
-              ),
-            ]),
-          )
-          .catch((err: unknown) => log.debug({ err }, 'no fleet snapshot this time'))
-      },
-      Math.max(config.sweepIntervalMs, 1000),
+  let httpPort = 0
+  // Started in this order, stopped in reverse: the API closes first; then ingest takes no new
+  // readings and commits those taken; processing finishes and its messages go out while the broker
+  // is still up; the database closes last.
+  const components = new Components(log)
+    .add('tls', { start: () => tlsFiles?.start(), stop: () => tlsFiles?.stop() })
+    .add('rules', rules)
+    .add('notifications', { start: () => notifications?.start(), stop: () => notifications?.stop() })
+    .add('inventory', { start: () => inventory.load(), stop: () => core.detach() })
+    .add('store', store)
+    .add('mail log', mailLog)
+    .add('accounts', {
+      // After the store, which makes the data directory the accounts file is watched in.
+      start: () =>
+        accounts.start((err) =>
+          log.error({ err }, 'the accounts file changed but cannot be read; the accounts before stay'),
+        ),
+      stop: () => accounts.stop(),
+    })
+    .add('device sites', { start: () => deviceSites.start(), stop: () => {} })
+    .add('broker', broker)
+    .add('influx forwarder', { start: () => forwarder?.start(), stop: () => forwarder?.stop() })
+    .add('email', { start: () => email?.start(), stop: () => email?.stop() })
+    .add('relay', relay)
+    .add('processor', processor)
+    .add('ingest', { start: () => {}, stop: () => ingest.stop() })
+    .add('sweeps', sweepTimer(eventClock, processor, config.sweepIntervalMs, log))
+    .add(
+      'fleet snapshots',
+      influx
+        ? fleetSnapshots({
+            influx,
+            store,
+            clock,
+            counts: (now, recent, silent) => processor.fleetCounts(now, recent, silent),
+            intervalMs: Math.max(config.sweepIntervalMs, 1000),
+            log,
+          })
+        : { start: () => {}, stop: () => {} },
     )
+    .add('api', {
+      start: async () => {
+        if (!listen) return void (await app.ready())
+        await app.listen({ port: config.httpPort, host: config.host })
+        httpPort = (app.server.address() as import('node:net').AddressInfo).port
+      },
+      stop: () => app.close(),
+    })
+  await components.start()
   running = true
   log.info(
     {
@@ -415,27 +370,31 @@ export async function startService(config: Config, options: StartOptions = {}): 
     stop() {
       stopping ??= (async () => {
         running = false
-        clearInterval(sweeper)
-        clearInterval(snapshots)
-        unwatchInventory()
-        await app.close()
-        // Take no new readings, and commit those already taken; then let processing finish and
-        // its messages go out while the broker is still up; the database closes last.
-        await ingest.stop()
-        await processor.stop()
-        await relay.stop()
-        await email?.stop()
-        notifications?.stop()
-        mailLog.stop()
-        await forwarder?.stop()
-        await broker.stop()
-        await store.stop()
-        rules.stop()
-        accounts.stop()
-        tlsFiles?.stop()
+        await components.stop()
         log.info('printwarden stopped')
       })()
       return stopping
+    },
+  }
+}
+
+/** In wall time, a sweep at every interval; in event time the processor sweeps as the readings move the clock on. */
+function sweepTimer(
+  eventClock: EventClock | undefined,
+  processor: Processor,
+  intervalMs: number,
+  log: Logger,
+) {
+  let timer: NodeJS.Timeout | undefined
+  return {
+    start() {
+      if (eventClock) return
+      timer = setInterval(() => {
+        processor.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed'))
+      }, intervalMs)
+    },
+    stop() {
+      clearInterval(timer)
     },
   }
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import { formatTopic } from '../contract/topics.ts'
 import type { Reading } from '../domain/reading.ts'
 import { PrintwardenError, type RejectReason, stopping } from '../errors.ts'
+import type { ServiceEvents } from '../events.ts'
 import type { BirthRecord, GatewayUpdate, Store } from '../store/store.ts'
 import { type Parsed, type ParseSettings, parseMessage } from './parse.ts'
 import { IngestStats } from './stats.ts'
@@ -17,6 +18,25 @@ interface Pending {
   births: BirthRecord[]
   gateways?: GatewayUpdate[]
   done: (err?: Error) => void
+}
+
+export interface IngestOptions {
+  store: Store
+  /** The time of receipt: when the service learned of a message. */
+  clock: Clock
+  settings: ParseSettings
+  log: Logger
+  /** Told `committed` after each commit that stored something new. */
+  events?: ServiceEvents
+  /**
+   * Why no more readings can be taken now (a full spool), or null. Such a message gets no PUBACK:
+   * the client is disconnected and sends it again later, as MQTT 3.1.1 has no negative ack.
+   */
+  admission?: () => string | null
+  /** Ingest's counters, in the service's metrics registry. */
+  stats?: IngestStats
+  /** "Now" of the decisions (event time follows the readings): the time of a gateway's will. */
+  decisionClock?: Clock
 }
 
 /** Past this many devices, a gateway's list of devices it published for grows no more. */
@@ -38,29 +58,26 @@ export class Ingest {
     { siteId: string; gatewayId: string; devices: Set<string> }
   >()
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly settings: ParseSettings,
-    private readonly log: Logger,
-    /** Called after each commit that stored something new, with the newest journal position. */
-    /** Readings or births were stored: the newest journal position, and the devices whose birth changed. */
-    private readonly onStored: (
-      end: number,
-      births: readonly string[],
-      /** A gateway's state, or the devices it publishes for, changed. */
-      gateways: boolean,
-    ) => void,
-    /**
-     * Why no more readings can be taken now (a full spool), or null. Such a message gets no PUBACK:
-     * the client is disconnected and sends it again later, as MQTT 3.1.1 has no negative ack.
-     */
-    private readonly admission: () => string | null = () => null,
-    /** Ingest's counters, in the service's metrics registry. */
-    readonly stats: IngestStats = new IngestStats(),
-    /** "Now" of the decisions (event time follows the readings): the time of a gateway's will. */
-    private readonly decisionClock: Clock = clock,
-  ) {}
+  private readonly store: Store
+  private readonly clock: Clock
+  private readonly settings: ParseSettings
+  private readonly log: Logger
+  private readonly events: ServiceEvents | undefined
+  private readonly admission: () => string | null
+  /** Ingest's counters, in the service's metrics registry. */
+  readonly stats: IngestStats
+  private readonly decisionClock: Clock
+
+  constructor(o: IngestOptions) {
+    this.store = o.store
+    this.clock = o.clock
+    this.settings = o.settings
+    this.log = o.log
+    this.events = o.events
+    this.admission = o.admission ?? (() => null)
+    this.stats = o.stats ?? new IngestStats()
+    this.decisionClock = o.decisionClock ?? o.clock
+  }
 
   /**
    * The broker's gate: true once stored, false when rejected. `clientId`: the MQTT client that sent
@@ -186,11 +203,11 @@ export class Ingest {
         this.storageFailure = null
         for (const p of batch) p.done()
         if (result.stored > 0 || births.length > 0 || gateways.length > 0)
-          this.onStored(
-            result.end,
-            births.map((b) => b.deviceId),
-            gateways.length > 0,
-          )
+          this.events?.emit('committed', {
+            end: result.end,
+            births: births.map((b) => b.deviceId),
+            gateways: gateways.length > 0,
+          })
       } catch (err) {
         this.storageFailure = (err as Error).message
         this.log.error(
@@ -211,6 +228,7 @@ export class Ingest {
   /** The store took a write again (a probe from /health): readings are acknowledged again. */
   recovered(): void {
     this.storageFailure = null
+    this.events?.emit('storeRecovered')
   }
 
   /** Refuses new messages and waits until every message already taken is committed. */

@@ -4,6 +4,7 @@ import type { Birth, Site } from '../contract/schemas.ts'
 import { somewhereElse } from '../domain/alternatives.ts'
 import { type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
 import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
+import type { ServiceEvents } from '../events.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { type DeviceInfo, type OpenAction, orderFields } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
@@ -18,10 +19,29 @@ const causeOf = (a: Pick<OpenAction, 'type' | 'subject' | 'episode'>) =>
 /** Sweeps in one jump of event time past which the log says it will take a while. */
 const MANY_SWEEPS = 10_000
 
-/** Rules evaluated when a reading arrives; silence is the sweep's. */
 /** A device's subjects that its readings wake. */
 const READING_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'reading')
 const BATCH = 500
+
+export interface ProcessorOptions {
+  store: Store
+  /** "Now" of the decisions: the wall clock, or event time. */
+  clock: Clock
+  /** The rules in force now: rule files are reloaded while the service runs. */
+  rules: () => RuleEvaluator
+  log: Logger
+  /** Told `actionsWritten` after each commit that wrote outbox messages. */
+  events?: ServiceEvents
+  /**
+   * In event time, the clock follows the readings processed, and sweeps come every
+   * `sweepIntervalMs` of event time, from here, rather than from a wall-clock timer.
+   */
+  eventTime?: { clock: EventClock; sweepIntervalMs: number } | undefined
+  /** What is known of a device besides its readings (the inventory), from its birth message. */
+  describe?: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo
+  /** A site of the inventory, for the rules about a whole site (its spare stock). */
+  site?: (siteId: string) => Site | undefined
+}
 
 /**
  * Follows the journal of stored readings: folds each into its device's state, runs the rules, and
@@ -47,40 +67,37 @@ export class Processor {
   private nextEventSweep = 0
   private failure: string | null = null
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    /** The rules in force now: rule files are reloaded while the service runs. */
-    private readonly rules: () => RuleEvaluator,
-    private readonly log: Logger,
-    /** Called after a commit that wrote outbox messages. */
-    onActions: () => void,
-    /**
-     * In event time, the clock follows the readings processed, and sweeps come every
-     * `sweepIntervalMs` of event time, from here, rather than from a wall-clock timer.
-     */
-    private readonly eventTime?: { clock: EventClock; sweepIntervalMs: number },
-    /** What is known of a device besides its readings (the inventory), from its birth message. */
-    private readonly describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo = (birth) =>
-      birth,
-    /** A site of the inventory, for the rules about a whole site (its spare stock). */
-    site: (siteId: string) => Site | undefined = () => undefined,
-  ) {
+  private readonly store: Store
+  private readonly clock: Clock
+  /** The rules in force now: rule files are reloaded while the service runs. */
+  private readonly rules: () => RuleEvaluator
+  private readonly log: Logger
+  private readonly eventTime: ProcessorOptions['eventTime']
+  private readonly describe: NonNullable<ProcessorOptions['describe']>
+
+  constructor(o: ProcessorOptions) {
+    this.store = o.store
+    this.clock = o.clock
+    this.rules = o.rules
+    this.log = o.log
+    this.eventTime = o.eventTime
+    this.describe = o.describe ?? ((birth) => birth)
+    const written = () => o.events?.emit('actionsWritten')
     this.onActions = () => {
       this.sweeper.actionsWritten()
-      onActions()
+      written()
     }
     this.sweeper = new Sweeps({
-      store,
-      clock,
-      log,
-      rules,
+      store: o.store,
+      clock: o.clock,
+      log: o.log,
+      rules: o.rules,
       states: () => this.states,
       info: async (deviceId, siteId) => this.describe(await this.birthOf(deviceId), deviceId, siteId),
-      site,
+      site: o.site ?? (() => undefined),
       commit: (candidates, siteEpisodes) =>
         this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes),
-      onActions,
+      onActions: written,
     })
   }
 

@@ -22,9 +22,11 @@ import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import type { Reading } from '../domain/reading.ts'
 import type { RejectReason } from '../errors.ts'
+import { ServiceEvents } from '../events.ts'
 import { type ParseSettings, parseMessage } from '../ingest/parse.ts'
 import { InventoryBook } from '../inventory/inventory.ts'
-import { Processor } from '../pipeline/processor.ts'
+import { type Core, decisionCore } from '../pipeline/core.ts'
+import type { Processor } from '../pipeline/processor.ts'
 import { ReadOnlyHistory } from '../store/sqlite/history.ts'
 import { DB_FILE, SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { BirthRecord, GatewayUpdate } from '../store/store.ts'
@@ -169,26 +171,15 @@ class ObservedEvaluator extends RuleEvaluator {
 /** Rules about a whole site are observed and explained once per site, under this key. */
 const siteKey = (siteId: string) => `site:${siteId}`
 
-/** What the rules know of devices and sites besides the readings. */
-interface Describing {
-  describe: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo
-  site: (siteId: string) => Site | undefined
-}
-
 /**
- * What the rules know of a device besides its readings, as the service builds it (src/main.ts):
- * its birth message, and the site and device inventory of a data directory when one is given.
+ * The inventory of a data directory, when one is given: what the rules know of its devices and
+ * sites besides the readings, as in the service.
  */
-async function describeDevices(dataDir: string | undefined, support?: SiteCalendar): Promise<Describing> {
-  const fallback = support === undefined ? {} : { calendar: support }
-  if (dataDir === undefined)
-    return { describe: (birth) => ({ ...fallback, ...deviceInfo(birth) }), site: () => undefined }
+async function inventoryOf(dataDir: string | undefined): Promise<InventoryBook | undefined> {
+  if (dataDir === undefined) return undefined
   const inventory = new InventoryBook(dataDir)
   await inventory.load()
-  return {
-    describe: (birth, deviceId, siteId) => ({ ...fallback, ...inventory.describe(birth, deviceId, siteId) }),
-    site: (siteId) => inventory.site(siteId),
-  }
+  return inventory
 }
 
 const observedKey = (deviceId: string, kind: SubjectKind) => `${deviceId}\u0000${kind}`
@@ -198,6 +189,8 @@ class Replay {
   readonly clock = new EventClock()
   readonly evaluator: ObservedEvaluator
   private readonly store: SqliteStore
+  private readonly events = new ServiceEvents()
+  private readonly core: Core
   private readonly processor: Processor
   private chunk: {
     readings: Reading[]
@@ -216,29 +209,33 @@ class Replay {
     private readonly dir: string,
     rules: readonly LoadedRule[],
     private readonly sweepIntervalMs: number,
-    describing: Describing,
+    inventory: InventoryBook | undefined,
+    support: SiteCalendar | undefined,
   ) {
     this.evaluator = new ObservedEvaluator(rules)
     this.store = new SqliteStore(dir, false)
-    this.processor = new Processor(
-      this.store,
-      this.clock,
-      () => this.evaluator,
-      SILENT,
-      () => {},
-      { clock: this.clock, sweepIntervalMs },
-      describing.describe,
-      describing.site,
-    )
+    // The service's decision core, wired as the service wires it, in event time.
+    this.core = decisionCore({
+      store: this.store,
+      clock: this.clock,
+      eventTime: { clock: this.clock, sweepIntervalMs },
+      rules: () => this.evaluator,
+      log: SILENT,
+      events: this.events,
+      inventory,
+      support,
+    })
+    this.processor = this.core.processor
   }
 
   static async start(
     rules: readonly LoadedRule[],
     sweepIntervalMs: number,
-    describing: Describing,
+    inventory: InventoryBook | undefined,
+    support: SiteCalendar | undefined,
   ): Promise<Replay> {
     const dir = await mkdtemp(join(tmpdir(), 'printwarden-dry-run-'))
-    const replay = new Replay(dir, rules, sweepIntervalMs, describing)
+    const replay = new Replay(dir, rules, sweepIntervalMs, inventory, support)
     try {
       await replay.store.start()
       await replay.processor.start()
@@ -263,7 +260,8 @@ class Replay {
     if (gateways.length > 0) {
       // A gateway's state counts from where the readings before it left off.
       await this.flush()
-      await this.store.ingest([], [], this.clock.now(), gateways)
+      const { end } = await this.store.ingest([], [], this.clock.now(), gateways)
+      this.events.emit('committed', { end, births: [], gateways: true })
     }
     const first = readings[0]
     if (first !== undefined && this.chunk.readings.length > 0 && receivedAt !== this.chunk.receivedAt)
@@ -287,7 +285,7 @@ class Replay {
     this.chunk = { readings: [], births: [], bucket: null }
     if (readings.length === 0 && births.length === 0) return
     const result = await this.store.ingest(readings, births, receivedAt ?? this.clock.now())
-    this.processor.forgetBirths(births.map((b) => b.deviceId))
+    this.events.emit('committed', { end: result.end, births: births.map((b) => b.deviceId), gateways: false })
     this.counts.stored += result.stored
     this.counts.duplicates += result.duplicates
     await this.processor.idle()
@@ -328,6 +326,7 @@ class Replay {
   }
 
   async close(): Promise<void> {
+    this.core.detach()
     await this.processor.stop()
     await this.store.stop()
     await rm(this.dir, { recursive: true, force: true })
@@ -561,7 +560,8 @@ export async function testReadings(
     const replay = await Replay.start(
       rules.rules,
       settings.sweepIntervalMs,
-      await describeDevices(settings.inventoryDir, settings.supportCalendar),
+      await inventoryOf(settings.inventoryDir),
+      settings.supportCalendar,
     )
     try {
       const { lines, rejected } = await replayLines(handle, settings, replay)
@@ -648,8 +648,13 @@ export async function backtest(
   }
   try {
     const rules = await loadRules(settings.rulesDir)
-    const describe = await describeDevices(settings.dataDir, settings.supportCalendar)
-    const replay = await Replay.start(rules.rules, settings.sweepIntervalMs, describe)
+    const inventory = await inventoryOf(settings.dataDir)
+    const replay = await Replay.start(
+      rules.rules,
+      settings.sweepIntervalMs,
+      inventory,
+      settings.supportCalendar,
+    )
     try {
       await replay.add([], history.births())
       let replayed = 0

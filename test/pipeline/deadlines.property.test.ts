@@ -56,16 +56,14 @@ async function run(steps: Step[], sweepIntervalMs: number, scan: boolean) {
   await store.start()
   const started = async () => {
     const clock = new EventClock()
-    const p = new Processor(
+    const p = new Processor({
       store,
       clock,
-      () => evaluator,
+      rules: () => evaluator,
       log,
-      () => {},
-      { clock, sweepIntervalMs },
-      (birth) => birth,
-      (siteId) => (siteId === SITE.siteId ? SITE : undefined),
-    )
+      eventTime: { clock, sweepIntervalMs },
+      site: (siteId) => (siteId === SITE.siteId ? SITE : undefined),
+    })
     p.sweeper.scanEverything = scan
     await p.start()
     return p

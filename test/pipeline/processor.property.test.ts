@@ -27,13 +27,7 @@ async function run(chunks: Reading[][]) {
   const dir = mkdtempSync(join(tmpdir(), 'pw-prop-'))
   const store = new SqliteStore(dir)
   await store.start()
-  const processor = new Processor(
-    store,
-    new ManualClock(T0 + 1e9),
-    () => evaluator,
-    log,
-    () => {},
-  )
+  const processor = new Processor({ store, clock: new ManualClock(T0 + 1e9), rules: () => evaluator, log })
   await processor.start()
   try {
     for (const chunk of chunks) {
