@@ -10,7 +10,7 @@ import { toEpochMs } from '../domain/reading.ts'
 import { PrintwardenError } from '../errors.ts'
 import { terminalProgress } from '../terminal.ts'
 import { VERSION } from '../version.ts'
-import type { DryRunReport } from './dry-run.ts'
+import { DryRunInputError, type DryRunReport, formatReport } from './dry-run/report.ts'
 
 const USAGE = 2
 
@@ -70,8 +70,7 @@ function settingsOf(flags: CommonFlags) {
  */
 const dryRun = () => import('./dry-run.ts')
 
-async function print(report: DryRunReport, json: boolean | undefined): Promise<void> {
-  const { formatReport } = await dryRun()
+function print(report: DryRunReport, json: boolean | undefined): void {
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
 }
 
@@ -153,7 +152,7 @@ Exit code: 0 when the dry run ran, whatever it found; 2 for a bad command line o
       ...(flags.until === undefined ? {} : { until: parseInstant(flags.until, '--until') }),
       ...(flags.dataDir === undefined ? {} : { inventoryDir: settings.dataDir }),
     }).finally(() => progress.stop())
-    await print(report, flags.json)
+    print(report, flags.json)
   })
 
 program
@@ -198,7 +197,7 @@ Exit code: 0 when the dry run ran, whatever it found; 2 for a bad command line o
       to,
       onProgress: (done) => progress.update(done),
     }).finally(() => progress.stop())
-    await print(report, flags.json)
+    print(report, flags.json)
   })
 
 try {
@@ -209,7 +208,7 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : USAGE
   } else if (
     err instanceof UsageError ||
-    err instanceof (await dryRun()).DryRunInputError ||
+    err instanceof DryRunInputError ||
     (err instanceof PrintwardenError && err.code === 'PW_ERR_CONFIG')
   ) {
     process.stderr.write(`rules: ${err.message}\n`)

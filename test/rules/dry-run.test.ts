@@ -13,13 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildConfig } from '../../src/config/config.ts'
 import type { Action } from '../../src/contract/schemas.ts'
 import { startService } from '../../src/main.ts'
-import {
-  backtest,
-  type DryRunReport,
-  type DryRunSettings,
-  formatReport,
-  testReadings,
-} from '../../src/rules/dry-run.ts'
+import { type DryRunReport, type DryRunSettings, formatReport } from '../../src/rules/dry-run/report.ts'
+import { backtest, testReadings } from '../../src/rules/dry-run.ts'
 import { ROOT, tempDir } from '../helpers/service-process.ts'
 
 const HOUR = 3_600_000
