@@ -1,7 +1,7 @@
 /**
  * The sweeps: what must happen at a time rather than at a reading (a device's silence, a billing
  * month's end, an SLA clock running out, a gateway offline too long, a site's stock count). Each
- * subject says when it next needs a look (src/pipeline/deadlines.ts), and a sweep instant only looks at
+ * subject says when it next needs a look (beside its declaration in src/subjects/), and a sweep instant only looks at
  * the subjects whose deadline fell due, and those whose state or description changed since they
  * were last looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
  *
@@ -21,20 +21,13 @@ import { checkClocks, releaseTicket } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { actionIdentity, contractOf, type DeviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
+import type { DeviceDeadline } from '../subjects/device-subject.ts'
+import { DEVICE_DEADLINES, episodesChangeAt } from '../subjects/device-subjects.ts'
 import { gatewaySubject } from '../subjects/gateway.ts'
 import { subjectsWoken } from '../subjects/registry.ts'
-import { siteCountCalendar, stockSubject } from '../subjects/stock.ts'
-import {
-  DeadlineQueue,
-  type DevicePlan,
-  deviceDeadline,
-  episodeDeadline,
-  nextCrossing,
-  stockDeadline,
-  sweepInstantOf,
-  thresholdsOf,
-  ticketDeadline,
-} from './deadlines.ts'
+import { siteCountCalendar, stockDeadline, stockSubject } from '../subjects/stock.ts'
+import { nextCrossing, thresholdsOf } from '../subjects/thresholds.ts'
+import { DeadlineQueue, sweepInstantOf, ticketDeadline } from './deadlines.ts'
 
 /** The rules of a device that the sweeps run; the others run at its readings. */
 export const SWEEP_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'deadline')
@@ -59,17 +52,36 @@ export interface SweepHost {
 
 type Episodes = Map<string, Map<string, string>>
 
-/** What the loaded rules look at over time, read from their conditions. */
+/** What the loaded rules of the device subjects woken by deadlines look at over time. */
+interface DevicePlan {
+  /** Each such subject that has rules, with its plan read from them. */
+  subjects: { deadline: DeviceDeadline; plan: readonly number[] }[]
+  /** A subject's plan cannot be read from its rules: every device is looked at every sweep instant. */
+  scan: boolean
+}
+
+/** What the loaded rules look at over time, read from their conditions by each subject's declaration. */
 function planOf(rules: RuleEvaluator) {
-  const device: DevicePlan = {
-    hours: thresholdsOf(rules.rules, SWEEP_SUBJECTS, 'device', 'hoursSinceLastReading'),
-    billing: rules.hasRulesFor('billing'),
+  const device: DevicePlan = { subjects: [], scan: false }
+  for (const [kind, deadline] of DEVICE_DEADLINES) {
+    if (!rules.hasRulesFor(kind)) continue
+    const plan = deadline.plan(rules.rules)
+    if (plan === null) device.scan = true
+    else device.subjects.push({ deadline, plan })
   }
   return {
     device,
     devices: SWEEP_SUBJECTS.some((k) => rules.hasRulesFor(k)),
     gatewayHours: thresholdsOf(rules.rules, ['gateway'], 'gateway', 'offlineForHours'),
   }
+}
+
+/** When the sweep's rules about a device may decide otherwise than at instant `at`: the earliest of its subjects' deadlines. */
+function deviceDeadline(state: DeviceState, zone: string | undefined, plan: DevicePlan, at: number): number {
+  if (plan.scan) return at + 1
+  let next = Number.POSITIVE_INFINITY
+  for (const s of plan.subjects) next = Math.min(next, s.deadline.next(state, zone, s.plan, at))
+  return next
 }
 
 /**
@@ -95,7 +107,7 @@ export class Sweeps {
   scanEverything = false
   private evaluator: RuleEvaluator | undefined
   private plan: ReturnType<typeof planOf> = {
-    device: { hours: [], billing: false },
+    device: { subjects: [], scan: false },
     devices: false,
     gatewayHours: [],
   }
@@ -170,7 +182,7 @@ export class Sweeps {
       this.scanEverything ||
       this.everything ||
       this.host.rules() !== this.evaluator ||
-      (plan.devices && plan.device.hours === null) ||
+      (plan.devices && plan.device.scan) ||
       plan.gatewayHours === null
     if (
       scanning ||
@@ -246,7 +258,7 @@ export class Sweeps {
       const seen = looked.get(id)
       if (!seen) continue
       this.atInstant.set(id, deviceDeadline(seen.state, seen.zone, this.plan.device, from))
-      this.atClock.set(id, episodeDeadline(seen.state, seen.zone, this.host.clock.now()))
+      this.atClock.set(id, episodesChangeAt(seen.state, seen.zone, this.host.clock.now()))
       this.dirty.delete(id)
     }
     return true
@@ -255,7 +267,7 @@ export class Sweeps {
   /** Subjects that keep a scan at every sweep instant: their rules' thresholds cannot be read. */
   get scanned(): string[] {
     return [
-      ...(this.plan.devices && this.plan.device.hours === null ? SWEEP_SUBJECTS : []),
+      ...(this.plan.devices && this.plan.device.scan ? SWEEP_SUBJECTS : []),
       ...(this.plan.gatewayHours === null ? ['gateway'] : []),
     ]
   }
@@ -300,7 +312,7 @@ export class Sweeps {
     const states = this.host.states()
     const plan = this.plan.device
     let due: Iterable<string>
-    if (everything || plan.hours === null || !this.plan.devices) {
+    if (everything || plan.scan || !this.plan.devices) {
       due = this.plan.devices ? states.keys() : []
       this.dirty.clear()
       this.atInstant.popDue(Number.POSITIVE_INFINITY)
@@ -322,7 +334,7 @@ export class Sweeps {
       out.push(...(await rules.evaluate(SWEEP_SUBJECTS, state, info, now)))
       const zone = info.calendar?.zone
       this.atInstant.set(deviceId, deviceDeadline(state, zone, plan, now))
-      this.atClock.set(deviceId, episodeDeadline(state, zone, this.host.clock.now()))
+      this.atClock.set(deviceId, episodesChangeAt(state, zone, this.host.clock.now()))
     }
     return out
   }

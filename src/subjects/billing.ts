@@ -1,7 +1,9 @@
 /** A device that owes a meter reading for a billing period (a month in the site's zone). */
 import { missingMeterPeriod } from '../domain/billing.ts'
 import { subjectKey } from '../domain/device-state.ts'
-import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+import { monthOf } from '../domain/periods.ts'
+import type { DeviceDeadline, DeviceEpisodes, DeviceInstances, EpisodesChange } from './device-subject.ts'
+import { nextCrossing, thresholdsOf } from './thresholds.ts'
 
 export const billingEpisodes: DeviceEpisodes = (state, now, zone) => {
   const owed = missingMeterPeriod(state.lastCounterTs, state.firstTs, now, zone)
@@ -34,3 +36,15 @@ export const billingInstances: DeviceInstances = ({ state, info, at, device }) =
     },
   ]
 }
+
+/**
+ * A billing rule decides otherwise when a month ends (a new period may be owed) or the hours since
+ * the last reading cross one of its thresholds.
+ */
+export const billingDeadline: DeviceDeadline = {
+  plan: (rules) => thresholdsOf(rules, ['billing'], 'device', 'hoursSinceLastReading'),
+  next: (state, zone, hours, at) => Math.min(nextCrossing(state.lastTs, hours, at), monthOf(at, zone).end),
+}
+
+/** The period owed changes when the month ends, in the site's zone. */
+export const billingEpisodesChange: EpisodesChange = (_state, zone, now) => monthOf(now, zone).end

@@ -1,7 +1,7 @@
 /** Each error code that became active in the last 7 days: one episode per run of recurrences. */
 import { RECURRENCE_WINDOW_MS, recurrenceEpisode, subjectKey } from '../domain/device-state.ts'
 import type { SubjectInstance } from '../rules/facts.ts'
-import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+import type { DeviceEpisodes, DeviceInstances, EpisodesChange } from './device-subject.ts'
 
 export const recurrenceEpisodes: DeviceEpisodes = (state, now) => {
   const out: [string, string][] = []
@@ -39,4 +39,15 @@ export const recurrenceInstances: DeviceInstances = ({ state, at, device }) => {
     })
   }
   return out
+}
+
+/** A run of recurrences ends a window after its last start. */
+export const recurrenceEpisodesChange: EpisodesChange = (state, _zone, now) => {
+  let next = Number.POSITIVE_INFINITY
+  for (const r of Object.values(state.recurrences ?? {})) {
+    const last = r.starts[r.starts.length - 1]
+    if (last !== undefined && last + RECURRENCE_WINDOW_MS + 1 > now)
+      next = Math.min(next, last + RECURRENCE_WINDOW_MS + 1)
+  }
+  return next
 }

@@ -1,6 +1,7 @@
 /** Each device, for the time since its last reading: one episode per silence. */
 import { silenceEpisode, subjectKey } from '../domain/device-state.ts'
-import type { DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+import type { DeviceDeadline, DeviceEpisodes, DeviceInstances } from './device-subject.ts'
+import { nextCrossing, thresholdsOf } from './thresholds.ts'
 
 export const silenceEpisodes: DeviceEpisodes = (state) => [[subjectKey('silence'), silenceEpisode(state)]]
 
@@ -25,3 +26,9 @@ export const silenceInstances: DeviceInstances = ({ state, info, device }) => [
     },
   },
 ]
+
+/** A silence rule decides otherwise when the hours since the last reading cross one of its thresholds. */
+export const silenceDeadline: DeviceDeadline = {
+  plan: (rules) => thresholdsOf(rules, ['silence'], 'device', 'hoursSinceLastReading'),
+  next: (state, _zone, hours, at) => nextCrossing(state.lastTs, hours, at),
+}

@@ -1,7 +1,9 @@
 /** A site's spare toner, while it owes a count for the half-year: a site subject, at its deadlines. */
+
 import type { Site } from '../contract/schemas.ts'
 import { nextWorkingStart } from '../domain/calendar.ts'
 import { subjectKey } from '../domain/device-state.ts'
+import { halfYearOf } from '../domain/periods.ts'
 import { owedCount, type StockCount, type StockLine, stockEpisode } from '../domain/stock.ts'
 import { type SubjectInstance, siteFact } from '../rules/facts.ts'
 
@@ -49,4 +51,18 @@ export function siteCountCalendar(site: Pick<Site, 'calendar'>) {
   const cal = site.calendar
   if (!cal) return {}
   return { zone: cal.zone, firstWorkingTime: (from: number) => nextWorkingStart(cal, from) }
+}
+
+/**
+ * When a site's count request may change (owedCount): its half-year's first working time, the
+ * half-year's end, and the next one's first working time.
+ */
+export function stockDeadline(
+  at: number,
+  site: { zone?: string; firstWorkingTime?: (from: number) => number },
+): number {
+  const firstAsk = (start: number) => (site.firstWorkingTime ? site.firstWorkingTime(start) : start)
+  const half = halfYearOf(at, site.zone)
+  const next = halfYearOf(half.end, site.zone)
+  return Math.min(...[firstAsk(half.start), half.end, firstAsk(next.start)].filter((t) => t > at))
 }

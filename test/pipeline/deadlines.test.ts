@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DeadlineQueue, nextCrossing, sweepInstantOf, thresholdsOf } from '../../src/pipeline/deadlines.ts'
+import { DeadlineQueue, sweepInstantOf } from '../../src/pipeline/deadlines.ts'
 import type { LoadedRule } from '../../src/rules/loader.ts'
+import { nextCrossing, thresholdsOf } from '../../src/subjects/thresholds.ts'
 
 const HOUR = 3_600_000
 const silence = (conditions: Record<string, unknown>): LoadedRule => ({

@@ -3,12 +3,14 @@
  * ones its declaration names, with the fields and types of their schemas, and the lists of subjects
  * that readings and deadlines wake are read from the declarations.
  */
+import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { describe, expect, it } from 'vitest'
 import { type DeviceState, step } from '../../src/domain/device-state.ts'
 import type { Reading } from '../../src/domain/reading.ts'
 import { type SubjectInstance, subjectsOf } from '../../src/rules/facts.ts'
-import { currentEpisodes, DEVICE_SUBJECTS } from '../../src/subjects/device-subjects.ts'
+import { loadRuleDir } from '../../src/rules/loader.ts'
+import { currentEpisodes, DEVICE_DEADLINES, DEVICE_SUBJECTS } from '../../src/subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../../src/subjects/fact-schemas.ts'
 import { gatewaySubject } from '../../src/subjects/gateway.ts'
 import { SUBJECT_KINDS, SUBJECTS, subjectsWoken } from '../../src/subjects/registry.ts'
@@ -122,5 +124,49 @@ describe('the subject declarations', () => {
     for (const kind of SUBJECT_KINDS)
       expect(DEVICE_SUBJECTS[kind] !== undefined, kind).toBe(SUBJECTS[kind].scope === 'device')
     expect(scopeOf('stock:reg')).toEqual({ scope: 'site', endsWithEpisode: false })
+  })
+
+  it('a device subject woken by deadlines says when it next needs a look, from its shipped rules', async () => {
+    const { rules } = await loadRuleDir(join(import.meta.dirname, '../../rules'))
+    expect(DEVICE_DEADLINES.map(([kind]) => kind).sort()).toEqual(subjectsWoken('device', 'deadline').sort())
+    for (const kind of subjectsWoken('device', 'reading'))
+      expect(DEVICE_SUBJECTS[kind]?.deadline, kind).toBeUndefined()
+    const state = busyDevice()
+    const deadline = (kind: string) => {
+      const found = DEVICE_DEADLINES.find(([k]) => k === kind)?.[1]
+      if (!found) throw new Error(`no deadline for ${kind}`)
+      const plan = found.plan(rules)
+      if (plan === null) throw new Error(`the shipped ${kind} rules read as no plan`)
+      return (at: number) => found.next(state, 'UTC', plan, at)
+    }
+    // missed-reading.json: more than 120 hours since the last reading, looked at a millisecond
+    // either side of the crossing (a condition may be strict or not), never later.
+    const silence = deadline('silence')(state.lastTs + HOUR)
+    expect(silence).toBe(state.lastTs + 120 * HOUR - 1)
+    expect(deadline('silence')(silence)).toBe(state.lastTs + 120 * HOUR)
+    expect(deadline('silence')(state.lastTs + 121 * HOUR)).toBe(Number.POSITIVE_INFINITY)
+    // Billing: the end of the month at the latest.
+    const at = Date.UTC(2026, 8, 10)
+    expect(deadline('billing')(at)).toBeLessThanOrEqual(Date.UTC(2026, 9, 1))
+    expect(deadline('billing')(at)).toBeGreaterThan(at)
+    // A threshold that is no number: no plan, so the subject is looked at every sweep instant.
+    const odd = rules.map((r) =>
+      r.subject === 'silence'
+        ? {
+            ...r,
+            conditions: {
+              all: [
+                {
+                  fact: 'device',
+                  path: '$.hoursSinceLastReading',
+                  operator: 'greaterThan',
+                  value: { fact: 'x' },
+                },
+              ],
+            },
+          }
+        : r,
+    )
+    expect(DEVICE_DEADLINES.find(([k]) => k === 'silence')?.[1].plan(odd as typeof rules)).toBeNull()
   })
 })
