@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parseDuration } from '../src/config/config.ts'
+import { parseDuration } from '../src/config/options.ts'
 import { kill9, ROOT, startServiceProcess, tempDir } from '../test/helpers/service-process.ts'
 
 const HELP = `bench/event-sweeps.ts: an event-time simulation at several sweep intervals.

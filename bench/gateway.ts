@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { loadProfiles } from '../gateway/profiles.ts'
 import { loadModels } from '../simulator/models.ts'
 import { faceOf, printerAddress, profileOf, SnmpPrinters } from '../simulator/snmp-agents.ts'
-import { parseDuration } from '../src/config/config.ts'
+import { parseDuration } from '../src/config/options.ts'
 import { kill9, memoryMiB, ROOT, startServiceProcess, tempDir } from '../test/helpers/service-process.ts'
 
 const HELP = `bench/gateway.ts: one gateway polling simulated SNMP printers.

@@ -4,7 +4,8 @@
  * (`--config`) are all read from it, defaults < file < environment < flags, into one frozen config.
  */
 import { type Static, Type } from '@sinclair/typebox'
-import { layerOptions, parseDuration, schemaProblem } from '../src/config/config.ts'
+import { layerOptions, schemaProblem } from '../src/config/config.ts'
+import { parseDuration } from '../src/config/options.ts'
 import { ID_PATTERN } from '../src/contract/topics.ts'
 import { GatewayError } from './errors.ts'
 import { PROFILES_FILE } from './profiles.ts'

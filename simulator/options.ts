@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Command, Option } from 'commander'
-import { parseDuration } from '../src/config/config.ts'
+import { parseDuration } from '../src/config/options.ts'
 import { toEpochMs } from '../src/domain/reading.ts'
 import { VERSION } from '../src/version.ts'
 import { SimulatorError } from './errors.ts'

@@ -3,7 +3,7 @@
  * device is, how much its users print, who shakes cartridges, when gateways go offline and devices
  * fall silent), drawn from the seed. A plan is plain data: tests build one and change what they need.
  */
-import { parseDuration } from '../src/config/config.ts'
+import { parseDuration } from '../src/config/options.ts'
 import { toEpochMs } from '../src/domain/reading.ts'
 import { type Calendar, checkZone, type LeadTime, parseHhmm } from './calendar.ts'
 import { SimulatorError } from './errors.ts'

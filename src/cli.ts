@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
-import { buildConfig, type ConfigSchema, envName, OPTIONS, readConfigFile } from './config/config.ts'
+import { buildConfig, type ConfigSchema, envName, readConfigFile } from './config/config.ts'
+import { OPTIONS } from './config/options.ts'
 import { PrintwardenError } from './errors.ts'
 import { startService } from './main.ts'
 import { VERSION } from './version.ts'

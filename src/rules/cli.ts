@@ -5,7 +5,8 @@
  * bad command line or input that cannot be read.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { buildConfig, OPTIONS, readConfigFile, supportCalendar } from '../config/config.ts'
+import { buildConfig, readConfigFile, supportCalendar } from '../config/config.ts'
+import { OPTIONS } from '../config/options.ts'
 import { toEpochMs } from '../domain/reading.ts'
 import { PrintwardenError } from '../errors.ts'
 import { terminalProgress } from '../terminal.ts'

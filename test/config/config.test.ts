@@ -7,10 +7,10 @@ import {
   buildConfig,
   type ConfigSources,
   envName,
-  OPTIONS,
   readConfigFile,
   supportCalendar,
 } from '../../src/config/config.ts'
+import { OPTIONS } from '../../src/config/options.ts'
 import { PrintwardenError } from '../../src/errors.ts'
 
 /** The error buildConfig throws for these sources; fails the test if it does not throw. */

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { OPTIONS } from '../../src/config/config.ts'
+import { OPTIONS } from '../../src/config/options.ts'
 import { ROOT } from '../helpers/service-process.ts'
 
 interface Service {
