@@ -1,23 +1,17 @@
 import type { Logger } from 'pino'
 import type { Clock, EventClock } from '../clock.ts'
 import type { Birth, Site } from '../contract/schemas.ts'
-import { somewhereElse } from '../domain/alternatives.ts'
 import { type DeviceState, type SubjectKind, step } from '../domain/device-state.ts'
-import { type ActionCandidate, dedupKey, isCurrent, type LedgerEntry, planLedger } from '../domain/ledger.ts'
+import type { ActionCandidate, LedgerEntry } from '../domain/ledger.ts'
 import type { ServiceEvents } from '../events.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import { type DeviceInfo, type OpenAction, orderFields } from '../rules/facts.ts'
+import type { DeviceInfo } from '../rules/facts.ts'
 import type { CartridgeInstall, JournalEntry, Store } from '../store/store.ts'
-import { currentEpisodes } from '../subjects/device-subjects.ts'
 import { subjectsWoken } from '../subjects/registry.ts'
+import { Batch } from './batch.ts'
+import { planCommit } from './commit-plan.ts'
+import { EventTimeSweeps } from './event-time.ts'
 import { Sweeps, WatchedStates } from './sweeps.ts'
-
-/** An action's cause on one device: what the ledger's dedup key says, the device aside. */
-const causeOf = (a: Pick<OpenAction, 'type' | 'subject' | 'episode'>) =>
-  `${a.type}\u0000${a.subject}\u0000${a.episode}`
-
-/** Sweeps in one jump of event time past which the log says it will take a while. */
-const MANY_SWEEPS = 10_000
 
 /** A device's subjects that its readings wake. */
 const READING_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'reading')
@@ -64,7 +58,6 @@ export class Processor {
   private lateReadings = 0
   /** Sweeps run to their end: tests and operators can wait for the next one instead of a sleep. */
   private sweeps = 0
-  private nextEventSweep = 0
   private failure: string | null = null
 
   private readonly store: Store
@@ -99,7 +92,22 @@ export class Processor {
         this.commit(new Map(), candidates, undefined, new Map(), [], siteEpisodes),
       onActions: written,
     })
+    this.eventSweeps =
+      o.eventTime &&
+      new EventTimeSweeps({
+        ...o.eventTime,
+        sweeper: this.sweeper,
+        log: o.log,
+        devices: () => this.states.size,
+        sweep: (at) => this.runSweep(at),
+        counted: (instants) => {
+          this.sweeps += instants
+        },
+      })
   }
+
+  /** In event time: the sweep instants the readings pass. */
+  private readonly eventSweeps: EventTimeSweeps | undefined
 
   /** Called after a commit that wrote outbox messages; the sweeps are told too. */
   private readonly onActions: () => void
@@ -137,7 +145,7 @@ export class Processor {
       this.states.set(s.deviceId, s)
       this.eventTime?.clock.advanceTo(s.lastTs)
     }
-    this.nextEventSweep = this.eventTime ? this.eventTime.clock.now() + this.eventTime.sweepIntervalMs : 0
+    this.eventSweeps?.start()
     this.position = await this.store.journalPosition()
     this.isRunning = true
     this.poke()
@@ -268,101 +276,86 @@ export class Processor {
    * outage, are newer than what the device last said, and count in full.
    */
   private async processBatch(entries: readonly JournalEntry[]): Promise<void> {
-    let touched = new Map<string, DeviceState>()
+    let batch = new Batch()
     const infos = new Map<string, DeviceInfo>()
-    let opens = new Map<string, LedgerEntry[]>()
-    let candidates: ActionCandidate[] = []
-    /** Of the candidates, those of a cause not open yet: the only ones that may create an action. */
-    let fresh: ActionCandidate[] = []
-    /**
-     * Per device, its unresolved actions and what this batch asked for so far, each cause once:
-     * the readings after see them as if the batch were committed reading by reading.
-     */
-    let pending = new Map<string, { list: OpenAction[]; causes: Set<string> }>()
-    let installs: CartridgeInstall[] = []
     let processed: number | undefined
-    for (const [i, { position, reading: r, receivedAt }] of entries.entries()) {
+    for (const [i, entry] of entries.entries()) {
+      const ts = entry.reading.ts
       // In event time, a sweep comes at each sweep instant the readings pass, before the first
       // reading at or after it, and sees exactly the readings before it: however the readings were
       // batched, a simulation run twice finds the same silences at the same instants.
+      const inEventTime = this.eventSweeps
       if (
-        this.eventTime &&
-        r.ts >= this.nextEventSweep &&
-        !(await this.passQuiet(r.ts, touched, fresh, installs))
+        inEventTime?.passes(ts) &&
+        !(await inEventTime.passQuiet(ts, {
+          states: batch.touched,
+          candidates: batch.fresh,
+          installs: batch.installs.length,
+        }))
       ) {
-        if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
-        touched = new Map()
-        opens = new Map()
-        pending = new Map()
-        candidates = []
-        fresh = []
-        installs = []
-        await this.eventSweepsUntil(r.ts)
+        if (processed !== undefined) await this.commitBatch(batch, processed)
+        batch = new Batch()
+        await inEventTime.sweepUntil(ts)
       }
-      processed = position
-      const before = touched.get(r.deviceId) ?? this.states.get(r.deviceId)
-      if (before !== undefined && r.ts <= before.lastTs) {
-        this.lateReadings++
-        continue
-      }
-      let info = infos.get(r.deviceId)
-      if (info === undefined) {
-        info = this.describe(await this.birthOf(r.deviceId), r.deviceId, r.siteId)
-        infos.set(r.deviceId, info)
-      }
-      if (!opens.has(r.deviceId)) {
-        // One read for the devices of the rest of the batch (until a commit in between).
-        const ids = new Set<string>()
-        for (let j = i; j < entries.length; j++) {
-          const id = (entries[j] as JournalEntry).reading.deviceId
-          if (!opens.has(id)) ids.add(id)
-        }
-        for (const [id, list] of await this.store.unresolvedActions([...ids])) opens.set(id, list)
-      }
-      const open = opens.get(r.deviceId) ?? []
-      // When the service learned of this reading: its receipt, or in event time the newest instant
-      // the service had seen when it came (a reading replayed from a gateway's buffer is old news).
-      // A replay of stored readings (a backtest) carries the receipts they had.
-      const learnedAt = Math.max(r.ts, receivedAt ?? r.ts, this.eventTime?.clock.now() ?? r.ts)
-      this.eventTime?.clock.advanceTo(r.ts)
-      const after = step(before, r)
-      // A cartridge seen installed at this reading: only the colours it reports can show one.
-      for (const color of Object.keys(r.toner ?? {})) {
-        if (after.toner[color]?.installedAt === r.ts)
-          installs.push({
-            deviceId: r.deviceId,
-            siteId: r.siteId,
-            model: info.model ?? null,
-            color,
-            ts: r.ts,
-          })
-      }
-      try {
-        let seen = pending.get(r.deviceId)
-        if (!seen) {
-          seen = { list: [...open], causes: new Set(open.map(causeOf)) }
-          pending.set(r.deviceId, seen)
-        }
-        const asked = await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, seen.list, learnedAt)
-        candidates.push(...asked)
-        // What this batch asked for counts for the readings after it, as if committed one by one.
-        for (const c of asked) {
-          const cause = causeOf(c)
-          if (seen.causes.has(cause)) continue
-          seen.causes.add(cause)
-          fresh.push(c)
-          seen.list.push({ ...c, createdAt: c.at, ...orderFields(c.details) })
-        }
-      } catch (err) {
-        // One device's trouble (a broken calendar, say) must not hold back the fleet behind it.
-        this.log.error(
-          { err, deviceId: r.deviceId, ts: r.ts },
-          'the rules could not run on a reading; its state is kept',
-        )
-      }
-      touched.set(r.deviceId, after)
+      processed = entry.position
+      await this.decide(entry, batch, infos, entries, i)
     }
-    if (processed !== undefined) await this.commit(touched, candidates, processed, opens, installs)
+    if (processed !== undefined) await this.commitBatch(batch, processed)
+  }
+
+  private commitBatch(batch: Batch, position: number): Promise<void> {
+    return this.commit(batch.touched, batch.candidates, position, batch.opens, batch.installs)
+  }
+
+  /** One reading: folded into its device's state, and the rules it wakes run on the new state. */
+  private async decide(
+    { reading: r, receivedAt }: JournalEntry,
+    batch: Batch,
+    infos: Map<string, DeviceInfo>,
+    /** The batch's entries, and this reading's index among them. */
+    entries: readonly JournalEntry[],
+    i: number,
+  ): Promise<void> {
+    const before = batch.touched.get(r.deviceId) ?? this.states.get(r.deviceId)
+    if (before !== undefined && r.ts <= before.lastTs) {
+      this.lateReadings++
+      return
+    }
+    let info = infos.get(r.deviceId)
+    if (info === undefined) {
+      info = this.describe(await this.birthOf(r.deviceId), r.deviceId, r.siteId)
+      infos.set(r.deviceId, info)
+    }
+    if (!batch.opens.has(r.deviceId)) {
+      // One read for the devices of the rest of the batch (until a commit in between).
+      const ids = new Set<string>()
+      for (let j = i; j < entries.length; j++) {
+        const id = (entries[j] as JournalEntry).reading.deviceId
+        if (!batch.opens.has(id)) ids.add(id)
+      }
+      for (const [id, list] of await this.store.unresolvedActions([...ids])) batch.opens.set(id, list)
+    }
+    // When the service learned of this reading: its receipt, or in event time the newest instant
+    // the service had seen when it came (a reading replayed from a gateway's buffer is old news).
+    // A replay of stored readings (a backtest) carries the receipts they had.
+    const learnedAt = Math.max(r.ts, receivedAt ?? r.ts, this.eventTime?.clock.now() ?? r.ts)
+    this.eventTime?.clock.advanceTo(r.ts)
+    const after = step(before, r)
+    batch.installed(r, after, info.model ?? null)
+    try {
+      const open = batch.openFor(r.deviceId)
+      batch.asked(
+        r.deviceId,
+        await this.rules().evaluate(READING_SUBJECTS, after, info, r.ts, open, learnedAt),
+      )
+    } catch (err) {
+      // One device's trouble (a broken calendar, say) must not hold back the fleet behind it.
+      this.log.error(
+        { err, deviceId: r.deviceId, ts: r.ts },
+        'the rules could not run on a reading; its state is kept',
+      )
+    }
+    batch.touched.set(r.deviceId, after)
   }
 
   private async sweepNow(): Promise<void> {
@@ -372,85 +365,8 @@ export class Processor {
     this.sweeps++
   }
 
-  /**
-   * In event time, at a reading at `ts`: when no sweep instant up to it can decide anything, seeing
-   * the batch so far, they are passed over (and counted) without committing the batch first.
-   */
-  private async passQuiet(
-    ts: number,
-    touched: ReadonlyMap<string, DeviceState>,
-    candidates: readonly ActionCandidate[],
-    installs: readonly CartridgeInstall[],
-  ): Promise<boolean> {
-    if (!this.eventTime || this.states.size === 0) return false
-    const every = this.eventTime.sweepIntervalMs
-    const batch = { states: touched, candidates, installs: installs.length }
-    if (!(await this.sweeper.quietUntil(this.nextEventSweep, every, ts, batch))) return false
-    const last = Math.floor(ts / every) * every
-    this.sweeps += Math.floor((last - this.nextEventSweep) / every) + 1
-    this.nextEventSweep = last + every
-    return true
-  }
-
-  /** In event time: a sweep at each sweep instant (a multiple of the interval) up to `ts`. */
-  private async eventSweepsUntil(ts: number): Promise<void> {
-    if (!this.eventTime) return
-    const every = this.eventTime.sweepIntervalMs
-    const last = Math.floor(ts / every) * every
-    if (this.states.size === 0) {
-      // Nothing to sweep before the first device: time starts with the first reading.
-      this.nextEventSweep = last + every
-      return
-    }
-    const sweeps = Math.floor((last - this.nextEventSweep) / every) + 1
-    if (sweeps > MANY_SWEEPS) {
-      // Every sweep instant counts, so that a run is the same however its readings are batched. With
-      // deadlines only the instants at which one falls due run; a subject whose rules' thresholds
-      // cannot be read keeps a scan at every instant, and a jump of months costs that many scans.
-      const scanned = this.sweeper.scanned
-      // Slow only when a scan runs at each instant: otherwise it is news, not a warning.
-      this.log[scanned.length > 0 ? 'warn' : 'info'](
-        {
-          scanned,
-          from: new Date(this.nextEventSweep).toISOString(),
-          to: new Date(last).toISOString(),
-          sweeps,
-          sweepIntervalMs: every,
-        },
-        scanned.length > 0
-          ? `event time jumps over many sweep instants, and each runs a scan of ${scanned.join(', ')} (a rule's threshold is not a number): a longer --sweep-interval (1h) goes faster`
-          : 'event time jumps over many sweep instants; only those at which a deadline falls due run',
-      )
-    }
-    // Only the instants at which a deadline falls due run: the others would decide nothing new.
-    for (let at = this.sweeper.nextDue(this.nextEventSweep, every); at <= last; ) {
-      await this.runSweep(at)
-      at = this.sweeper.nextDue(at + every, every)
-    }
-    this.sweeps += sweeps
-    this.nextEventSweep = last + every
-  }
-
   private async runSweep(now: number): Promise<void> {
     await this.sweeper.run(now)
-  }
-
-  /**
-   * A ticket of a device that is down (a critical fault, or it reports itself stopped) names the
-   * site's ready devices that can do its work, nearest office first: somewhere else to print.
-   */
-  private async withAlternatives(c: ActionCandidate, batch: ReadonlyMap<string, DeviceState>): Promise<void> {
-    if (!c.ticket || c.deviceId === undefined) return
-    const state = batch.get(c.deviceId) ?? this.states.get(c.deviceId) ?? null
-    const down = c.ticket.severity === 'critical' || state?.status === 'stopped' || state?.status === 'error'
-    if (!down) return
-    // The site as this batch leaves it: its committed states, with the batch's newer ones.
-    const site = new Map(this.statesOfSite(c.siteId).map((s) => [s.deviceId, s]))
-    for (const s of batch.values()) if (s.siteId === c.siteId) site.set(s.deviceId, s)
-    const describe = async (deviceId: string, siteId: string) =>
-      this.describe(await this.birthOf(deviceId), deviceId, siteId)
-    const target = { deviceId: c.deviceId, siteId: c.siteId, state }
-    c.details = { ...c.details, alternatives: await somewhereElse(target, site.values(), describe, c.at) }
   }
 
   private async commit(
@@ -466,45 +382,17 @@ export class Processor {
      */
     siteEpisodes: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
   ): Promise<void> {
-    const byDevice = new Map<string, ActionCandidate[]>()
-    const bySite = new Map<string, ActionCandidate[]>()
-    for (const deviceId of states.keys()) byDevice.set(deviceId, [])
-    for (const siteId of siteEpisodes.keys()) bySite.set(siteId, [])
-    for (const c of candidates) {
-      const [group, key] = c.scope === 'site' ? [bySite, c.siteId] : [byDevice, c.deviceId as string]
-      const list = group.get(key)
-      if (list) list.push(c)
-      else group.set(key, [c])
-    }
-    const create: ActionCandidate[] = []
-    const resolve: string[] = []
-    const resolveAtOnce = new Set<string>()
-    const join: { into: string; candidate: ActionCandidate }[] = []
-    for (const [siteId, unresolved] of await this.store.unresolvedSiteActions([...bySite.keys()])) {
-      const episodes = siteEpisodes.get(siteId) ?? new Map<string, string>()
-      const plan = planLedger(unresolved, bySite.get(siteId) ?? [], episodes)
-      create.push(...plan.create)
-      resolve.push(...plan.resolve)
-      for (const c of plan.create) if (!isCurrent(c, episodes)) resolveAtOnce.add(dedupKey(c))
-    }
-    const unknown = [...byDevice.keys()].filter((id) => !known.has(id))
-    const read = await this.store.unresolvedActions(unknown)
-    for (const [deviceId, list] of byDevice) {
-      const state = states.get(deviceId) ?? this.states.get(deviceId)
-      // A device never heard from has no episodes, and may still have follow-ups (a person's
-      // service call on a printer that never reported gets its replacement device).
-      if (!state && list.length === 0) continue
-      const siteId = state?.siteId ?? (list[0] as ActionCandidate).siteId
-      const zone = this.describe(await this.birthOf(deviceId), deviceId, siteId).calendar?.zone
-      const episodes = state ? currentEpisodes(state, this.clock.now(), zone) : new Map<string, string>()
-      const unresolved = known.get(deviceId) ?? read.get(deviceId) ?? []
-      const plan = planLedger(unresolved, list, episodes)
-      create.push(...plan.create)
-      resolve.push(...plan.resolve)
-      join.push(...plan.join)
-      for (const c of plan.create) if (!isCurrent(c, episodes)) resolveAtOnce.add(dedupKey(c))
-    }
-    for (const c of [...create, ...join.map((j) => j.candidate)]) await this.withAlternatives(c, states)
+    const { create, resolve, resolveAtOnce, join } = await planCommit({
+      store: this.store,
+      states,
+      candidates,
+      known,
+      siteEpisodes,
+      committed: (deviceId) => this.states.get(deviceId),
+      siteStates: (siteId) => this.statesOfSite(siteId),
+      info: async (deviceId, siteId) => this.describe(await this.birthOf(deviceId), deviceId, siteId),
+      now: this.clock.now(),
+    })
     const messages = await this.store.commit({
       states: [...states.values()],
       ledger: { create, resolve, resolveAtOnce, join },
