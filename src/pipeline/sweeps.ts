@@ -13,13 +13,11 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Site } from '../contract/schemas.ts'
-import { DEFAULT_SITE_CALENDAR } from '../domain/calendar.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import { expectedStock, owedCount } from '../domain/stock.ts'
-import { checkClocks, releaseTicket } from '../domain/ticket.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
-import { actionIdentity, contractOf, type DeviceInfo } from '../rules/facts.ts'
+import type { DeviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
 import type { DeviceDeadline } from '../subjects/device-subject.ts'
 import { DEVICE_DEADLINES, episodesChangeAt } from '../subjects/device-subjects.ts'
@@ -27,7 +25,8 @@ import { gatewaySubject } from '../subjects/gateway.ts'
 import { subjectsWoken } from '../subjects/registry.ts'
 import { siteCountCalendar, stockDeadline, stockSubject } from '../subjects/stock.ts'
 import { nextCrossing, thresholdsOf } from '../subjects/thresholds.ts'
-import { DeadlineQueue, sweepInstantOf, ticketDeadline } from './deadlines.ts'
+import { DeadlineQueue, sweepInstantOf } from './deadlines.ts'
+import { TicketClocks } from './ticket-clocks.ts'
 
 /** The rules of a device that the sweeps run; the others run at its readings. */
 export const SWEEP_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'deadline')
@@ -118,8 +117,7 @@ export class Sweeps {
   private readonly atInstant = new DeadlineQueue<string>()
   /** Devices by the clock's time at which their current episodes change. */
   private readonly atClock = new DeadlineQueue<string>()
-  private ticketsStale = true
-  private ticketsDue = Number.POSITIVE_INFINITY
+  private readonly tickets: TicketClocks
   private gatewaysStale = true
   private gatewaysDue = Number.POSITIVE_INFINITY
   private gatewayEpisodes: Episodes = new Map()
@@ -131,7 +129,9 @@ export class Sweeps {
   /** Each site with devices heard from, and when the first of them was. */
   private readonly knownSince = new Map<string, number>()
 
-  constructor(private readonly host: SweepHost) {}
+  constructor(private readonly host: SweepHost) {
+    this.tickets = new TicketClocks(host)
+  }
 
   /** A device's state changed (a reading, or the state read at start). */
   stateChanged(before: DeviceState | undefined, after: DeviceState): void {
@@ -157,12 +157,12 @@ export class Sweeps {
   /** What is known of these devices besides their readings changed (a new birth message). */
   infoChanged(deviceIds: readonly string[]): void {
     for (const id of deviceIds) this.dirty.add(id)
-    this.ticketsStale = true
+    this.tickets.stale = true
   }
 
   /** Actions were created or changed: tickets may be new, a site's shipped stock may have grown. */
   actionsWritten(): void {
-    this.ticketsStale = true
+    this.tickets.stale = true
     for (const siteId of this.knownSince.keys()) this.staleSites.add(siteId)
   }
 
@@ -188,12 +188,12 @@ export class Sweeps {
       scanning ||
       (dirtyToo && this.dirty.size > 0) ||
       this.staleSites.size > 0 ||
-      this.ticketsStale ||
+      this.tickets.stale ||
       this.gatewaysStale
     )
       return from
     if (this.atClock.peek() <= this.host.clock.now()) return from
-    const due = Math.min(this.atInstant.peek(), this.siteQueue.peek(), this.ticketsDue, this.gatewaysDue)
+    const due = Math.min(this.atInstant.peek(), this.siteQueue.peek(), this.tickets.due, this.gatewaysDue)
     return Number.isFinite(due) ? sweepInstantOf(due, from, every) : Number.POSITIVE_INFINITY
   }
 
@@ -217,7 +217,7 @@ export class Sweeps {
     const last = Math.floor(until / every) * every
     // Tickets changed, and devices changed since the last sweep, are looked at here as a sweep
     // would, rather than make one.
-    if (this.ticketsStale && !(await this.ticketsQuiet(from))) return false
+    if (this.tickets.stale && !(await this.tickets.quiet(from))) return false
     if (this.nextDue(from, every, false) <= last) return false
     if (batch.installs > 0 || batch.candidates.some((c) => c.ticket !== undefined)) return false
     const rules = this.host.rules()
@@ -284,8 +284,7 @@ export class Sweeps {
     this.everything = false
     try {
       const candidates: ActionCandidate[] = []
-      if (everything || this.ticketsStale || now >= this.ticketsDue)
-        candidates.push(...(await this.checkTickets(now)))
+      if (everything || this.tickets.dueAt(now)) candidates.push(...(await this.tickets.check(now)))
       let siteEpisodes: Episodes = new Map()
       if (everything || this.gatewaysStale || now >= this.gatewaysDue || this.plan.gatewayHours === null) {
         candidates.push(...(await this.gatewayCandidates(rules, now)))
@@ -405,66 +404,5 @@ export class Sweeps {
       if (subject) out.push(...(await rules.evaluateSite(subject, siteId, site.contact, now)))
     }
     return out
-  }
-
-  /**
-   * Runs the SLA clocks of the open service tickets: a clock that ran out is recorded as a breach
-   * on its ticket, and a device not restored in time gets a `replacement-device` action. Read again
-   * when actions were written, or the next clock runs out.
-   */
-  /**
-   * Reads the open tickets as `checkTickets` at `from` would, without changing any: true, with
-   * their next deadline known, when none would change at `from` (no breach, no release).
-   */
-  private async ticketsQuiet(from: number): Promise<boolean> {
-    let due = Number.POSITIVE_INFINITY
-    for (const open of await this.host.store.openTickets()) {
-      if (open.ticket.blocked) {
-        const info = await this.host.info(open.deviceId, open.siteId)
-        if (contractOf(info) === 'active') return false
-      }
-      if (checkClocks(open.ticket, from).ticket !== open.ticket) return false
-      due = Math.min(due, ticketDeadline(open.ticket, from))
-    }
-    this.ticketsStale = false
-    this.ticketsDue = due
-    return true
-  }
-
-  private async checkTickets(now: number): Promise<ActionCandidate[]> {
-    const followUps: ActionCandidate[] = []
-    let changed = false
-    let due = Number.POSITIVE_INFINITY
-    this.ticketsStale = false
-    for (const open of await this.host.store.openTickets()) {
-      const info = await this.host.info(open.deviceId, open.siteId)
-      // A ticket blocked by its contract starts its clocks once the contract is active again.
-      let ticket = open.ticket
-      if (ticket.blocked && contractOf(info) === 'active') {
-        ticket = releaseTicket(ticket, info.calendar ?? DEFAULT_SITE_CALENDAR, now)
-      }
-      const checked = checkClocks(ticket, now)
-      due = Math.min(due, ticketDeadline(checked.ticket, now))
-      if (checked.ticket !== open.ticket) {
-        await this.host.store.updateTicket(open.id, () => ({ ticket: checked.ticket }), now)
-        changed = true
-      }
-      for (const f of checked.followUps) {
-        if (f.type !== 'replacement-device') continue
-        followUps.push({
-          rule: open.rule,
-          type: 'replacement-device',
-          deviceId: open.deviceId,
-          siteId: open.siteId,
-          subject: open.subject,
-          episode: open.episode,
-          details: { ticket: open.id, dueAt: new Date(f.dueAt).toISOString(), ...actionIdentity(info) },
-          at: now,
-        })
-      }
-    }
-    this.ticketsDue = due
-    if (changed) this.host.onActions()
-    return followUps
   }
 }

@@ -1,23 +1,13 @@
-import { randomUUID } from 'node:crypto'
-import { existsSync, renameSync, rmdirSync, rmSync, statfsSync } from 'node:fs'
+import { rmdirSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import type Database from 'better-sqlite3'
 import type { Scope } from '../../access/permissions.ts'
 import type { Action, Birth } from '../../contract/schemas.ts'
-import { type Delivery, deliveryOf } from '../../domain/delivery.ts'
 import type { DeviceState } from '../../domain/device-state.ts'
-import {
-  type ActionCandidate,
-  dedupKey,
-  type LedgerEntry,
-  SERVICE_REQUEST,
-  type Transition,
-  transition,
-} from '../../domain/ledger.ts'
+import type { ActionCandidate, LedgerEntry } from '../../domain/ledger.ts'
 import type { Reading } from '../../domain/reading.ts'
-import { halfYearOfEpisode, type StockCount, type StockCountItem } from '../../domain/stock.ts'
-import { joinTicket, type Ticket, withTicket } from '../../domain/ticket.ts'
-import { PrintwardenError } from '../../errors.ts'
+import type { StockCount, StockCountItem } from '../../domain/stock.ts'
+import type { Ticket } from '../../domain/ticket.ts'
 import { orderFields } from '../../rules/facts.ts'
 import type {
   ActionFilter,
@@ -36,7 +26,6 @@ import type {
 import { DataDirLock, prepareDataDir, storageError } from './data-dir.ts'
 import { LedgerWrites } from './ledger-writes.ts'
 import { openDatabase } from './open-database.ts'
-import { MIGRATIONS } from './schema.ts'
 import {
   ACTION_COLUMNS,
   type ActionRow,
