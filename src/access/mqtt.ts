@@ -5,14 +5,15 @@
  */
 
 import type { Duplex } from 'node:stream'
-import { TLSSocket } from 'node:tls'
 import type { Aedes, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { parseTopic } from '../contract/topics.ts'
 import type { AccountBook, AccountView } from './accounts.ts'
+import { addressOf, clientsOf, tlsSocketOf } from './clients.ts'
 import { guardReads, hardPacketLimit } from './guard.ts'
 import { type MqttTopics, mayPublish, maySubscribe, roleTopics } from './permissions.ts'
+import { AddressFailures, OnceLog, PublishBuckets, Takeovers } from './throttles.ts'
 
 /** Why a connection was refused: the labels of `/stats`' `access.refused`, keep them stable. */
 export const ConnectionRefusals = [
@@ -71,8 +72,6 @@ interface Session {
   address: string
 }
 
-const MINUTE = 60_000
-
 function authError(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError
 }
@@ -101,16 +100,20 @@ export class MqttAccess {
   /** Why a CONNECT is refused, found by preConnect, answered by authenticate with a CONNACK. */
   private readonly verdicts = new WeakMap<Client, AuthenticateError>()
   private readonly connections = new Map<string, number>()
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
-  private readonly takeovers = new Map<string, { times: number[]; bannedUntil: number }>()
-  private readonly failures = new Map<string, { count: number; since: number }>()
-  private readonly logged = new WeakMap<Client, Set<string>>()
-  private readonly loggedAddresses = new Map<string, number>()
+  private readonly buckets: PublishBuckets
+  private readonly takeovers: Takeovers
+  private readonly failures: AddressFailures
+  private readonly onceLog: OnceLog
   private aedes: Aedes | null = null
   private active = 0
   private unsubscribe: (() => void) | null = null
 
-  constructor(private readonly deps: MqttAccessDeps) {}
+  constructor(private readonly deps: MqttAccessDeps) {
+    this.buckets = new PublishBuckets(deps.clock, deps.limits)
+    this.takeovers = new Takeovers(deps.clock, deps.limits)
+    this.failures = new AddressFailures(deps.clock, deps.limits)
+    this.onceLog = new OnceLog(deps.clock)
+  }
 
   /** Counts a refusal, and logs it once per client (or address) and reason. */
   refuse(reason: ConnectionRefusal, who: { client?: Client; address?: string }, detail: string): void {
@@ -121,20 +124,7 @@ export class MqttAccess {
   }
 
   logOnce(who: { client?: Client; address?: string }, reason: string, log: () => void): void {
-    if (who.client) {
-      const seen = this.logged.get(who.client) ?? new Set<string>()
-      this.logged.set(who.client, seen)
-      if (seen.has(reason)) return
-      seen.add(reason)
-      log()
-      return
-    }
-    const key = `${who.address ?? ''}\u0000${reason}`
-    const now = this.deps.clock.now()
-    if ((this.loggedAddresses.get(key) ?? -Infinity) > now - MINUTE) return
-    if (this.loggedAddresses.size > 10_000) this.loggedAddresses.clear()
-    this.loggedAddresses.set(key, now)
-    log()
+    this.onceLog.once(who, reason, log)
   }
 
   get connectTimeoutMs(): number {
@@ -153,7 +143,7 @@ export class MqttAccess {
   admit(stream: Duplex): Duplex | null {
     const address = (stream as { remoteAddress?: string }).remoteAddress ?? 'unknown'
     // An address that keeps failing to sign in is closed before aedes spends anything on it.
-    if (this.throttled(address)) {
+    if (this.failures.throttled(address)) {
       this.refuse('address-throttled', { address }, 'too many failed CONNECTs from this address')
       stream.destroy()
       return null
@@ -255,13 +245,7 @@ export class MqttAccess {
       this.verdicts.set(client, authError(2, 'an empty client ID needs a clean session'))
     } else if (packet.clientId && clientsOf(this.aedes)[packet.clientId]) {
       // A client ID taking over a connected one: more than a few times a minute is flapping.
-      const now = this.deps.clock.now()
-      const t = this.takeovers.get(packet.clientId) ?? { times: [], bannedUntil: 0 }
-      t.times = [...t.times.filter((x) => x > now - MINUTE), now]
-      if (t.times.length > this.deps.limits.flapTakeovers) t.bannedUntil = now + this.deps.limits.flapBanMs
-      this.takeovers.set(packet.clientId, t)
-      if (this.takeovers.size > 100_000) this.takeovers.clear()
-      if (t.bannedUntil > now) {
+      if (this.takeovers.banned(packet.clientId)) {
         this.refuse(
           'flapping',
           { address: addressOf(client) },
@@ -316,31 +300,18 @@ export class MqttAccess {
       this.refuse('anonymous', { address }, 'a CONNECT without user name and token')
       return done(authError(5, 'not authorized: connect with an account name and its token'), false)
     }
-    if (this.throttled(address)) {
+    if (this.failures.throttled(address)) {
       this.refuse('address-throttled', { address }, 'too many failed CONNECTs from this address')
       return done(authError(4, 'bad user name or password'), false)
     }
     book.verify(password.toString('utf8'), username).then(
       (account) => {
         if (account) return accept(account)
-        const at = this.deps.clock.now()
-        const g = this.failures.get(address)
-        if (g && g.since > at - MINUTE) g.count++
-        else this.failures.set(address, { count: 1, since: at })
-        if (this.failures.size > 100_000) this.failures.clear()
+        this.failures.fail(address)
         this.refuse('bad-credentials', { address }, `bad user name or token for ${username}`)
         done(authError(4, 'bad user name or password'), false)
       },
       (err: Error) => done(authError(3, err.message), false),
-    )
-  }
-
-  private throttled(address: string): boolean {
-    const f = this.failures.get(address)
-    return (
-      f !== undefined &&
-      f.since > this.deps.clock.now() - MINUTE &&
-      f.count >= this.deps.limits.failuresPerAddress
     )
   }
 
@@ -377,7 +348,7 @@ export class MqttAccess {
           reason: 'not-authorized',
           detail: `${account.name} may not publish on ${topic}`,
         }
-      if (!this.takeToken(account.name))
+      if (!this.buckets.take(account.name))
         return {
           kind: 'refused',
           reason: 'rate-limited',
@@ -418,40 +389,7 @@ export class MqttAccess {
     callback(null, null)
   }
 
-  private takeToken(name: string): boolean {
-    const { publishRate, publishBurst } = this.deps.limits
-    const now = this.deps.clock.now()
-    const b = this.buckets.get(name) ?? { tokens: publishBurst, at: now }
-    b.tokens = Math.min(publishBurst, b.tokens + ((now - b.at) / 1000) * publishRate)
-    b.at = now
-    this.buckets.set(name, b)
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
-  }
-
   accountOf(client: Client): AccountView | null {
     return this.sessions.get(client)?.account ?? null
   }
-}
-
-/** The connected clients by ID (aedes keeps them, its types do not say so). */
-function clientsOf(aedes: Aedes | null): Record<string, Client> {
-  return (aedes as unknown as { clients?: Record<string, Client> } | null)?.clients ?? {}
-}
-
-/** The socket under a client's connection (the guard wraps it). */
-function socketOf(client: Client): unknown {
-  const conn = client.conn as unknown as { socket?: unknown }
-  return conn.socket ?? conn
-}
-
-function tlsSocketOf(client: Client): TLSSocket | null {
-  const s = socketOf(client)
-  return s instanceof TLSSocket ? s : null
-}
-
-function addressOf(client: Client): string {
-  const s = socketOf(client) as { remoteAddress?: string }
-  return s.remoteAddress ?? client.req?.socket.remoteAddress ?? 'unknown'
 }

@@ -40,11 +40,19 @@ export interface Core {
 export function decisionCore(o: CoreOptions): Core {
   const { inventory, support, events } = o
   const fallback = support === undefined ? {} : { calendar: support }
-  // A site without a calendar of its own works on the provider's support calendar.
-  const describe = (birth: Birth, deviceId: string, siteId: string): DeviceInfo => ({
-    ...fallback,
-    ...(inventory ? inventory.describe(birth, deviceId, siteId) : deviceInfo(birth)),
-  })
+  // Asked at every reading: the inventory gives the same description while its records and the
+  // birth stay, and so does this, made once for each.
+  const withSupport = new WeakMap<DeviceInfo, DeviceInfo>()
+  const describe = (birth: Birth, deviceId: string, siteId: string): DeviceInfo => {
+    const described = inventory ? inventory.describe(birth, deviceId, siteId) : deviceInfo(birth)
+    let info = withSupport.get(described)
+    if (info === undefined) {
+      // A site without a calendar of its own works on the provider's support calendar.
+      info = { ...fallback, ...described }
+      withSupport.set(described, info)
+    }
+    return info
+  }
   const processor = new Processor({
     store: o.store,
     clock: o.eventTime?.clock ?? o.clock,
