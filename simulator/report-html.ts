@@ -3,7 +3,8 @@
  * totals, and charts over simulated time drawn as inline SVG (no script, no CDN, nothing fetched),
  * so the file opens anywhere and can be mailed.
  */
-import type { RunReport, TimelinePoint } from './runner.ts'
+import type { RunReport } from './runner.ts'
+import type { TimelinePoint } from './timeline.ts'
 
 interface Series {
   name: string

@@ -20,6 +20,8 @@ import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
 import { createProgress, type ProgressMode, type ProgressState } from './progress.ts'
 import { htmlReport } from './report-html.ts'
 import type { Scenario } from './scenario.ts'
+import { ServiceSync } from './service-sync.ts'
+import { Timeline, type TimelinePoint } from './timeline.ts'
 import { ActionListener, type BrokerOptions, GatewayLink, httpApi } from './transport.ts'
 
 /** What a run plans (PlanOptions: fleet size, seed, time span) and how it publishes. */
@@ -102,22 +104,6 @@ export interface RunReport {
   serviceBacklog: { max: number; samples: number } | null
   /** The KPIs as they stood through the run, for charts over simulated time (about 200 points). */
   timeline: TimelinePoint[]
-}
-
-/** Where a run stood at one simulated instant: totals so far, and the latency since the point before. */
-export interface TimelinePoint {
-  /** Simulated time, ISO 8601. */
-  at: string
-  stockoutHours: number
-  reorders: number
-  wasteBoxOrders: number
-  cartridgesFitted: number
-  wasteBoxesFitted: number
-  tickets: number
-  slaBreaches: number
-  tonerThrownAwayPercentPoints: number
-  /** Median publish-to-action latency of the actions received since the point before, or null. */
-  latencyP50Ms: number | null
 }
 
 /** When, in wall-clock ms after the start, simulated time `simElapsedMs` is due at `speed` (simulated s per s). */
@@ -222,33 +208,11 @@ async function runOn(
   const latencies: number[] = []
   /** SLA clocks breached, per ticket, as its newest action message says. */
   const slaBreaches = new Map<string, number>()
-  const timeline: TimelinePoint[] = []
+  const timeline = new Timeline(sim, latencies, slaBreaches)
   const sampleEvery = Math.max(cfg.intervalMs, Math.ceil((plan.end - plan.start) / 200))
   let nextSample = plan.start
-  let latencyFrom = 0
-  const sample = (at: number) => {
-    const k = sim.kpis.report()
-    const recent = latencies.slice(latencyFrom).sort((a, b) => a - b)
-    latencyFrom = latencies.length
-    let breaches = 0
-    for (const n of slaBreaches.values()) breaches += n
-    timeline.push({
-      at: new Date(at).toISOString(),
-      stockoutHours: k.stockout.hours,
-      reorders: k.orders.reorders,
-      wasteBoxOrders: k.orders.wasteBoxes,
-      cartridgesFitted: k.supplies.cartridgesFitted,
-      wasteBoxesFitted: k.supplies.wasteBoxesFitted,
-      tickets: k.faults.ticketed,
-      slaBreaches: breaches,
-      tonerThrownAwayPercentPoints: k.tonerThrownAway.percentPoints,
-      latencyP50Ms:
-        recent.length === 0 ? null : Number((recent[Math.floor(recent.length / 2)] as number).toFixed(2)),
-    })
-  }
   let unmatched = 0
   let received = 0
-  let takenFromApi = 0
   const onAction = (action: Action, receivedAt: number) => {
     received++
     if (!sim.applyAction(action)) return
@@ -279,51 +243,9 @@ async function runOn(
       `simulate: --sync-every ${syncEvery / 60_000} min is longer than the shortest delivery or repair (${minDelay / 60_000} min): the run may not be reproducible`,
     )
 
-  /** Waits until the service has stored and processed everything sent. */
-  const processed = async () => {
-    await Promise.all(links.map((l) => l.drain()))
-    for (let wait = 2; ; wait = Math.min(50, wait * 2)) {
-      const stats = await (api as ServiceApi).get<{ processing: { backlog: number } }>('/stats')
-      if (stats.processing.backlog === 0) return
-      await sleep(wait)
-    }
-  }
-  /**
-   * The closed loop's ERP: each order taken in at its site since the last sync is reported shipped
-   * and delivered, at the simulated instant it came, so that the service stops waiting for it.
-   */
-  const reportArrivals = async () => {
-    for (const { id, at } of sim.takeArrivals()) {
-      const ts = new Date(at).toISOString()
-      for (const body of [
-        { step: 'shipped', carrier: 'SIM', trackingNumber: id.slice(0, 8), at: ts },
-        { step: 'delivered', at: ts },
-      ]) {
-        const res = await (api as ServiceApi).post(`/actions/${id}/delivery`, body).catch((err: Error) => err)
-        if (res instanceof Error || !res.ok) {
-          log(
-            `simulate: the service took no ${body.step} for ${id}: ${res instanceof Error ? res.message : res.status}`,
-          )
-          break
-        }
-      }
-    }
-  }
-  /** ... and every open action has reached us. */
-  const sync = async () => {
-    await processed()
-    // After the readings before it were processed: the same run reports at the same point.
-    await reportArrivals()
-    if (!listener) return
-    const open = (await (api as ServiceApi).get<{ items: Action[] }>('/actions?status=open')).items
-    let missing = open.filter((a) => !sim.hasSeen(a.id))
-    for (let waited = 0; missing.length > 0 && waited < 5000; waited += 5) {
-      await sleep(5)
-      missing = missing.filter((a) => !sim.hasSeen(a.id))
-    }
-    // Published but never delivered to us (a dropped subscription): the API has the record.
-    for (const a of missing) if (sim.applyAction(a)) takenFromApi++
-  }
+  const service = api && new ServiceSync({ links, api, sim, listener, log })
+  const processed = () => (service as ServiceSync).processed()
+  const sync = () => (service as ServiceSync).sync()
 
   // Without lockstep, how far the service's processing falls behind its ingest, sampled each second.
   const backlog = { max: 0, samples: 0 }
@@ -367,21 +289,9 @@ async function runOn(
       await links[op.gateway]?.drop()
       // The will is the broker's, sent when it notices the connection gone: in lockstep, the run
       // goes on once the service has it, so that the outage starts at the same instant every run.
-      if (lockstep) await offlineSeen(sites[op.gateway])
+      if (lockstep) await service?.offlineSeen(sites[op.gateway])
     }
   }
-  const offlineSeen = async (site: { siteId: string; gatewayId: string } | undefined) => {
-    if (!site || !api) return
-    for (let waited = 0; waited < 5000; waited += 5) {
-      const { items } = await api.get<{ items: { gatewayId: string; state: string }[] }>(
-        `/sites/${encodeURIComponent(site.siteId)}/gateways`,
-      )
-      if (items.some((g) => g.gatewayId === site.gatewayId && g.state === 'offline')) return
-      await sleep(5)
-    }
-    log(`simulate: the service did not hear gateway ${site.gatewayId} go offline within 5 s`)
-  }
-
   try {
     while (!sim.done) {
       const ahead = t0 + wallOffsetMs(sim.now - plan.start, cfg.speed) - performance.now()
@@ -394,7 +304,7 @@ async function runOn(
       }
       for (const op of sim.nextTick()) await perform(op)
       if (sim.now >= nextSample) {
-        sample(sim.now)
+        timeline.sample(sim.now)
         nextSample += sampleEvery
       }
       // Let the sockets in now and then: an action is timed when it is read, so reading must not wait.
@@ -432,7 +342,7 @@ async function runOn(
     await sync()
     // The complete record: actions this run missed on MQTT still count in the KPIs.
     const all = (await api.get<{ items: Action[] }>('/actions')).items
-    for (const a of [...all].reverse()) if (sim.applyAction(a, false)) takenFromApi++
+    for (const a of [...all].reverse()) if (sim.applyAction(a, false) && service) service.takenFromApi++
   } else if (listener) {
     await sleep(cfg.lingerMs)
   }
@@ -440,7 +350,7 @@ async function runOn(
   await Promise.all(links.map((l) => l.close()))
   await out?.close()
 
-  sample(plan.end)
+  timeline.sample(plan.end)
   const kpis = sim.kpis.report()
   const { published, ...rest } = kpis
   const report: RunReport = {
@@ -468,7 +378,7 @@ async function runOn(
       simulatedHoursPerSecond: Number(((plan.end - plan.start) / 3_600_000 / wallSeconds).toFixed(2)),
     },
     latencyMs: { ...distribution(latencies, 2), unmatched },
-    actionMessages: { received, invalid: listener?.invalid ?? 0, takenFromApi },
+    actionMessages: { received, invalid: listener?.invalid ?? 0, takenFromApi: service?.takenFromApi ?? 0 },
     kpis: rest,
     transport: {
       publishErrors: links.reduce((n, l) => n + l.publishErrors, 0),
@@ -477,7 +387,7 @@ async function runOn(
       acknowledgedReadings: links.reduce((n, l) => n + l.acknowledgedReadings, 0),
     },
     serviceBacklog: sampler ? backlog : null,
-    timeline,
+    timeline: timeline.points,
   }
   if (cfg.report) writeFileSync(cfg.report, `${JSON.stringify(report, null, 2)}\n`)
   if (cfg.reportHtml) writeFileSync(cfg.reportHtml, htmlReport(report))
