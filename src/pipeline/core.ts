@@ -65,7 +65,7 @@ export function decisionCore(o: CoreOptions): Core {
   })
   const committed = ({ births, gateways }: { births: readonly string[]; gateways: boolean }) => {
     processor.forgetBirths(births)
-    if (gateways) processor.reconsider('gateways')
+    if (gateways) processor.reconsider('gateway')
     processor.poke()
   }
   // A person's change (a ticket's step, a stock count) is looked at by the next sweep.

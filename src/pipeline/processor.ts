@@ -118,7 +118,7 @@ export class Processor {
    * Something the sweeps look at changed outside the readings (the inventory, an action changed
    * through the API, a gateway's state): it is looked at again at the next sweep instant.
    */
-  reconsider(what: 'everything' | 'gateways' = 'everything'): void {
+  reconsider(what: 'everything' | SubjectKind = 'everything'): void {
     this.sweeper.reconsider(what)
   }
 

@@ -1,12 +1,13 @@
 /**
  * The sweeps: what must happen at a time rather than at a reading (a device's silence, a billing
  * month's end, an SLA clock running out, a gateway offline too long, a site's stock count). Each
- * subject says when it next needs a look (beside its declaration in src/subjects/), and a sweep instant only looks at
- * the subjects whose deadline fell due, and those whose state or description changed since they
- * were last looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
+ * subject says when it next needs a look (a device subject beside its declaration in src/subjects/,
+ * a site subject in its gathering, site-sweep.ts), and a sweep instant only looks at the subjects
+ * whose deadline fell due, and those whose state or description changed since they were last
+ * looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
  *
  * A sweep instant decides what the periodic scan of every subject decided at it before: between two
- * looks, nothing a decision depends on has changed (the property test in test/actions holds the two
+ * looks, nothing a decision depends on has changed (the property test in test/pipeline holds the two
  * side by side). Deadlines live in memory only, derived from state: at start every subject is looked
  * at once, so a restart loses none, and the ledger's dedup keys make sure none fires twice.
  */
@@ -15,17 +16,14 @@ import type { Clock } from '../clock.ts'
 import type { Site } from '../contract/schemas.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
-import { expectedStock, owedCount } from '../domain/stock.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import type { DeviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
 import type { DeviceDeadline } from '../subjects/device-subject.ts'
 import { DEVICE_DEADLINES, episodesChangeAt } from '../subjects/device-subjects.ts'
-import { gatewaySubject } from '../subjects/gateway.ts'
 import { subjectsWoken } from '../subjects/registry.ts'
-import { siteCountCalendar, stockDeadline, stockSubject } from '../subjects/stock.ts'
-import { nextCrossing, thresholdsOf } from '../subjects/thresholds.ts'
 import { DeadlineQueue, sweepInstantOf } from './deadlines.ts'
+import { type SiteEpisodes, type SiteSweep, siteSweeps } from './site-sweep.ts'
 import { TicketClocks } from './ticket-clocks.ts'
 
 /** The rules of a device that the sweeps run; the others run at its readings. */
@@ -49,8 +47,6 @@ export interface SweepHost {
   onActions(): void
 }
 
-type Episodes = Map<string, Map<string, string>>
-
 /** What the loaded rules of the device subjects woken by deadlines look at over time. */
 interface DevicePlan {
   /** Each such subject that has rules, with its plan read from them. */
@@ -68,11 +64,7 @@ function planOf(rules: RuleEvaluator) {
     if (plan === null) device.scan = true
     else device.subjects.push({ deadline, plan })
   }
-  return {
-    device,
-    devices: SWEEP_SUBJECTS.some((k) => rules.hasRulesFor(k)),
-    gatewayHours: thresholdsOf(rules.rules, ['gateway'], 'gateway', 'offlineForHours'),
-  }
+  return { device, devices: SWEEP_SUBJECTS.some((k) => rules.hasRulesFor(k)) }
 }
 
 /** When the sweep's rules about a device may decide otherwise than at instant `at`: the earliest of its subjects' deadlines. */
@@ -108,7 +100,6 @@ export class Sweeps {
   private plan: ReturnType<typeof planOf> = {
     device: { subjects: [], scan: false },
     devices: false,
-    gatewayHours: [],
   }
   /** Every subject is looked at in the next sweep: at start, after new rules or an outside change. */
   private everything = true
@@ -118,40 +109,20 @@ export class Sweeps {
   /** Devices by the clock's time at which their current episodes change. */
   private readonly atClock = new DeadlineQueue<string>()
   private readonly tickets: TicketClocks
-  private gatewaysStale = true
-  private gatewaysDue = Number.POSITIVE_INFINITY
-  private gatewayEpisodes: Episodes = new Map()
-  private offlineOf = new Map<string, { gatewayId: string; since: number }>()
-  private readonly staleSites = new Set<string>()
-  private readonly siteQueue = new DeadlineQueue<string>()
+  /** The site subjects' gatherings, by kind (src/pipeline/site-sweep.ts). */
+  private readonly sites: Map<SubjectKind, SiteSweep>
   /** Device states found to decide nothing at any sweep instant before `until`, under `rules`. */
   private readonly quiet = new WeakMap<DeviceState, { rules: RuleEvaluator; until: number }>()
-  /** Each site with devices heard from, and when the first of them was. */
-  private readonly knownSince = new Map<string, number>()
 
   constructor(private readonly host: SweepHost) {
     this.tickets = new TicketClocks(host)
+    this.sites = siteSweeps(host)
   }
 
   /** A device's state changed (a reading, or the state read at start). */
   stateChanged(before: DeviceState | undefined, after: DeviceState): void {
     this.dirty.add(after.deviceId)
-    if (before !== undefined && before.siteId !== after.siteId) {
-      this.staleSites.add(before.siteId)
-      this.knownSince.clear()
-      for (const s of this.host.states().values()) if (s.deviceId !== after.deviceId) this.know(s)
-    }
-    this.know(after)
-    // A site's stock facts follow its devices' cartridges (each new one is an install).
-    const installed = Object.entries(after.toner).some(
-      ([color, t]) => before?.toner[color]?.cartridge !== t.cartridge,
-    )
-    if (before === undefined || installed) this.staleSites.add(after.siteId)
-  }
-
-  private know(s: DeviceState): void {
-    const known = this.knownSince.get(s.siteId)
-    if (known === undefined || s.firstTs < known) this.knownSince.set(s.siteId, s.firstTs)
+    for (const site of this.sites.values()) site.stateChanged?.(before, after)
   }
 
   /** What is known of these devices besides their readings changed (a new birth message). */
@@ -163,13 +134,13 @@ export class Sweeps {
   /** Actions were created or changed: tickets may be new, a site's shipped stock may have grown. */
   actionsWritten(): void {
     this.tickets.stale = true
-    for (const siteId of this.knownSince.keys()) this.staleSites.add(siteId)
+    for (const site of this.sites.values()) site.actionsWritten?.()
   }
 
   /** Something the sweeps look at changed outside the readings: looked at again at the next sweep instant. */
-  reconsider(what: 'everything' | 'gateways'): void {
-    if (what === 'gateways') this.gatewaysStale = true
-    else this.everything = true
+  reconsider(what: 'everything' | SubjectKind): void {
+    if (what === 'everything') this.everything = true
+    else this.sites.get(what)?.reconsider?.()
   }
 
   /**
@@ -183,17 +154,17 @@ export class Sweeps {
       this.everything ||
       this.host.rules() !== this.evaluator ||
       (plan.devices && plan.device.scan) ||
-      plan.gatewayHours === null
+      this.siteSweeps.some((site) => site.scans)
     if (
       scanning ||
       (dirtyToo && this.dirty.size > 0) ||
-      this.staleSites.size > 0 ||
-      this.tickets.stale ||
-      this.gatewaysStale
+      this.siteSweeps.some((site) => site.stale) ||
+      this.tickets.stale
     )
       return from
     if (this.atClock.peek() <= this.host.clock.now()) return from
-    const due = Math.min(this.atInstant.peek(), this.siteQueue.peek(), this.tickets.due, this.gatewaysDue)
+    let due = Math.min(this.atInstant.peek(), this.tickets.due)
+    for (const site of this.sites.values()) due = Math.min(due, site.nextDue())
     return Number.isFinite(due) ? sweepInstantOf(due, from, every) : Number.POSITIVE_INFINITY
   }
 
@@ -222,10 +193,7 @@ export class Sweeps {
     if (batch.installs > 0 || batch.candidates.some((c) => c.ticket !== undefined)) return false
     const rules = this.host.rules()
     const known = this.host.states()
-    if (rules.hasRulesFor('stock')) {
-      if (batch.candidates.length > 0) return false
-      for (const id of batch.states.keys()) if (!known.has(id)) return false
-    }
+    if (this.siteSweeps.some((site) => site.batchMatters?.(rules, batch))) return false
     if (!this.plan.devices) {
       // No rule looks at devices over time: a sweep would look at none of them either.
       this.dirty.clear()
@@ -247,8 +215,7 @@ export class Sweeps {
       // Between its deadlines a device's sweep rules decide at every instant as at the first one.
       const until = deviceDeadline(state, zone, this.plan.device, from)
       if (until <= last) return false
-      const offline = this.offlineOf.get(id)
-      const seen = offline ? { ...info, gatewayOffline: offline } : info
+      const seen = this.toldBySites(id, info)
       if ((await rules.evaluate(SWEEP_SUBJECTS, state, seen, from)).length > 0) return false
       this.quiet.set(state, { rules, until })
     }
@@ -268,7 +235,7 @@ export class Sweeps {
   get scanned(): string[] {
     return [
       ...(this.plan.devices && this.plan.device.scan ? SWEEP_SUBJECTS : []),
-      ...(this.plan.gatewayHours === null ? ['gateway'] : []),
+      ...[...this.sites].filter(([, site]) => site.scans).map(([kind]) => kind),
     ]
   }
 
@@ -278,6 +245,7 @@ export class Sweeps {
     if (rules !== this.evaluator) {
       this.evaluator = rules
       this.plan = planOf(rules)
+      for (const site of this.sites.values()) site.plan(rules)
       this.everything = true
     }
     const everything = this.everything || this.scanEverything
@@ -285,18 +253,22 @@ export class Sweeps {
     try {
       const candidates: ActionCandidate[] = []
       if (everything || this.tickets.dueAt(now)) candidates.push(...(await this.tickets.check(now)))
-      let siteEpisodes: Episodes = new Map()
-      if (everything || this.gatewaysStale || now >= this.gatewaysDue || this.plan.gatewayHours === null) {
-        candidates.push(...(await this.gatewayCandidates(rules, now)))
-        siteEpisodes = new Map(this.gatewayEpisodes)
+      // A site subject that tells devices something is gathered before them, the others after.
+      const siteEpisodes: SiteEpisodes = new Map()
+      for (const site of this.siteSweeps.filter((x) => x.deviceInfo)) {
+        candidates.push(...(await site.gather(rules, now, everything)))
+        for (const [siteId, episodes] of site.gathered ?? []) siteEpisodes.set(siteId, episodes)
       }
       candidates.push(...(await this.deviceCandidates(rules, now, everything)))
-      const stock = await this.siteCandidates(rules, now, everything)
-      candidates.push(...stock)
-      // A site planned for its stock is planned with its gateways' episodes, as in every sweep.
-      for (const c of stock) {
-        const episodes = this.gatewayEpisodes.get(c.siteId)
-        if (episodes && !siteEpisodes.has(c.siteId)) siteEpisodes.set(c.siteId, episodes)
+      for (const site of this.siteSweeps.filter((x) => !x.deviceInfo)) {
+        const found = await site.gather(rules, now, everything)
+        candidates.push(...found)
+        // A site planned for these is planned with its other subjects' episodes, as in every sweep.
+        for (const c of found)
+          for (const other of this.sites.values()) {
+            const episodes = other.episodesOf?.(c.siteId)
+            if (episodes && !siteEpisodes.has(c.siteId)) siteEpisodes.set(c.siteId, new Map(episodes))
+          }
       }
       if (candidates.length > 0 || siteEpisodes.size > 0) await this.host.commit(candidates, siteEpisodes)
     } catch (err) {
@@ -327,9 +299,7 @@ export class Sweeps {
     for (const deviceId of due) {
       const state = states.get(deviceId)
       if (!state) continue
-      const described = await this.host.info(deviceId, state.siteId)
-      const offline = this.offlineOf.get(deviceId)
-      const info = offline ? { ...described, gatewayOffline: offline } : described
+      const info = this.toldBySites(deviceId, await this.host.info(deviceId, state.siteId))
       out.push(...(await rules.evaluate(SWEEP_SUBJECTS, state, info, now)))
       const zone = info.calendar?.zone
       this.atInstant.set(deviceId, deviceDeadline(state, zone, plan, now))
@@ -338,71 +308,17 @@ export class Sweeps {
     return out
   }
 
-  /**
-   * The gateways: each offline one is a subject of its site (one episode per outage), and its
-   * devices (those its last online state named, or else those it last published for) are told of
-   * it. Every site with a gateway gets its episodes, so that an outage's action ends when the
-   * gateway is back. Read again when a gateway's state changed, or an outage crosses a threshold.
-   */
-  private async gatewayCandidates(rules: RuleEvaluator, now: number): Promise<ActionCandidate[]> {
-    const episodes: Episodes = new Map()
-    const offlineOf = new Map<string, { gatewayId: string; since: number }>()
-    const candidates: ActionCandidate[] = []
-    let due = Number.POSITIVE_INFINITY
-    this.gatewaysStale = false
-    for (const g of await this.host.store.gateways()) {
-      let site = episodes.get(g.siteId)
-      if (!site) {
-        site = new Map()
-        episodes.set(g.siteId, site)
-      }
-      if (g.state !== 'offline') continue
-      const devices = g.devices ?? g.publishedFor
-      for (const d of devices) offlineOf.set(d, { gatewayId: g.gatewayId, since: g.since })
-      const subject = gatewaySubject({ ...g, devices }, this.host.site(g.siteId), now)
-      if (!subject) continue
-      site.set(subject.key, subject.episode)
-      if (!rules.hasRulesFor('gateway')) continue
-      candidates.push(
-        ...(await rules.evaluateSite(subject, g.siteId, this.host.site(g.siteId)?.contact, now)),
-      )
-      due = Math.min(due, nextCrossing(g.since, this.plan.gatewayHours ?? [], now))
-    }
-    this.gatewayEpisodes = episodes
-    this.offlineOf = offlineOf
-    this.gatewaysDue = due
-    return candidates
+  private get siteSweeps(): SiteSweep[] {
+    return [...this.sites.values()]
   }
 
-  /**
-   * The rules about whole sites: each site of the inventory with devices heard from, its spare
-   * stock reckoned from its last count. A site's action belongs to the site: it has no device.
-   * Looked at when its count falls due (a half-year's first working time), or its devices, its
-   * shipped stock or the inventory changed.
-   */
-  private async siteCandidates(rules: RuleEvaluator, now: number, everything: boolean) {
-    if (!rules.hasRulesFor('stock')) {
-      this.staleSites.clear()
-      return []
+  /** A device as its sweep rules see it: what the site subjects tell of it besides (a gateway offline). */
+  private toldBySites(deviceId: string, info: DeviceInfo): DeviceInfo {
+    let told = info
+    for (const site of this.sites.values()) {
+      const more = site.deviceInfo?.(deviceId)
+      if (more) told = { ...told, ...more }
     }
-    const due = new Set(everything ? this.knownSince.keys() : this.staleSites)
-    this.staleSites.clear()
-    for (const siteId of this.siteQueue.popDue(now)) due.add(siteId)
-    const out: ActionCandidate[] = []
-    for (const siteId of due) {
-      const knownSince = this.knownSince.get(siteId)
-      const site = this.host.site(siteId)
-      if (knownSince === undefined || !site) continue
-      const calendar = siteCountCalendar(site)
-      this.siteQueue.set(siteId, stockDeadline(now, calendar))
-      // Most sweeps find nothing owed: the count's time says so before the history is read.
-      const last = await this.host.store.lastStockCount(siteId)
-      if (owedCount(last?.ts ?? null, knownSince, now, calendar) === null) continue
-      const history = await this.host.store.stockHistory(siteId)
-      const lines = expectedStock(history.count, history.shipped, history.installed)
-      const subject = stockSubject(site, { count: history.count, lines }, knownSince, now)
-      if (subject) out.push(...(await rules.evaluateSite(subject, siteId, site.contact, now)))
-    }
-    return out
+    return told
   }
 }

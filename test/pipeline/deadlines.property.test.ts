@@ -86,7 +86,7 @@ async function run(steps: Step[], sweepIntervalMs: number, scan: boolean) {
           status: { state: step.state, at: ts, devices: DEVICES },
         }
         await store.ingest([], [], ts, [update])
-        processor.reconsider('gateways')
+        processor.reconsider('gateway')
         continue
       }
       total += 137

@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value'
 import { describe, expect, it } from 'vitest'
 import { type DeviceState, step } from '../../src/domain/device-state.ts'
 import type { Reading } from '../../src/domain/reading.ts'
+import { SITE_SWEEP_KINDS } from '../../src/pipeline/site-sweep.ts'
 import { type SubjectInstance, subjectsOf } from '../../src/rules/facts.ts'
 import { loadRuleDir } from '../../src/rules/loader.ts'
 import { currentEpisodes, DEVICE_DEADLINES, DEVICE_SUBJECTS } from '../../src/subjects/device-subjects.ts'
@@ -117,6 +118,8 @@ describe('the subject declarations', () => {
     )
     expect(subjectsWoken('device', 'reading')).not.toContain('silence')
     expect(subjectsWoken('site', 'deadline').sort()).toEqual(['gateway', 'stock'])
+    // Each site subject the sweeps wake has its gathering, and none is gathered that is not declared.
+    expect([...SITE_SWEEP_KINDS].sort()).toEqual(subjectsWoken('site', 'deadline').sort())
     for (const kind of SUBJECT_KINDS) {
       expect(scopeOf(`${kind}:x`).scope).toBe(SUBJECTS[kind].scope)
       expect(scopeOf(kind).endsWithEpisode).toBe(SUBJECTS[kind].endsWithEpisode)
