@@ -5,7 +5,7 @@
  * takes an action of the service and schedules its effect in simulated time. No IO, no wall clock:
  * the same plan and the same actions give the same operations, byte for byte.
  */
-import { type Action, type Birth, MAX_BATCH } from '../src/contract/schemas.ts'
+import type { Action, Birth } from '../src/contract/schemas.ts'
 import { formatTopic } from '../src/contract/topics.ts'
 import {
   activity,
@@ -26,30 +26,12 @@ import {
 } from './device.ts'
 import { Kpis } from './kpi.ts'
 import type { PrinterModel } from './models.ts'
+import type { Op, PublishOp } from './ops.ts'
 import { type FleetPlan, HOUR, type Span } from './plan.ts'
+import { type Buffered, replayChunks } from './replay-chunks.ts'
 import { chance, logNormal, type Rng, rngFrom } from './rng.ts'
-
-/** The contract's reorder threshold, used only to know which readings to time (latency). */
-const LOW_TONER = 20
-
-export type Op =
-  | { op: 'connect'; gateway: number }
-  /** The connection drops without a DISCONNECT: the broker publishes the gateway's last will. */
-  | { op: 'disconnect'; gateway: number }
-  | {
-      op: 'publish'
-      gateway: number
-      topic: string
-      payload: string
-      retain: boolean
-      kind: 'birth' | 'reading' | 'replay'
-      readings: number
-      deviceId: string
-      /** Reading times (ms) in this message that should cause an action: their send time is kept. */
-      watch: number[]
-    }
-
-export type PublishOp = Extract<Op, { op: 'publish' }>
+import { Script } from './script.ts'
+import { LatencyWatch } from './watch.ts'
 
 export interface SimulationOptions {
   topicRoot?: string
@@ -69,16 +51,10 @@ interface Due {
   boardSwap?: boolean
 }
 
-interface Watch {
-  low: Set<string>
-  box: boolean
-  critical: Set<string>
-}
-
 interface GatewayState {
   online: boolean
   /** Readings read while offline, per device, as JSON text with their times. */
-  buffer: Map<number, { ts: number; json: string; watch: boolean }[]>
+  buffer: Map<number, Buffered[]>
 }
 
 export class Simulation {
@@ -94,7 +70,8 @@ export class Simulation {
   private readonly queues: Due[][]
   private readonly pendingToner: Map<string, number>[]
   private readonly pendingBoxes: number[]
-  private readonly watches: Watch[]
+  private readonly watches: LatencyWatch
+  private readonly script: Script
   /** Buffered readings replayed at a later instant, per device: the service heard of them then. */
   private readonly replays: { from: number; to: number; at: number }[][]
   private readonly gateways: GatewayState[]
@@ -103,7 +80,6 @@ export class Simulation {
   private readonly seenActions = new Map<string, string>()
   private k = 0
   readonly ticks: number
-  private pointers = { faults: 0, boardSwaps: 0, tonerSets: 0 }
 
   constructor(
     readonly plan: FleetPlan,
@@ -124,7 +100,8 @@ export class Simulation {
     this.queues = plan.devices.map(() => [])
     this.pendingToner = plan.devices.map(() => new Map())
     this.pendingBoxes = plan.devices.map(() => 0)
-    this.watches = plan.devices.map(() => ({ low: new Set(), box: false, critical: new Set() }))
+    this.watches = new LatencyWatch(plan.devices.length)
+    this.script = new Script(plan)
     this.replays = plan.devices.map(() => [])
     this.gateways = plan.sites.map(() => ({ online: false, buffer: new Map() }))
     this.outagesBySite = plan.sites.map((s) => plan.outages.filter((o) => o.site === s.index))
@@ -152,7 +129,7 @@ export class Simulation {
     const plan = this.plan
     const t = this.now
     const ops: Op[] = []
-    const scripted = this.scriptedEvents(t)
+    const scripted = this.script.dueAt(t)
     const local = new Map<string, LocalTime>()
     for (const site of plan.sites) {
       const g = this.gateways[site.index] as GatewayState
@@ -340,48 +317,13 @@ export class Simulation {
     return input
   }
 
-  private scriptedEvents(t: number): Map<number, Partial<TickInput>> {
-    const out = new Map<number, Partial<TickInput>>()
-    const get = (d: number) => {
-      let v = out.get(d)
-      if (!v) {
-        v = {}
-        out.set(d, v)
-      }
-      return v
-    }
-    const { faults, boardSwaps, tonerSets } = this.plan
-    const p = this.pointers
-    for (; p.faults < faults.length && (faults[p.faults] as { at: number }).at <= t; p.faults++) {
-      const f = faults[p.faults] as FleetPlan['faults'][number]
-      get(f.device).forcedFault = f.code ?? null
-    }
-    for (
-      ;
-      p.boardSwaps < boardSwaps.length && (boardSwaps[p.boardSwaps] as { at: number }).at <= t;
-      p.boardSwaps++
-    )
-      get((boardSwaps[p.boardSwaps] as { device: number }).device).boardSwap = true
-    for (
-      ;
-      p.tonerSets < tonerSets.length && (tonerSets[p.tonerSets] as { at: number }).at <= t;
-      p.tonerSets++
-    ) {
-      const s = tonerSets[p.tonerSets] as FleetPlan['tonerSets'][number]
-      const v = get(s.device)
-      v.tonerSets = [...(v.tonerSets ?? []), { color: s.color, level: s.level }]
-    }
-    return out
-  }
-
   private onDeviceEvent(d: number, ts: number, e: DeviceEvent): void {
-    const w = this.watches[d] as Watch
     if (e.type === 'fit-toner') {
-      w.low.delete(e.color)
+      this.watches.tonerFitted(d, e.color)
       const pending = this.pendingToner[d] as Map<string, number>
       pending.set(e.color, Math.max(0, (pending.get(e.color) ?? 0) - 1))
     } else if (e.type === 'fit-box') {
-      w.box = false
+      this.watches.boxFitted(d)
       if (!e.withToner) this.pendingBoxes[d] = Math.max(0, (this.pendingBoxes[d] as number) - 1)
     }
     const model = (this.profiles[d] as DeviceProfile).model
@@ -405,27 +347,6 @@ export class Simulation {
     }
   }
 
-  /** Whether a reading should cause an action (for latency): a low colour, a box to change, a new critical error. */
-  private watchOf(d: number, r: DeviceReading): boolean {
-    const w = this.watches[d] as Watch
-    let hit = false
-    for (const [c, level] of Object.entries(r.toner ?? {})) {
-      if (level <= LOW_TONER && !w.low.has(c)) {
-        w.low.add(c)
-        hit = true
-      }
-    }
-    const box = r.wasteBox
-    if (box !== undefined && (typeof box === 'number' ? box >= 90 : box !== 'ok') && !w.box) {
-      w.box = true
-      hit = true
-    }
-    const critical = new Set((r.errors ?? []).filter((e) => e.severity === 'critical').map((e) => e.code))
-    for (const c of critical) if (!w.critical.has(c)) hit = true
-    w.critical = critical
-    return hit
-  }
-
   private emit(
     site: number,
     d: number,
@@ -438,7 +359,7 @@ export class Simulation {
     const seq = ++(this.seq[d] as number)
     const { ts: iso, ...fields } = r
     const json = JSON.stringify({ ts: iso, seq, ...fields })
-    const watch = this.watchOf(d, r)
+    const watch = this.watches.reading(d, r)
     this.kpis.readingShown(d, r, online ? t : null)
     if (online) {
       this.publish(ops, site, d, 'telemetry', json, false, 'reading', 1, watch ? [ts] : [])
@@ -466,22 +387,8 @@ export class Simulation {
         at: t,
       })
       this.kpis.replayed(d, t)
-      let chunk: typeof list = []
-      let bytes = 2
-      const flush = () => {
-        if (chunk.length === 0) return
-        const payload = `[${chunk.map((c) => c.json).join(',')}]`
-        const watch = chunk.filter((c) => c.watch).map((c) => c.ts)
-        this.publish(ops, site, d, 'telemetry', payload, false, 'replay', chunk.length, watch)
-        chunk = []
-        bytes = 2
-      }
-      for (const item of list) {
-        if (chunk.length >= MAX_BATCH || bytes + item.json.length + 1 > this.maxPayload) flush()
-        chunk.push(item)
-        bytes += item.json.length + 1
-      }
-      flush()
+      for (const c of replayChunks(list, this.maxPayload))
+        this.publish(ops, site, d, 'telemetry', c.payload, false, 'replay', c.readings, c.watch)
     }
     g.buffer.clear()
   }

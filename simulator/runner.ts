@@ -6,7 +6,7 @@
  */
 import { createWriteStream, type WriteStream, writeFileSync } from 'node:fs'
 import type { Action } from '../src/contract/schemas.ts'
-import { type Op, Simulation } from './engine.ts'
+import { Simulation } from './engine.ts'
 import {
   type InProcessService,
   type Link,
@@ -16,6 +16,7 @@ import {
 } from './in-process.ts'
 import { type Distribution, distribution, type KpiReport } from './kpi.ts'
 import { loadModels } from './models.ts'
+import type { Op } from './ops.ts'
 import { type FleetPlan, type PlanOptions, planFleet } from './plan.ts'
 import { createProgress, type ProgressMode, type ProgressState } from './progress.ts'
 import { htmlReport } from './report-html.ts'

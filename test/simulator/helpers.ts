@@ -4,8 +4,9 @@
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { DeviceEvent } from '../../simulator/device.ts'
-import { type Op, type PublishOp, Simulation, type SimulationOptions } from '../../simulator/engine.ts'
+import { Simulation, type SimulationOptions } from '../../simulator/engine.ts'
 import { loadModels } from '../../simulator/models.ts'
+import type { Op, PublishOp } from '../../simulator/ops.ts'
 import { DAY, type FleetPlan, planFleet } from '../../simulator/plan.ts'
 import type { Scenario } from '../../simulator/scenario.ts'
 import { Birth, Telemetry, type WireReading } from '../../src/contract/schemas.ts'
