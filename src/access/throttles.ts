@@ -5,7 +5,6 @@
  */
 import type { Client } from 'aedes'
 import type { Clock } from '../clock.ts'
-import type { AccessLimits } from './mqtt.ts'
 
 const MINUTE = 60_000
 /** Past this many keys a memory starts again. */
@@ -17,7 +16,7 @@ export class AddressFailures {
 
   constructor(
     private readonly clock: Clock,
-    private readonly limits: Pick<AccessLimits, 'failuresPerAddress'>,
+    private readonly limits: { readonly failuresPerAddress: number },
   ) {}
 
   fail(address: string): void {
@@ -41,7 +40,7 @@ export class Takeovers {
 
   constructor(
     private readonly clock: Clock,
-    private readonly limits: Pick<AccessLimits, 'flapTakeovers' | 'flapBanMs'>,
+    private readonly limits: { readonly flapTakeovers: number; readonly flapBanMs: number },
   ) {}
 
   /** Counts a takeover by this client ID; true while the ID is banned for flapping. */
@@ -62,7 +61,7 @@ export class PublishBuckets {
 
   constructor(
     private readonly clock: Clock,
-    private readonly limits: Pick<AccessLimits, 'publishRate' | 'publishBurst'>,
+    private readonly limits: { readonly publishRate: number; readonly publishBurst: number },
   ) {}
 
   take(account: string): boolean {

@@ -10,7 +10,7 @@ import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { gatewaySubject } from '../subjects/gateway.ts'
 import { nextCrossing, thresholdsOf } from '../subjects/thresholds.ts'
 import type { SiteEpisodes, SiteSweep } from './site-sweep.ts'
-import type { SweepHost } from './sweeps.ts'
+import type { SweepHost } from './sweep-host.ts'
 
 export class GatewaySweep implements SiteSweep {
   stale = true

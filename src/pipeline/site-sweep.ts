@@ -1,15 +1,11 @@
 /**
- * How the sweeps gather a site subject (one file each: gateway-sweep.ts, stock-sweep.ts), and the
- * table of them by kind. The sweeps loop over the table and name no site subject.
+ * How the sweeps gather a site subject: one class each (gateway-sweep.ts, stock-sweep.ts), in the
+ * table of site-sweeps.ts. The sweeps loop over the table and name no site subject.
  */
 import type { DeviceState } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import type { DeviceInfo } from '../rules/facts.ts'
-import { type SubjectKind, subjectsWoken } from '../subjects/registry.ts'
-import { GatewaySweep } from './gateway-sweep.ts'
-import { StockSweep } from './stock-sweep.ts'
-import type { SweepHost } from './sweeps.ts'
 
 /** Each site's subjects and the episode each is in, by subject key. */
 export type SiteEpisodes = Map<string, Map<string, string>>
@@ -49,23 +45,4 @@ export interface SiteSweep {
   reconsider?(): void
   /** In event time: whether this batch, not committed yet, may change what it decides. */
   batchMatters?(rules: RuleEvaluator, batch: PendingBatch): boolean
-}
-
-const MAKERS: Partial<Record<SubjectKind, (host: SweepHost) => SiteSweep>> = {
-  gateway: (host) => new GatewaySweep(host),
-  stock: (host) => new StockSweep(host),
-}
-
-/** The site subjects that have a gathering. */
-export const SITE_SWEEP_KINDS = Object.keys(MAKERS) as SubjectKind[]
-
-/** One gathering of each site subject woken by deadlines, in the registry's order. */
-export function siteSweeps(host: SweepHost): Map<SubjectKind, SiteSweep> {
-  const sweeps = new Map<SubjectKind, SiteSweep>()
-  for (const kind of subjectsWoken('site', 'deadline')) {
-    const make = MAKERS[kind]
-    if (!make) throw new Error(`the site subject ${kind} is woken by deadlines and has no sweep`)
-    sweeps.set(kind, make(host))
-  }
-  return sweeps
 }

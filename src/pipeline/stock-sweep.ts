@@ -11,7 +11,7 @@ import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { siteCountCalendar, stockDeadline, stockSubject } from '../subjects/stock.ts'
 import { DeadlineQueue } from './deadlines.ts'
 import type { PendingBatch, SiteSweep } from './site-sweep.ts'
-import type { SweepHost } from './sweeps.ts'
+import type { SweepHost } from './sweep-host.ts'
 
 export class StockSweep implements SiteSweep {
   readonly scans = false

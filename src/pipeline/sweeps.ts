@@ -1,51 +1,18 @@
-/**
- * The sweeps: what must happen at a time rather than at a reading (a device's silence, a billing
- * month's end, an SLA clock running out, a gateway offline too long, a site's stock count). Each
- * subject says when it next needs a look (a device subject beside its declaration in src/subjects/,
- * a site subject in its gathering, site-sweep.ts), and a sweep instant only looks at the subjects
- * whose deadline fell due, and those whose state or description changed since they were last
- * looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
- *
- * A sweep instant decides what the periodic scan of every subject decided at it before: between two
- * looks, nothing a decision depends on has changed (the property test in test/pipeline holds the two
- * side by side). Deadlines live in memory only, derived from state: at start every subject is looked
- * at once, so a restart loses none, and the ledger's dedup keys make sure none fires twice.
- */
-import type { Logger } from 'pino'
-import type { Clock } from '../clock.ts'
-import type { Site } from '../contract/schemas.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import type { DeviceInfo } from '../rules/facts.ts'
-import type { Store } from '../store/store.ts'
 import type { DeviceDeadline } from '../subjects/device-subject.ts'
 import { DEVICE_DEADLINES, episodesChangeAt } from '../subjects/device-subjects.ts'
 import { subjectsWoken } from '../subjects/registry.ts'
 import { DeadlineQueue, sweepInstantOf } from './deadlines.ts'
-import { type SiteEpisodes, type SiteSweep, siteSweeps } from './site-sweep.ts'
+import type { SiteEpisodes, SiteSweep } from './site-sweep.ts'
+import { siteSweeps } from './site-sweeps.ts'
+import type { SweepHost } from './sweep-host.ts'
 import { TicketClocks } from './ticket-clocks.ts'
 
 /** The rules of a device that the sweeps run; the others run at its readings. */
 export const SWEEP_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'deadline')
-
-/** What the sweeps need of the processor they run in. */
-export interface SweepHost {
-  readonly store: Store
-  readonly clock: Clock
-  readonly log: Logger
-  rules(): RuleEvaluator
-  states(): ReadonlyMap<string, DeviceState>
-  info(deviceId: string, siteId: string): Promise<DeviceInfo>
-  site(siteId: string): Site | undefined
-  /** Commits the sweep's candidates, planning these sites' actions by these episodes too. */
-  commit(
-    candidates: ActionCandidate[],
-    siteEpisodes: ReadonlyMap<string, ReadonlyMap<string, string>>,
-  ): Promise<void>
-  /** The sweep wrote outbox messages (a ticket's breach). */
-  onActions(): void
-}
 
 /** What the loaded rules of the device subjects woken by deadlines look at over time. */
 interface DevicePlan {

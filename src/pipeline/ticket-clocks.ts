@@ -9,7 +9,7 @@ import type { ActionCandidate } from '../domain/ledger.ts'
 import { checkClocks, releaseTicket } from '../domain/ticket.ts'
 import { actionIdentity, contractOf } from '../rules/facts.ts'
 import { ticketDeadline } from './deadlines.ts'
-import type { SweepHost } from './sweeps.ts'
+import type { SweepHost } from './sweep-host.ts'
 
 export class TicketClocks {
   /** The open tickets may have changed since they were last read. */

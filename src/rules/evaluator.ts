@@ -4,6 +4,7 @@ import { orderedDelivery } from '../domain/delivery.ts'
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import { openTicket, type TicketSeverity } from '../domain/ticket.ts'
+import { subjectsOf } from '../subjects/device-subjects.ts'
 import { DecisionMemo } from './decision-memo.ts'
 import {
   actionIdentity,
@@ -12,7 +13,6 @@ import {
   deviceFact,
   type OpenAction,
   type SubjectInstance,
-  subjectsOf,
 } from './facts.ts'
 import type { LoadedRule } from './loader.ts'
 

@@ -1,13 +1,12 @@
 /**
  * What the facts of every subject share: what is known of a device (inventory, birth, catalogue),
  * the `device` and `site` facts, and the fact lists read from the schemas of src/subjects/. Each
- * subject builds its own instances in its file there; subjectsOf() runs a device subject's builder.
+ * subject builds its own instances in its file there; subjectsOf() (in subjects/device-subjects.ts) runs a device subject's builder.
  */
 import { profileOf } from '../catalogue/catalogue.ts'
 import type { Birth, DeviceInventory, Site } from '../contract/schemas.ts'
 import type { SiteCalendar } from '../domain/calendar.ts'
 import { type DeviceState, pagesPerDay, type SubjectKind } from '../domain/device-state.ts'
-import { DEVICE_SUBJECTS } from '../subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../subjects/fact-schemas.ts'
 import { SUBJECTS } from '../subjects/registry.ts'
 
@@ -162,23 +161,6 @@ export function deviceFact(state: DeviceState, info: DeviceInfo, at: number) {
     hoursSinceLastReading: Math.max(0, at - state.lastTs) / HOUR,
     counters: state.counters ?? null,
   }
-}
-
-/**
- * The subjects of one kind of a device, with their facts at instant `at` (the reading's time when
- * a reading is processed, the clock's time in a sweep: the same readings always give the same facts).
- */
-export function subjectsOf(
-  kind: SubjectKind,
-  state: DeviceState,
-  info: DeviceInfo,
-  at: number,
-  open: readonly OpenAction[] = [],
-  /** The `device` fact, when the caller built it already for another kind. */
-  device: ReturnType<typeof deviceFact> = deviceFact(state, info, at),
-): SubjectInstance[] {
-  const subject = DEVICE_SUBJECTS[kind]
-  return subject ? subject.instances({ state, info, at, open, device }) : []
 }
 
 /** The `site` fact of a site, or of a site the inventory does not know (its ID alone). */

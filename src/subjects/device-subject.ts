@@ -1,7 +1,6 @@
 /** What the builder of a device subject's instances is given: one device at one instant. */
 import type { DeviceState } from '../domain/device-state.ts'
 import type { DeviceInfo, deviceFact, OpenAction, SubjectInstance } from '../rules/facts.ts'
-import type { LoadedRule } from '../rules/loader.ts'
 
 export interface DeviceMoment {
   state: DeviceState
@@ -25,6 +24,12 @@ export type DeviceEpisodes = (
   zone: string | undefined,
 ) => Iterable<readonly [string, string]>
 
+/** What a deadline is read from of a loaded rule: its subject and its conditions. */
+export interface RuleConditions {
+  subject: string
+  conditions: unknown
+}
+
 /**
  * When a subject woken by deadlines next needs a look at one device. `plan` is read from the
  * subject's loaded rules once per load: the thresholds they compare with, or null when one cannot
@@ -33,7 +38,7 @@ export type DeviceEpisodes = (
  * never late (an early look finds nothing new, a late one would decide otherwise).
  */
 export interface DeviceDeadline {
-  plan(rules: readonly LoadedRule[]): number[] | null
+  plan(rules: readonly RuleConditions[]): number[] | null
   next(state: DeviceState, zone: string | undefined, plan: readonly number[], at: number): number
 }
 

@@ -4,6 +4,7 @@
  * one woken by deadlines, when it next needs a look.
  */
 import type { DeviceState } from '../domain/device-state.ts'
+import { type DeviceInfo, deviceFact, type OpenAction, type SubjectInstance } from '../rules/facts.ts'
 import { billingDeadline, billingEpisodes, billingEpisodesChange, billingInstances } from './billing.ts'
 import type { DeviceDeadline, DeviceSubject } from './device-subject.ts'
 import { errorEpisodes, errorInstances } from './error.ts'
@@ -66,4 +67,21 @@ export function currentEpisodes(
   for (const subject of ALL)
     for (const [key, episode] of subject.episodes(state, now, zone)) current.set(key, episode)
   return current
+}
+
+/**
+ * The subjects of one kind of a device, with their facts at instant `at` (the reading's time when
+ * a reading is processed, the clock's time in a sweep: the same readings always give the same facts).
+ */
+export function subjectsOf(
+  kind: SubjectKind,
+  state: DeviceState,
+  info: DeviceInfo,
+  at: number,
+  open: readonly OpenAction[] = [],
+  /** The `device` fact, when the caller built it already for another kind. */
+  device: ReturnType<typeof deviceFact> = deviceFact(state, info, at),
+): SubjectInstance[] {
+  const subject = DEVICE_SUBJECTS[kind]
+  return subject ? subject.instances({ state, info, at, open, device }) : []
 }

@@ -2,8 +2,7 @@
  * What a subject's deadline is read from: the numbers its rules compare a fact's field with, and
  * the first instant a number of hours since some instant crosses one of them.
  */
-import type { LoadedRule } from '../rules/loader.ts'
-import { HOUR } from './device-subject.ts'
+import { HOUR, type RuleConditions } from './device-subject.ts'
 
 /**
  * The numbers a rule's conditions compare one fact field with, in the rules of these subjects; null
@@ -11,7 +10,7 @@ import { HOUR } from './device-subject.ts'
  * without a path): then the only safe deadline is every sweep instant.
  */
 export function thresholdsOf(
-  rules: readonly LoadedRule[],
+  rules: readonly RuleConditions[],
   subjects: readonly string[],
   fact: string,
   field: string,

@@ -10,8 +10,7 @@ import {
   step,
 } from '../../src/domain/device-state.ts'
 import type { ActiveError, Reading, WasteBoxReport } from '../../src/domain/reading.ts'
-import { subjectsOf } from '../../src/rules/facts.ts'
-import { currentEpisodes } from '../../src/subjects/device-subjects.ts'
+import { currentEpisodes, subjectsOf } from '../../src/subjects/device-subjects.ts'
 
 const T0 = Date.parse('2026-11-20T08:00:00Z')
 const MINUTE = 60_000

@@ -8,10 +8,15 @@ import { Value } from '@sinclair/typebox/value'
 import { describe, expect, it } from 'vitest'
 import { type DeviceState, step } from '../../src/domain/device-state.ts'
 import type { Reading } from '../../src/domain/reading.ts'
-import { SITE_SWEEP_KINDS } from '../../src/pipeline/site-sweep.ts'
-import { type SubjectInstance, subjectsOf } from '../../src/rules/facts.ts'
+import { SITE_SWEEP_KINDS } from '../../src/pipeline/site-sweeps.ts'
+import type { SubjectInstance } from '../../src/rules/facts.ts'
 import { loadRuleDir } from '../../src/rules/loader.ts'
-import { currentEpisodes, DEVICE_DEADLINES, DEVICE_SUBJECTS } from '../../src/subjects/device-subjects.ts'
+import {
+  currentEpisodes,
+  DEVICE_DEADLINES,
+  DEVICE_SUBJECTS,
+  subjectsOf,
+} from '../../src/subjects/device-subjects.ts'
 import { FACT_SCHEMAS, type FactName } from '../../src/subjects/fact-schemas.ts'
 import { gatewaySubject } from '../../src/subjects/gateway.ts'
 import { SUBJECT_KINDS, SUBJECTS, subjectsWoken } from '../../src/subjects/registry.ts'
