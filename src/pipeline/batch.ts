@@ -27,20 +27,13 @@ export class Batch {
 
   /** What the rules see open for a device at its next reading of the batch. */
   openFor(deviceId: string): OpenAction[] {
-    let seen = this.pending.get(deviceId)
-    if (!seen) {
-      const open = this.opens.get(deviceId) ?? []
-      seen = { list: [...open], causes: new Set(open.map(causeOf)) }
-      this.pending.set(deviceId, seen)
-    }
-    return seen.list
+    return this.seenBy(deviceId).list
   }
 
   /** What the rules asked for at a reading of this device; a new cause counts for the readings after. */
   asked(deviceId: string, asked: readonly ActionCandidate[]): void {
     this.candidates.push(...asked)
-    this.openFor(deviceId)
-    const seen = this.pending.get(deviceId) as { list: OpenAction[]; causes: Set<string> }
+    const seen = this.seenBy(deviceId)
     for (const c of asked) {
       const cause = causeOf(c)
       if (seen.causes.has(cause)) continue
@@ -48,6 +41,16 @@ export class Batch {
       this.fresh.push(c)
       seen.list.push({ ...c, createdAt: c.at, ...orderFields(c.details) })
     }
+  }
+
+  private seenBy(deviceId: string): { list: OpenAction[]; causes: Set<string> } {
+    let seen = this.pending.get(deviceId)
+    if (!seen) {
+      const open = this.opens.get(deviceId) ?? []
+      seen = { list: [...open], causes: new Set(open.map(causeOf)) }
+      this.pending.set(deviceId, seen)
+    }
+    return seen
   }
 
   /** A cartridge seen installed at this reading: only the colours it reports can show one. */
