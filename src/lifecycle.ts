@@ -27,7 +27,8 @@ export class Components {
       try {
         await component.start()
       } catch (err) {
-        await this.stop()
+        // The start's failure is the news: a stop that fails on the way back is logged by stop().
+        await this.stop().catch(() => {})
         throw err
       }
       this.started++

@@ -42,6 +42,15 @@ describe('Components', () => {
     expect(calls).toEqual(['start store', 'start broker', 'stop store'])
   })
 
+  it('throws the start’s error when a stop on the way back fails too', async () => {
+    const calls: string[] = []
+    const c = new Components(log)
+      .add('store', recorder(calls, 'store', 'stop'))
+      .add('broker', recorder(calls, 'broker', 'start'))
+    await expect(c.start()).rejects.toThrow('broker cannot start')
+    expect(calls).toEqual(['start store', 'start broker', 'stop store'])
+  })
+
   it('stops the others when one stop fails, and throws the first failure at the end', async () => {
     const calls: string[] = []
     const c = new Components(log)
