@@ -1,3 +1,16 @@
+/**
+ * The sweeps: what must happen at a time rather than at a reading (a device's silence, a billing
+ * month's end, an SLA clock running out, a gateway offline too long, a site's stock count). Each
+ * subject says when it next needs a look (a device subject beside its declaration in src/subjects/,
+ * a site subject in its gathering, site-sweeps.ts), and a sweep instant only looks at the subjects
+ * whose deadline fell due, and those whose state or description changed since they were last
+ * looked at: time passing costs the deadlines that fall due, not devices × sweep instants.
+ *
+ * A sweep instant decides what the periodic scan of every subject decided at it before: between two
+ * looks, nothing a decision depends on has changed (the property test in test/pipeline holds the two
+ * side by side). Deadlines live in memory only, derived from state: at start every subject is looked
+ * at once, so a restart loses none, and the ledger's dedup keys make sure none fires twice.
+ */
 import type { DeviceState, SubjectKind } from '../domain/device-state.ts'
 import type { ActionCandidate } from '../domain/ledger.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
