@@ -25,11 +25,6 @@ export class TicketClocks {
   }
 
   /**
-   * Runs the SLA clocks of the open service tickets: a clock that ran out is recorded as a breach
-   * on its ticket, and a device not restored in time gets a `replacement-device` action. Read again
-   * when actions were written, or the next clock runs out.
-   */
-  /**
    * Reads the open tickets as `check` at `from` would, without changing any: true, with
    * their next deadline known, when none would change at `from` (no breach, no release).
    */
@@ -48,6 +43,7 @@ export class TicketClocks {
     return true
   }
 
+  /** Runs the clocks at `now`: breaches recorded on their tickets, and the replacement devices due. */
   async check(now: number): Promise<ActionCandidate[]> {
     const followUps: ActionCandidate[] = []
     let changed = false
