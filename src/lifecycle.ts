@@ -1,6 +1,7 @@
 /**
  * The one lifecycle every component has: start() and stop(). The service starts its components in
- * order and stops them in reverse, so a component stops while what it depends on still runs.
+ * order and stops them in reverse, so a component stops while what it depends on still runs. A stop
+ * must also take a start that failed half way.
  */
 import type { Logger } from 'pino'
 
@@ -21,9 +22,13 @@ export class Components {
     return this
   }
 
-  /** Starts each in order. If one fails, those already started are stopped again, and its error is thrown. */
+  /**
+   * Starts each in order. If one fails, it is stopped (its stop takes a start left half done: a
+   * broker that listens on one port of two), then those started before it, and its error is thrown.
+   */
   async start(): Promise<void> {
     for (const { component } of this.list) {
+      this.started++
       try {
         await component.start()
       } catch (err) {
@@ -31,7 +36,6 @@ export class Components {
         await this.stop().catch(() => {})
         throw err
       }
-      this.started++
     }
   }
 

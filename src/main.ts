@@ -29,7 +29,7 @@ import { Metrics } from './metrics.ts'
 import { NotificationLibrary } from './notify/library.ts'
 import { decisionCore } from './pipeline/core.ts'
 import type { Processor } from './pipeline/processor.ts'
-import { assertPortsFree } from './ports.ts'
+import { assertPortsFree, portError } from './ports.ts'
 import { CustomerRequests } from './requests/requests.ts'
 import { RuleLibrary } from './rules/library.ts'
 import { InfluxForwarder } from './store/influx/forwarder.ts'
@@ -74,6 +74,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
     { port: config.mqttPort, flag: 'mqtt-port' },
     { port: config.wsPort, flag: 'ws-port' },
     { port: config.httpPort, flag: 'http-port' },
+    ...(config.tlsCert === ''
+      ? []
+      : [
+          { port: config.mqttsPort, flag: 'mqtts-port' },
+          { port: config.wssPort, flag: 'wss-port' },
+        ]),
   ])
   // The wall clock times what happens to the service (receipt of a message); the decision clock is
   // "now" for the rules, the same one but for --clock event, where it follows the readings.
@@ -113,6 +119,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
     siteOf: deviceSites.siteOf,
   }
 
+  // Read at scrape time, once they exist (below).
+  const metrics = new Metrics({
+    unresolvedActions: () => store.unresolvedCounts(),
+    mqttConnections: (): number => broker.connections,
+    spool: () => forwarder?.status(),
+    sinks: (): Promise<SinkStatus[]> => relay.status(),
+    progress: () => processor.progress(),
+    ruleDecisions: () => rules.decisions(),
+    ruleFiles: () => {
+      const view = rules.view()
+      return {
+        rules: view.rules.length,
+        failedFiles: view.failures.length,
+        reloadFailures: rules.reloadFailures,
+      }
+    },
+  })
   const events = new ServiceEvents()
   const core = decisionCore({
     store,
@@ -123,6 +146,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     events,
     inventory,
     support: supportCalendar(config),
+    timeBatch: () => metrics.timeBatch(),
   })
   const { processor, describe } = core
   const requests = new CustomerRequests({
@@ -143,24 +167,6 @@ export async function startService(config: Config, options: StartOptions = {}): 
       config.spoolMax,
       () => processor.processedUpTo,
     )
-  // Read at scrape time, once they exist (below).
-  const metrics = new Metrics({
-    unresolvedActions: () => store.unresolvedCounts(),
-    mqttConnections: (): number => broker.connections,
-    spool: () => forwarder?.status(),
-    sinks: (): Promise<SinkStatus[]> => relay.status(),
-    progress: () => processor.progress(),
-    ruleDecisions: () => rules.decisions(),
-    ruleFiles: () => {
-      const view = rules.view()
-      return {
-        rules: view.rules.length,
-        failedFiles: view.failures.length,
-        reloadFailures: rules.reloadFailures,
-      }
-    },
-  })
-  processor.batchTimer = () => metrics.timeBatch()
   const ingest = new Ingest({
     store,
     // A reading's receipt is when the service learned of it (SLA clocks start there): in event time,
@@ -334,7 +340,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     .add('api', {
       start: async () => {
         if (!listen) return void (await app.ready())
-        await app.listen({ port: config.httpPort, host: config.host })
+        await app.listen({ port: config.httpPort, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+          throw portError(err, config.host, config.httpPort, 'http-port') ?? err
+        })
         httpPort = (app.server.address() as import('node:net').AddressInfo).port
       },
       stop: () => app.close(),

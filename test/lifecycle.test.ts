@@ -32,14 +32,14 @@ describe('Components', () => {
     expect(calls).toEqual(['start store', 'start broker', 'stop broker', 'stop store'])
   })
 
-  it('stops what had started when a start fails, and throws that start’s error', async () => {
+  it('stops the one whose start failed (it may be half started) and those before it, and throws that start’s error', async () => {
     const calls: string[] = []
     const c = new Components(log)
       .add('store', recorder(calls, 'store'))
       .add('broker', recorder(calls, 'broker', 'start'))
       .add('api', recorder(calls, 'api'))
     await expect(c.start()).rejects.toThrow('broker cannot start')
-    expect(calls).toEqual(['start store', 'start broker', 'stop store'])
+    expect(calls).toEqual(['start store', 'start broker', 'stop broker', 'stop store'])
   })
 
   it('throws the start’s error when a stop on the way back fails too', async () => {
@@ -48,7 +48,7 @@ describe('Components', () => {
       .add('store', recorder(calls, 'store', 'stop'))
       .add('broker', recorder(calls, 'broker', 'start'))
     await expect(c.start()).rejects.toThrow('broker cannot start')
-    expect(calls).toEqual(['start store', 'start broker', 'stop store'])
+    expect(calls).toEqual(['start store', 'start broker', 'stop broker', 'stop store'])
   })
 
   it('stops the others when one stop fails, and throws the first failure at the end', async () => {

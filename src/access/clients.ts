@@ -8,7 +8,7 @@ export function clientsOf(aedes: Aedes | null): Record<string, Client> {
 }
 
 /** The socket under a client's connection (the guard wraps it). */
-export function socketOf(client: Client): unknown {
+function socketOf(client: Client): unknown {
   const conn = client.conn as unknown as { socket?: unknown }
   return conn.socket ?? conn
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 import type { MqttAccess } from '../access/mqtt.ts'
 import type { TlsFiles } from '../access/tls.ts'
+import { portError } from '../ports.ts'
 
 /**
  * Decides about one inbound PUBLISH before the broker acknowledges it. Resolves `true` once the
@@ -44,11 +45,13 @@ export interface BrokerOptions {
   tls?: { files: TlsFiles; mqttsPort: number; wssPort: number }
 }
 
-function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
+/** Listens; a port taken since the start's check is refused in the same one line, naming the flag. */
+function listen(server: Server | HttpServer, port: number, host: string, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    const failed = (err: NodeJS.ErrnoException) => reject(portError(err, host, port, flag) ?? err)
+    server.once('error', failed)
     server.listen(port, host, () => {
-      server.off('error', reject)
+      server.off('error', failed)
       resolve((server.address() as AddressInfo).port)
     })
   })
@@ -135,7 +138,8 @@ export class Broker {
     }
     this.tcp = createServer(handle)
     access?.guardServer(this.tcp)
-    if (this.options.mqttPort >= 0) this.mqttPort = await listen(this.tcp, this.options.mqttPort, host)
+    if (this.options.mqttPort >= 0)
+      this.mqttPort = await listen(this.tcp, this.options.mqttPort, host, 'mqtt-port')
     // An accept error (EMFILE, say) must be logged, never left to crash the process.
     this.tcp.on('error', (err) => log.error({ err }, 'MQTT listener error'))
     const tls = this.options.tls
@@ -150,8 +154,8 @@ export class Broker {
       const wss = new WebSocketServer({ server: https, maxPayload: WS_MAX_FRAME })
       wss.on('connection', (socket, request) => handle(createWebSocketStream(socket), request))
       this.tlsServers = [mqtts, https]
-      if (tls.mqttsPort >= 0) this.mqttsPort = await listen(mqtts, tls.mqttsPort, host)
-      if (tls.wssPort >= 0) this.wssPort = await listen(https, tls.wssPort, host)
+      if (tls.mqttsPort >= 0) this.mqttsPort = await listen(mqtts, tls.mqttsPort, host, 'mqtts-port')
+      if (tls.wssPort >= 0) this.wssPort = await listen(https, tls.wssPort, host, 'wss-port')
       this.tlsServers = this.tlsServers.filter((s) => s.listening)
     }
     this.http = createHttpServer()
@@ -165,7 +169,7 @@ export class Broker {
     this.wss.on('connection', (socket, request) => {
       handle(createWebSocketStream(socket), request)
     })
-    if (this.options.wsPort >= 0) this.wsPort = await listen(this.http, this.options.wsPort, host)
+    if (this.options.wsPort >= 0) this.wsPort = await listen(this.http, this.options.wsPort, host, 'ws-port')
     this.http.on('error', (err) => log.error({ err }, 'MQTT over WebSocket listener error'))
   }
 

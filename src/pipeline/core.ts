@@ -12,7 +12,7 @@ import type { InventoryBook } from '../inventory/inventory.ts'
 import type { RuleEvaluator } from '../rules/evaluator.ts'
 import { type DeviceInfo, deviceInfo } from '../rules/facts.ts'
 import type { Store } from '../store/store.ts'
-import { Processor } from './processor.ts'
+import { Processor, type ProcessorOptions } from './processor.ts'
 
 export interface CoreOptions {
   store: Store
@@ -27,6 +27,8 @@ export interface CoreOptions {
   inventory?: InventoryBook | undefined
   /** The provider's support calendar, for the sites without one of their own. */
   support?: SiteCalendar | undefined
+  /** Times each batch of readings (the service's metrics). */
+  timeBatch?: ProcessorOptions['timeBatch']
 }
 
 export interface Core {
@@ -62,6 +64,7 @@ export function decisionCore(o: CoreOptions): Core {
     eventTime: o.eventTime,
     describe,
     ...(inventory ? { site: (siteId: string) => inventory.site(siteId) } : {}),
+    ...(o.timeBatch ? { timeBatch: o.timeBatch } : {}),
   })
   const committed = ({ births, gateways }: { births: readonly string[]; gateways: boolean }) => {
     processor.forgetBirths(births)

@@ -35,6 +35,8 @@ export interface ProcessorOptions {
   describe?: (birth: Birth, deviceId: string, siteId: string) => DeviceInfo
   /** A site of the inventory, for the rules about a whole site (its spare stock). */
   site?: (siteId: string) => Site | undefined
+  /** Times each batch of readings (the service's metrics): started before it, told its size after. */
+  timeBatch?: () => (readings: number) => void
 }
 
 /**
@@ -67,6 +69,7 @@ export class Processor {
   private readonly log: Logger
   private readonly eventTime: ProcessorOptions['eventTime']
   private readonly describe: NonNullable<ProcessorOptions['describe']>
+  private readonly timeBatch: ProcessorOptions['timeBatch']
 
   constructor(o: ProcessorOptions) {
     this.store = o.store
@@ -75,6 +78,7 @@ export class Processor {
     this.log = o.log
     this.eventTime = o.eventTime
     this.describe = o.describe ?? ((birth) => birth)
+    this.timeBatch = o.timeBatch
     const written = () => o.events?.emit('actionsWritten')
     this.onActions = () => {
       this.sweeper.actionsWritten()
@@ -203,9 +207,6 @@ export class Processor {
     })
   }
 
-  /** Set by the service to time each batch of readings for its metrics. */
-  batchTimer: (() => (readings: number) => void) | undefined
-
   /**
    * Runs a task between two processing runs, never during one: an action a person opens (a
    * service call, an order) is seen whole by the next batch of readings, never half way.
@@ -261,7 +262,7 @@ export class Processor {
     for (;;) {
       const entries = await this.store.journalAfter(this.position, BATCH)
       if (entries.length === 0) return
-      const timed = this.batchTimer?.()
+      const timed = this.timeBatch?.()
       await this.processBatch(entries)
       timed?.(entries.length)
     }

@@ -25,7 +25,7 @@ import type { SweepHost } from './sweep-host.ts'
 import { TicketClocks } from './ticket-clocks.ts'
 
 /** The rules of a device that the sweeps run; the others run at its readings. */
-export const SWEEP_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'deadline')
+const SWEEP_SUBJECTS: readonly SubjectKind[] = subjectsWoken('device', 'deadline')
 
 /** What the loaded rules of the device subjects woken by deadlines look at over time. */
 interface DevicePlan {
@@ -89,14 +89,19 @@ export class Sweeps {
   /** Devices by the clock's time at which their current episodes change. */
   private readonly atClock = new DeadlineQueue<string>()
   private readonly tickets: TicketClocks
-  /** The site subjects' gatherings, by kind (src/pipeline/site-sweep.ts). */
-  private readonly sites: Map<SubjectKind, SiteSweep>
+  /** The site subjects' gatherings, by kind (src/pipeline/site-sweeps.ts). */
+  private readonly sites: ReadonlyMap<SubjectKind, SiteSweep>
+  /** Those that tell devices something (a gateway offline) are gathered before the devices, the others after. */
+  private readonly sitesBefore: readonly SiteSweep[]
+  private readonly sitesAfter: readonly SiteSweep[]
   /** Device states found to decide nothing at any sweep instant before `until`, under `rules`. */
   private readonly quiet = new WeakMap<DeviceState, { rules: RuleEvaluator; until: number }>()
 
   constructor(private readonly host: SweepHost) {
     this.tickets = new TicketClocks(host)
     this.sites = siteSweeps(host)
+    this.sitesBefore = [...this.sites.values()].filter((site) => site.deviceInfo)
+    this.sitesAfter = [...this.sites.values()].filter((site) => !site.deviceInfo)
   }
 
   /** A device's state changed (a reading, or the state read at start). */
@@ -107,6 +112,8 @@ export class Sweeps {
 
   /** What is known of these devices besides their readings changed (a new birth message). */
   infoChanged(deviceIds: readonly string[]): void {
+    // Every group commit tells of its births, most often none: then nothing a ticket reads changed.
+    if (deviceIds.length === 0) return
     for (const id of deviceIds) this.dirty.add(id)
     this.tickets.stale = true
   }
@@ -134,11 +141,11 @@ export class Sweeps {
       this.everything ||
       this.host.rules() !== this.evaluator ||
       (plan.devices && plan.device.scan) ||
-      this.siteSweeps.some((site) => site.scans)
+      this.anySite((site) => site.scans)
     if (
       scanning ||
       (dirtyToo && this.dirty.size > 0) ||
-      this.siteSweeps.some((site) => site.stale) ||
+      this.anySite((site) => site.stale) ||
       this.tickets.stale
     )
       return from
@@ -173,7 +180,7 @@ export class Sweeps {
     if (batch.installs > 0 || batch.candidates.some((c) => c.ticket !== undefined)) return false
     const rules = this.host.rules()
     const known = this.host.states()
-    if (this.siteSweeps.some((site) => site.batchMatters?.(rules, batch))) return false
+    if (this.anySite((site) => site.batchMatters?.(rules, batch) === true)) return false
     if (!this.plan.devices) {
       // No rule looks at devices over time: a sweep would look at none of them either.
       this.dirty.clear()
@@ -233,14 +240,13 @@ export class Sweeps {
     try {
       const candidates: ActionCandidate[] = []
       if (everything || this.tickets.dueAt(now)) candidates.push(...(await this.tickets.check(now)))
-      // A site subject that tells devices something is gathered before them, the others after.
       const siteEpisodes: SiteEpisodes = new Map()
-      for (const site of this.siteSweeps.filter((x) => x.deviceInfo)) {
+      for (const site of this.sitesBefore) {
         candidates.push(...(await site.gather(rules, now, everything)))
         for (const [siteId, episodes] of site.gathered ?? []) siteEpisodes.set(siteId, episodes)
       }
       candidates.push(...(await this.deviceCandidates(rules, now, everything)))
-      for (const site of this.siteSweeps.filter((x) => !x.deviceInfo)) {
+      for (const site of this.sitesAfter) {
         const found = await site.gather(rules, now, everything)
         candidates.push(...found)
         // A site planned for these is planned with its other subjects' episodes, as in every sweep.
@@ -288,8 +294,9 @@ export class Sweeps {
     return out
   }
 
-  private get siteSweeps(): SiteSweep[] {
-    return [...this.sites.values()]
+  private anySite(test: (site: SiteSweep) => boolean): boolean {
+    for (const site of this.sites.values()) if (test(site)) return true
+    return false
   }
 
   /** A device as its sweep rules see it: what the site subjects tell of it besides (a gateway offline). */
