@@ -25,11 +25,12 @@ export function openDatabase(path: string, durable: boolean): Database.Database 
     checkSchema(db, path)
     // SQLite finds a damaged page only when it reads it: a quick check reads them all now, rather
     // than at the first query of an old reading, months later.
+    // SQLite's report may span lines ("*** in database main ***\nTree 35 page 35: …"): the refusal is one line.
     const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[]
     if (problems[0]?.quick_check !== 'ok')
       throw new PrintwardenError(
         'PW_ERR_DB_CORRUPT',
-        `the database ${path} is damaged (${problems.map((p) => p.quick_check).join('; ')}): stop printwarden and restore it from a backup (README, "Backup and restore")`,
+        `the database ${path} is damaged (${problems.map((p) => p.quick_check.replace(/\s+/g, ' ').trim()).join('; ')}): stop printwarden and restore it from a backup (README, "Backup and restore")`,
       )
     migrate(db)
   } catch (err) {
